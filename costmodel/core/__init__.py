@@ -1,0 +1,1 @@
+"""Symbolic core: symbols, safe expressions, per-op formulas, conventions and the Network."""

@@ -1,0 +1,151 @@
+"""A Network: an ordered, immutable list of named layers with exact symbolic costs.
+
+Layers carry dotted hierarchical names (``stage2.unit1.conv1``) so that tables can group by
+depth. Costs are sympy expressions: numbers when every knob was given a value, closed forms in
+the free symbols otherwise. :meth:`Network.evaluate` substitutes values and returns exact
+integers (or rationals, for idealized fractional channel counts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import sympy
+from sympy import Expr, Integer
+
+from .conventions import DEFAULT, convention
+from .ops import Counts, Shape
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One primitive op in a network, with its shapes and raw counts."""
+
+    name: str
+    op: str
+    kind: str
+    attrs: tuple[tuple[str, Any], ...]
+    inputs: tuple[Shape, ...]
+    output: Shape
+    counts: Counts
+
+    def macs(self, convention_name: str = DEFAULT) -> Expr:
+        return convention(convention_name).macs(self.counts)
+
+    def params(self, convention_name: str = DEFAULT) -> Expr:
+        return convention(convention_name).params(self.counts)
+
+    def _repr_latex_(self) -> str:
+        return (rf"$\text{{{self.name} ({self.kind})}}:\ \mathrm{{MACs}} = "
+                rf"{sympy.latex(self.counts.macs)},\ \mathrm{{params}} = "
+                rf"{sympy.latex(self.counts.weights)}$")
+
+
+@dataclass(frozen=True)
+class Network:
+    """A built architecture: its name, the knob values it was built with (sympy symbols for
+    knobs left symbolic), its input shape and its layers in order."""
+
+    name: str
+    config: tuple[tuple[str, Any], ...]
+    input: Shape
+    layers: tuple[Layer, ...]
+    doc: str = ""
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def output(self) -> Shape:
+        return self.layers[-1].output if self.layers else self.input
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return dict(self.config)
+
+    @cached_property
+    def total(self) -> Counts:
+        """Raw counts summed over every layer."""
+        return sum((layer.counts for layer in self.layers), Counts())
+
+    def macs(self, convention_name: str = DEFAULT) -> Expr:
+        """Total multiply-accumulates under a convention (1 MAC = 2 FLOPs)."""
+        return convention(convention_name).macs(self.total)
+
+    def params(self, convention_name: str = DEFAULT) -> Expr:
+        """Total parameters under a convention."""
+        return convention(convention_name).params(self.total)
+
+    @property
+    def activations(self) -> Expr:
+        """Elements of every layer's output feature map, summed."""
+        return self.total.activations
+
+    @property
+    def peak_activation(self) -> Expr:
+        """The largest single output feature map (elements)."""
+        return sympy.Max(*(layer.output.numel for layer in self.layers))
+
+    @property
+    def free_symbols(self) -> set[sympy.Symbol]:
+        return set().union(*(sympy.sympify(v).free_symbols for f in ("macs", "weights",
+                                                                     "norm_params")
+                             for v in [getattr(self.total, f)]))
+
+    def evaluate(self, values: Mapping[Any, Any] | None = None,
+                 convention_name: str = DEFAULT) -> dict[str, Any]:
+        """Exact totals at ``values`` (symbols or their names to numbers): MACs, params and
+        activations as integers where the counts are whole."""
+        subs = {_as_symbol(key): sympy.nsimplify(value) if isinstance(value, float) else value
+                for key, value in (values or {}).items()}
+        conv = convention(convention_name)
+        return {"macs": exact(conv.macs(self.total).subs(subs)),
+                "params": exact(conv.params(self.total).subs(subs)),
+                "activations": exact(self.total.activations.subs(subs))}
+
+    def by_type(self, convention_name: str = DEFAULT) -> dict[str, tuple[Expr, Expr]]:
+        """MACs and params per layer type (``conv 1x1``, ``conv dw 3x3``, ``fc``...), in order
+        of first appearance, as the MobileNet v1 paper's Table 2 groups them."""
+        conv = convention(convention_name)
+        groups: dict[str, tuple[Expr, Expr]] = {}
+        for layer in self.layers:
+            macs, params = groups.get(layer.kind, (Integer(0), Integer(0)))
+            groups[layer.kind] = (macs + conv.macs(layer.counts), params + conv.params(layer.counts))
+        return groups
+
+    def to_frame(self, convention_name: str = DEFAULT):
+        """A pandas DataFrame, one row per layer: name, op, type, shapes, MACs, params,
+        activations (exact values as Python ints, or sympy expressions when symbolic)."""
+        import pandas as pd  # heavy: imported only where a DataFrame is asked for
+
+        conv = convention(convention_name)
+        rows = [{"name": layer.name, "op": layer.op, "type": layer.kind,
+                 "input": " + ".join(str(s) for s in layer.inputs),
+                 "output": str(layer.output),
+                 "macs": exact(conv.macs(layer.counts)),
+                 "params": exact(conv.params(layer.counts)),
+                 "activations": exact(layer.counts.activations)} for layer in self.layers]
+        return pd.DataFrame(rows).set_index("name")
+
+    def _repr_html_(self) -> str:
+        head = (f"<p><b>{self.name}</b> {dict(self.config)}: MACs = "
+                f"${sympy.latex(self.macs())}$, params = ${sympy.latex(self.params())}$ "
+                f"(convention {DEFAULT})</p>")
+        return head + self.to_frame()._repr_html_()
+
+
+def _as_symbol(key: Any) -> Any:
+    if isinstance(key, str):
+        from .symbols import symbol
+        return symbol(key)
+    return key
+
+
+def exact(value: Any) -> Any:
+    """A sympy number as a Python int when it is whole, else left exact (Rational or
+    expression)."""
+    value = sympy.sympify(value)
+    if value.is_Integer:
+        return int(value)
+    return value

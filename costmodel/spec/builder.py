@@ -1,0 +1,372 @@
+"""Build a :class:`~costmodel.core.network.Network` from a parsed spec and knob values.
+
+The builder walks the statement tree keeping the running feature-map shape, as timm's
+``EfficientNetBuilder`` tracks channels and stride. Expressions are evaluated with
+:mod:`costmodel.core.expr` in an environment of knob values, ``let`` bindings, block parameters
+and ``cin``/``hin``/``win`` (the current input's channels, height and width). Knob values may be
+sympy symbols: the network then carries closed forms.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import sympy
+from sympy import Integer, Rational
+
+from ..core import ops
+from ..core.network import Layer, Network
+from ..core.ops import OPS, Shape
+from ..errors import CostModelError, SpecError
+from .parser import (IDENT, MODIFIER_KEYS, BlockDef, Group, If, Knob, LayerLine, Let, Merge, ModelSpec,
+                     Node, Residual, parse_file, parse_text)
+
+#: Names every expression can use for activation ops, so that ``act=relu6`` reads naturally.
+ACTIVATIONS = ("relu", "relu6", "sigmoid", "hsigmoid", "hswish", "swish")
+_CONSTANTS = {name: name for name in (*ACTIVATIONS, "none")}
+
+
+# --- the standard block library ---------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def library() -> dict[str, tuple[BlockDef, dict[str, Any]]]:
+    """The blocks of ``costmodel/blocks/*.cm``, available to every spec, each with the
+    environment (the ``let`` bindings) of the file that defines it."""
+    found: dict[str, tuple[BlockDef, dict[str, Any]]] = {}
+    folder = resources.files("costmodel.blocks")
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".cm"):
+            spec = parse_text(entry.read_text(encoding="utf-8"), f"costmodel/blocks/{entry.name}")
+            env = _file_env(spec, {})
+            for block in spec.blocks:
+                if block.name in found:
+                    raise RuntimeError(f"block {block.name!r} is defined twice in the library")
+                found[block.name] = (block, env)
+    return found
+
+
+def _file_env(spec: ModelSpec, knobs: Mapping[str, Any]) -> dict[str, Any]:
+    env: dict[str, Any] = {**_CONSTANTS, **knobs}
+    for node in spec.body:
+        if isinstance(node, Let):
+            _bind(node, env)
+    return env
+
+
+def _bind(node: Let, env: dict[str, Any]) -> None:
+    if node.params is None:
+        env[node.name] = node.expr.evaluate(env)
+        return
+    params, expr, defining = node.params, node.expr, env
+
+    def function(*args):
+        if len(args) != len(params):
+            raise TypeError(f"{node.name}() takes {len(params)} arguments, got {len(args)}")
+        return expr.evaluate({**defining, **dict(zip(params, args))})
+
+    env[node.name] = function
+
+
+# --- knobs ------------------------------------------------------------------------------------
+
+def parse_knob_value(knob: Knob, value: Any, model: str) -> Any:
+    """Check and convert a knob value (a string from the command line, a number, or a sympy
+    symbol to keep the knob symbolic); errors end with what was received."""
+    if isinstance(value, sympy.Symbol):
+        if knob.type == "choice" and not all(_is_number_text(c) for c in knob.choices):
+            raise CostModelError(f"{model}: knob {knob.name} takes one of "
+                                 f"{'|'.join(knob.choices)} and cannot stay symbolic")
+        return value
+    text = str(value).strip()
+    if knob.type == "choice":
+        for choice in knob.choices:
+            if text == choice or (_is_number_text(text) and _is_number_text(choice)
+                                  and Rational(text) == Rational(choice)):
+                return _number_or_text(choice)
+        raise CostModelError(f"{model}: {knob.name} must be one of {', '.join(knob.choices)}; "
+                             f"received {knob.name}={text}")
+    if not _is_number_text(text):
+        what = "a finite number > 0" if knob.type == "positive" else \
+            "a whole number" if knob.type == "int" else "a finite number"
+        raise CostModelError(f"{model}: {knob.name} must be {what}; received "
+                             f"{knob.name}={text}")
+    number = Rational(text)
+    if knob.type == "positive" and number <= 0:
+        raise CostModelError(f"{model}: {knob.name} must be a finite number > 0; received "
+                             f"{knob.name}={text}")
+    if knob.type == "int" and not number.is_Integer:
+        raise CostModelError(f"{model}: {knob.name} must be a whole number; received "
+                             f"{knob.name}={text}")
+    for bound, bad in ((knob.min, lambda b: number < b), (knob.max, lambda b: number > b)):
+        if bound is not None and bad(Rational(bound)):
+            side = "at least" if bound == knob.min else "at most"
+            raise CostModelError(f"{model}: {knob.name} must be {side} {bound}; received "
+                                 f"{knob.name}={text}")
+    return number
+
+
+def _is_number_text(text: str) -> bool:
+    try:
+        value = float(text)
+    except ValueError:
+        return False
+    return math.isfinite(value)
+
+
+def _number_or_text(text: str) -> Any:
+    return Rational(text) if _is_number_text(text) else text
+
+
+# --- building ---------------------------------------------------------------------------------
+
+@dataclass
+class _Scope:
+    prefix: str
+    counters: dict[str, int] = field(default_factory=dict)
+
+    def name(self, base: str, explicit: bool) -> str:
+        if not explicit:
+            self.counters[base] = self.counters.get(base, 0) + 1
+            base = f"{base}{self.counters[base]}"
+        return f"{self.prefix}{base}"
+
+
+class _Builder:
+    def __init__(self, spec: ModelSpec, model_name: str):
+        self.spec, self.model = spec, model_name
+        self.blocks = dict(library())
+        self.layers: list[Layer] = []
+
+    def error(self, message: str, node: Node, source: str | None = None,
+              token: str | None = None) -> SpecError:
+        return SpecError(message, source or self.spec.source, node.line, token)
+
+    def run(self, body: tuple[Node, ...], x: Shape, env: dict[str, Any], scope: _Scope,
+            source: str) -> Shape:
+        env = dict(env)  # `let` inside a body binds for the rest of that body only
+        for node in body:
+            if isinstance(node, Let):
+                env.update(env_at({}, x))
+                _bind(node, env)
+            else:
+                x = self.node(node, x, env, scope, source)
+        return x
+
+    def node(self, node: Node, x: Shape, env: dict[str, Any], scope: _Scope,
+             source: str) -> Shape:
+        env = env_at(env, x)
+        if isinstance(node, If):
+            for condition, body in node.cases:
+                if condition is None or condition.evaluate(env) is True:
+                    return self.run(body, x, env, scope, source)
+            return x
+        if isinstance(node, Group):
+            return self.run(node.body, x, env, _Scope(scope.name(node.name, True) + "."), source)
+        if isinstance(node, Residual):
+            return self.residual(node, x, env, scope, source)
+        if isinstance(node, Merge):
+            outs = [self.run(branch.body, x, env,
+                             _Scope(scope.name(branch.name or "branch", bool(branch.name)) + "."),
+                             source) for branch in node.branches]
+            return self.primitive(node.op, outs, {}, scope.name(node.op, False), node, source)
+        assert isinstance(node, LayerLine), node
+        return self.layer_line(node, x, env, scope, source)
+
+    def residual(self, node: Residual, x: Shape, env, scope: _Scope, source: str) -> Shape:
+        out = self.run(node.body, x, env, scope, source)
+        if out == x:
+            return self.primitive("add", [out, x], {}, scope.name("add", False), node, source)
+        if node.shortcut is None:
+            return out  # MobileNet v2's rule: no residual where the shape changes
+        projected = self.run(node.shortcut, x, env, _Scope(scope.name("shortcut", True) + "."),
+                             source)
+        if projected != out:
+            raise self.error(f"the shortcut gives {projected} but the body gives {out}", node,
+                             source, "shortcut")
+        return self.primitive("add", [out, projected], {}, scope.name("add", False), node,
+                              source)
+
+    def layer_line(self, node: LayerLine, x: Shape, env, scope: _Scope, source: str) -> Shape:
+        given = dict(node.kwargs)
+        repeat = given.pop("n").evaluate(env) if "n" in given else Integer(1)
+        label = given.pop("name").text if "name" in given else None
+        if not (getattr(repeat, "is_Integer", False) and repeat >= 1):
+            raise self.error(f"n= must be a whole number >= 1, got {repeat}", node, source, "n")
+        if label is not None and not IDENT.match(label):
+            raise self.error(f"name= must be a plain name, got {label!r}", node, source, label)
+        if node.op not in OPS and node.op not in self.blocks:
+            raise self.error(f"unknown op or block {node.op!r}"
+                             f"{_suggest(node.op, [*OPS, *self.blocks])}", node, source, node.op)
+        for i in range(int(repeat)):
+            here = env_at(env, x)  # cin, hin, win follow the running shape between repeats
+            values = {key: value.evaluate(here) for key, value in given.items()}
+            args = [value.evaluate(here) for value in node.args]
+            if i > 0 and "s" in values:
+                values["s"] = Integer(1)  # the stride applies to the first repetition only
+            if label is None:
+                name = scope.name(node.op, False)
+            else:
+                name = scope.name(f"{label}{i + 1}" if repeat > 1 else label, True)
+            if node.op in OPS:
+                x = self.primitive_line(node, args, values, x, name, source)
+            else:
+                x = self.block(node, args, values, x, name, source)
+        return x
+
+    def primitive_line(self, node: LayerLine, args, values, x: Shape, name: str,
+                       source: str) -> Shape:
+        definition = OPS[node.op]
+        modifiers = {k: values.pop(k) for k in MODIFIER_KEYS
+                     if k in values and k not in definition.attr_names}
+        if len(args) > len(definition.attrs):
+            raise self.error(f"{node.op} takes at most {len(definition.attrs)} positional "
+                             f"arguments ({', '.join(definition.attr_names)}), got {len(args)}",
+                             node, source, node.op)
+        attrs = dict(zip(definition.attr_names, args))
+        for key in values:
+            if key in attrs:
+                raise self.error(f"{key} given both by position and as {key}=", node, source,
+                                 key)
+        attrs.update(values)
+        x = self.primitive(node.op, [x], attrs, name, node, source)
+        stem = name.rsplit(".", 1)
+        parent = stem[0] + "." if len(stem) == 2 else ""
+        leaf = stem[-1]
+        if modifiers.get("bn"):
+            x = self.primitive("bn", [x], {}, f"{parent}{leaf}.bn", node, source)
+        act = modifiers.get("act", "none")
+        if act != "none":
+            if act not in ACTIVATIONS:
+                raise self.error(f"act= must be one of {', '.join(ACTIVATIONS)} or none, "
+                                 f"got {act}", node, source, "act")
+            x = self.primitive(act, [x], {}, f"{parent}{leaf}.{act}", node, source)
+        return x
+
+    def primitive(self, op: str, inputs: list[Shape], attrs: dict[str, Any], name: str,
+                  node: Node, source: str) -> Shape:
+        for key, value in attrs.items():
+            if isinstance(value, str) or isinstance(value, dict) or isinstance(value, bool):
+                raise self.error(f"{op}: {key}= must be a number, got {value!r}", node, source,
+                                 key)
+        try:
+            result = ops.apply(op, inputs, attrs)
+        except CostModelError as exc:
+            raise self.error(f"layer {name}: {exc}", node, source, op) from None
+        self.layers.append(Layer(name, op, result.kind, tuple(attrs.items()), tuple(inputs),
+                                 result.shape, result.counts))
+        return result.shape
+
+    def block(self, node: LayerLine, args, values, x: Shape, name: str, source: str) -> Shape:
+        block, block_env = self.blocks[node.op]
+        names = block.param_names
+        if len(args) > len(names):
+            raise self.error(f"block {block.name} takes at most {len(names)} positional "
+                             f"arguments ({', '.join(names)}), got {len(args)}", node, source,
+                             node.op)
+        bound = dict(zip(names, args))
+        for key, value in values.items():
+            if key not in names:
+                raise self.error(f"block {block.name} has no parameter {key!r} (parameters: "
+                                 f"{', '.join(names)})", node, source, key)
+            if key in bound:
+                raise self.error(f"{key} given both by position and as {key}=", node, source, key)
+            bound[key] = value
+        env = env_at(block_env, x)
+        for pname, default in block.params:
+            if pname not in bound:
+                if default is None:
+                    raise self.error(f"block {block.name} needs {pname}= (parameters: "
+                                     f"{', '.join(names)})", node, source, pname)
+                bound[pname] = default.evaluate({**env, **bound})
+        env.update(bound)
+        return self.run(block.body, x, env, _Scope(name + "."), block.source)
+
+
+def env_at(env: Mapping[str, Any], x: Shape) -> dict[str, Any]:
+    """``env`` plus the running shape: ``cin``, ``hin``, ``win``."""
+    return {**env, "cin": x.c, "hin": x.h, "win": x.w}
+
+
+def _suggest(word: str, known: list[str]) -> str:
+    import difflib
+    near = difflib.get_close_matches(word, known, n=3)
+    return f"; did you mean {', '.join(near)}?" if near else ""
+
+
+# --- the public entry points --------------------------------------------------------------------
+
+def resolve_knobs(spec: ModelSpec, values: Mapping[str, Any], model: str) -> dict[str, Any]:
+    """Knob values for a build: the defaults overridden by ``values``, each checked."""
+    known = {knob.name: knob for knob in spec.knobs}
+    for key in values:
+        if key not in known:
+            raise CostModelError(f"{model} has no knob {key!r}; its knobs are: "
+                                 f"{', '.join(known) or 'none'}")
+    return {name: parse_knob_value(knob, values.get(name, knob.default), model)
+            for name, knob in known.items()}
+
+
+def build(spec: ModelSpec, values: Mapping[str, Any] | None = None,
+          name: str | None = None) -> Network:
+    """Build ``spec`` at knob ``values`` (strings, numbers, or sympy symbols to stay symbolic).
+
+    A resolution too small for the network's strides is reported with the smallest that
+    works.
+    """
+    model = name or spec.name or Path(spec.source).stem
+    knobs = resolve_knobs(spec, values or {}, model)
+    try:
+        return _build(spec, knobs, model)
+    except SpecError as exc:
+        if "too small" in str(exc) and "resolution" in knobs:
+            smallest = _smallest_resolution(spec, knobs, model)
+            hint = f"; the smallest resolution that works is {smallest}" if smallest else ""
+            raise CostModelError(f"{model}: resolution={knobs['resolution']} is too small for "
+                                 f"the network's strides ({exc.reason}){hint}") from None
+        raise
+
+
+def _build(spec: ModelSpec, knobs: dict[str, Any], model: str) -> Network:
+    if spec.input is None:
+        raise SpecError("the file has no 'input C H W' line", spec.source)
+    builder = _Builder(spec, model)
+    for block in spec.blocks:
+        builder.blocks[block.name] = (block, {})  # bound below, once the file env exists
+    env = {**_CONSTANTS, **knobs}
+    x = Shape(*(e.evaluate(env) for e in spec.input))
+    file_env = dict(env)
+    for block in spec.blocks:
+        builder.blocks[block.name] = (block, file_env)  # blocks see knobs and top-level lets
+    scope = _Scope("")
+    for node in spec.body:
+        if isinstance(node, Let):
+            file_env.update(env_at({}, x))
+            _bind(node, file_env)
+        else:
+            x = builder.node(node, x, file_env, scope, spec.source)
+    if not builder.layers:
+        raise SpecError("the file defines no layers", spec.source)
+    return Network(model, tuple(knobs.items()), Shape(*(e.evaluate(env) for e in spec.input)),
+                   tuple(builder.layers), spec.doc, spec.notes)
+
+
+def _smallest_resolution(spec: ModelSpec, knobs: dict[str, Any], model: str) -> int | None:
+    start = int(knobs["resolution"]) + 1 if knobs["resolution"].is_number else 1
+    for candidate in range(max(start, 1), 4097):
+        try:
+            _build(spec, {**knobs, "resolution": Integer(candidate)}, model)
+            return candidate
+        except SpecError:
+            continue
+    return None
+
+
+def load_model(path: str | Path, values: Mapping[str, Any] | None = None) -> Network:
+    """Parse the architecture file at ``path`` and build it."""
+    return build(parse_file(path), values)

@@ -1,0 +1,536 @@
+r"""Parser of the layer-spec language.
+
+A file is a list of statements, one per line; ``#`` starts a comment and indentation groups
+lines under a header ending in ``:``. A leading triple-quoted block is the model's docstring.
+
+Header statements (top level)::
+
+    model NAME                          # the name shown in tables
+    paper Author et al., Title, arXiv 1704.04861
+    note  free text shown by `costmodel summary` (several allowed)
+    knob  NAME DEFAULT TYPE [min=X] [max=Y]   # help text
+          TYPE is `positive` (a finite real > 0), `int`, or `choice A|B|C`
+    input C H W                         # expressions, e.g. `input 3 resolution resolution`
+    defaults OP key=value ...           # default attributes for OP lines of this file
+    block NAME(param, param=default):   # a reusable block; its body is indented below
+
+Body statements (top level or inside blocks)::
+
+    OP [arg ...] [key=value ...]        # a primitive op or a block, positional arguments in
+                                        # the op's declared order; values are expressions
+    let NAME = EXPR                     # a variable
+    let NAME(a, b) = EXPR               # a function, e.g. let ch(c) = make_divisible(c*alpha, 8)
+    if EXPR: / elif EXPR: / else:       # decided on numbers (e.g. stride, a choice knob)
+    residual:                           # out = body(x) + x when the shapes agree, else body(x),
+        ...                             # unless a `shortcut:` section inside gives the
+        shortcut:                       # projection used when they do not
+            ...
+    add: / concat: / mul:               # merge of `branch [NAME]:` sections, each fed the same
+        branch:                         # input; `identity` is an empty branch
+            ...
+    group NAME:                         # a naming scope: the layers below are NAME.<layer>
+    identity                            # no layer at all
+
+Every layer line also takes ``n=N`` (repeat N times; a stride ``s`` applies to the first
+repetition only, as in the ``t, c, n, s`` tables of MobileNet v2) and ``name=NAME``; lines of a
+primitive also take ``bn=1`` and ``act=relu`` (or relu6, hswish...), which append a batch norm
+and an activation layer. Items are separated by spaces, so an expression holds no spaces
+outside parentheses: ``c=64*alpha``, or ``c=(64 * alpha)``.
+
+Parsing builds frozen dataclasses only; expressions are validated by
+:func:`costmodel.core.expr.compile_expr`, which never evaluates code.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..core.expr import Expression, compile_expr
+from ..errors import SpecError
+
+IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+RESERVED_KEYS = ("n", "name")
+MODIFIER_KEYS = ("bn", "act")
+KNOB_TYPES = ("positive", "int", "choice")
+
+
+# --- the syntax tree ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Node:
+    line: int
+
+
+@dataclass(frozen=True)
+class LayerLine(Node):
+    op: str
+    args: tuple[Expression, ...]
+    kwargs: tuple[tuple[str, Expression], ...]
+
+
+@dataclass(frozen=True)
+class Let(Node):
+    name: str
+    params: tuple[str, ...] | None  # None for a variable, a tuple for a function
+    expr: Expression
+
+
+@dataclass(frozen=True)
+class If(Node):
+    cases: tuple[tuple[Expression | None, tuple[Node, ...]], ...]  # None: the else case
+
+
+@dataclass(frozen=True)
+class Residual(Node):
+    body: tuple[Node, ...]
+    shortcut: tuple[Node, ...] | None
+
+
+@dataclass(frozen=True)
+class Branch(Node):
+    name: str | None
+    body: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Merge(Node):
+    op: str  # add, concat or mul
+    branches: tuple[Branch, ...]
+
+
+@dataclass(frozen=True)
+class Group(Node):
+    name: str
+    body: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Knob:
+    """A setting of a model: name, default, type and bounds, and a help text."""
+
+    name: str
+    default: str
+    type: str
+    choices: tuple[str, ...] = ()
+    min: str | None = None
+    max: str | None = None
+    help: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class BlockDef:
+    name: str
+    params: tuple[tuple[str, Expression | None], ...]
+    body: tuple[Node, ...]
+    source: str
+    line: int
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.params)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A parsed file: header, knobs, blocks it defines and the body that builds the network."""
+
+    source: str
+    name: str | None
+    doc: str
+    paper: str
+    notes: tuple[str, ...]
+    knobs: tuple[Knob, ...]
+    input: tuple[Expression, Expression, Expression] | None
+    blocks: tuple[BlockDef, ...]
+    body: tuple[Node, ...]
+
+    def knob(self, name: str) -> Knob | None:
+        return next((k for k in self.knobs if k.name == name), None)
+
+
+# --- lines ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Line:
+    number: int
+    indent: int
+    text: str
+    help: str  # the comment, kept for knob help texts
+
+
+def _strip_comment(text: str) -> tuple[str, str]:
+    quote = None
+    for i, ch in enumerate(text):
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "#":
+            return text[:i].rstrip(), text[i + 1:].strip()
+    return text.rstrip(), ""
+
+
+def _split_lines(text: str, source: str) -> tuple[str, list[_Line]]:
+    raw = text.expandtabs(4).splitlines()
+    doc, start = "", 0
+    first = next((i for i, line in enumerate(raw) if line.strip()), None)
+    if first is not None and raw[first].strip().startswith('"""'):
+        rest = raw[first].strip()[3:]
+        collected, i = [], first
+        while '"""' not in rest:
+            collected.append(rest)
+            i += 1
+            if i >= len(raw):
+                raise SpecError('the docstring opened here is never closed with """', source,
+                                first + 1, '"""')
+            rest = raw[i]
+        collected.append(rest[:rest.index('"""')])
+        doc, start = "\n".join(collected).strip(), i + 1
+        import textwrap
+        doc = textwrap.dedent(doc)
+    lines = []
+    for number, line in enumerate(raw[start:], start=start + 1):
+        body, comment = _strip_comment(line)
+        if body.strip():
+            lines.append(_Line(number, len(body) - len(body.lstrip()), body.strip(), comment))
+    return doc, lines
+
+
+def split_items(text: str, source: str, line: int) -> list[str]:
+    """Split on spaces outside brackets and quotes: ``conv c=(64 * a) k=3`` -> 3 items."""
+    items, depth, quote, current = [], 0, None, []
+    for ch in text:
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+            if depth < 0:
+                raise SpecError(f"unbalanced {ch!r}", source, line, ch)
+        elif ch.isspace() and depth == 0:
+            if current:
+                items.append("".join(current))
+                current = []
+            continue
+        current.append(ch)
+    if depth or quote:
+        raise SpecError(f"unclosed {'quote' if quote else 'bracket'}", source, line, text)
+    if current:
+        items.append("".join(current))
+    return items
+
+
+def _split_commas(text: str) -> list[str]:
+    parts, depth, current = [], 0, []
+    for ch in text:
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if ch == "," and depth == 0:
+            parts.append("".join(current).strip())
+            current = []
+        else:
+            current.append(ch)
+    tail = "".join(current).strip()
+    return parts + [tail] if tail or parts else []
+
+
+# --- the parser -------------------------------------------------------------------------------
+
+class _Parser:
+    def __init__(self, text: str, source: str):
+        self.source = source
+        self.doc, self.lines = _split_lines(text, source)
+        self.pos = 0
+        self.defaults: dict[str, tuple[tuple[str, Expression], ...]] = {}
+
+    def error(self, message: str, line: _Line, token: str | None = None) -> SpecError:
+        return SpecError(message, self.source, line.number, token)
+
+    def expr(self, text: str, line: _Line) -> Expression:
+        return compile_expr(text, self.source, line.number)
+
+    def ident(self, text: str, line: _Line, what: str) -> str:
+        if not IDENT.match(text):
+            raise self.error(f"{what} must be a name (letters, digits, _), got {text!r}",
+                             line, text)
+        return text
+
+    # structure
+
+    def children(self, header: _Line) -> list[_Line]:
+        """The lines indented under ``header`` (which must end in ':')."""
+        start = self.pos
+        while self.pos < len(self.lines) and self.lines[self.pos].indent > header.indent:
+            self.pos += 1
+        block = self.lines[start:self.pos]
+        if not block:
+            raise self.error(f"{header.text!r} opens a section but nothing is indented "
+                             "below it", header, header.text)
+        indent = block[0].indent
+        for line in block:
+            if line.indent < indent:
+                raise self.error("inconsistent indentation", line, line.text)
+        return block
+
+    def parse_body(self, lines: list[_Line]) -> tuple[Node, ...]:
+        sub = _Parser.__new__(_Parser)
+        sub.source, sub.doc, sub.lines, sub.pos = self.source, "", lines, 0
+        sub.defaults = self.defaults  # file-wide `defaults` reach nested lines too
+        nodes = []
+        while sub.pos < len(sub.lines):
+            line = sub.lines[sub.pos]
+            if line.indent != lines[0].indent:
+                raise sub.error("unexpected indentation", line, line.text)
+            sub.pos += 1
+            nodes.append(sub.statement(line))
+        return tuple(node for node in nodes if node is not None)
+
+    def statement(self, line: _Line) -> Node | None:
+        word = line.text.split(None, 1)[0].rstrip(":")
+        if word == "let":
+            return self.let(line)
+        if word == "if":
+            return self.if_chain(line)
+        if word in ("elif", "else"):
+            raise self.error(f"{word!r} without a preceding 'if'", line, word)
+        if word == "residual":
+            return self.residual(line)
+        if word in ("add", "concat", "mul") and line.text.endswith(":"):
+            return self.merge(line, word)
+        if word == "group":
+            name = self.ident(line.text[len("group"):].rstrip(":").strip(), line, "a group name")
+            return Group(line.number, name, self.parse_body(self.children(line)))
+        if word == "identity":
+            return None
+        if word in ("shortcut", "branch"):
+            raise self.error(f"{word!r} sections belong inside "
+                             f"{'residual' if word == 'shortcut' else 'add/concat/mul'}:",
+                             line, word)
+        if word in ("model", "paper", "note", "knob", "input", "block", "defaults"):
+            raise self.error(f"{word!r} is only allowed at the top level of a file", line, word)
+        if line.text.endswith(":"):
+            raise self.error(f"unknown section {word!r} (sections: residual, add, concat, mul, "
+                             "group, if)", line, word)
+        return self.layer(line)
+
+    def layer(self, line: _Line) -> LayerLine:
+        items = split_items(line.text, self.source, line.number)
+        op = self.ident(items[0], line, "an op")
+        args, kwargs, seen = [], [], set()
+        for item in items[1:]:
+            key, eq, value = item.partition("=")
+            if eq and IDENT.match(key) and value and not value.startswith("="):
+                if key in seen:
+                    raise self.error(f"{key}= given twice", line, item)
+                seen.add(key)
+                kwargs.append((key, self.expr(value, line)))
+            elif eq and not ("==" in item or "!=" in item or "<=" in item or ">=" in item):
+                raise self.error(f"cannot read {item!r}: write key=value with no spaces "
+                                 "around '=' (or put the expression in parentheses)", line, item)
+            elif kwargs:
+                raise self.error(f"positional argument {item!r} after key=value ones", line,
+                                 item)
+            else:
+                args.append(self.expr(item, line))
+        defaults = self.defaults.get(op, ())
+        kwargs += [(key, value) for key, value in defaults if key not in seen]
+        return LayerLine(line.number, op, tuple(args), tuple(kwargs))
+
+    def let(self, line: _Line) -> Let:
+        match = re.match(r"let\s+([A-Za-z_]\w*)\s*(?:\(([^)]*)\))?\s*=(.*)\Z", line.text)
+        if not match or not match.group(3).strip():
+            raise self.error("write 'let NAME = EXPR' or 'let NAME(a, b) = EXPR'", line,
+                             line.text)
+        name, params, value = match.groups()
+        params = None if params is None else tuple(
+            self.ident(p, line, "a parameter") for p in _split_commas(params))
+        return Let(line.number, name, params, self.expr(value, line))
+
+    def if_chain(self, line: _Line) -> If:
+        cases = []
+        current = line
+        while True:
+            head = current.text
+            if head.startswith("else"):
+                if head.rstrip(":").strip() != "else" or not head.endswith(":"):
+                    raise self.error("write 'else:'", current, head)
+                cases.append((None, self.parse_body(self.children(current))))
+                break
+            keyword = "if" if head.startswith("if") else "elif"
+            if not head.endswith(":"):
+                raise self.error(f"'{keyword}' needs a ':' at the end", current, head)
+            condition = self.expr(head[len(keyword):-1], current)
+            cases.append((condition, self.parse_body(self.children(current))))
+            if self.pos < len(self.lines):
+                nxt = self.lines[self.pos]
+                if nxt.indent == line.indent and nxt.text.split(None, 1)[0].rstrip(":") in (
+                        "elif", "else"):
+                    self.pos += 1
+                    current = nxt
+                    continue
+            break
+        return If(line.number, tuple(cases))
+
+    def _sections(self, lines: list[_Line], keyword: str) -> list[tuple[_Line, list[_Line]] |
+                                                                   _Line]:
+        """Split ``lines`` into plain lines and ``keyword[ NAME]:`` sections."""
+        out, i, indent = [], 0, lines[0].indent
+        while i < len(lines):
+            line = lines[i]
+            i += 1
+            if line.indent == indent and line.text.split(None, 1)[0].rstrip(":") == keyword:
+                start = i
+                while i < len(lines) and lines[i].indent > indent:
+                    i += 1
+                if start == i:
+                    raise self.error(f"{keyword!r} section is empty; write 'identity' in it "
+                                     "for a branch that passes its input through", line, keyword)
+                out.append((line, lines[start:i]))
+            elif line.indent == indent:
+                start = i - 1
+                while i < len(lines) and lines[i].indent > indent:
+                    i += 1
+                out.append(lines[start:i])
+            else:
+                raise self.error("unexpected indentation", line, line.text)
+        return out
+
+    def residual(self, line: _Line) -> Residual:
+        if line.text.rstrip(":").strip() != "residual" or not line.text.endswith(":"):
+            raise self.error("write 'residual:'", line, line.text)
+        body_lines, shortcut = [], None
+        for part in self._sections(self.children(line), "shortcut"):
+            if isinstance(part, tuple):
+                if shortcut is not None:
+                    raise self.error("a residual takes one 'shortcut:' section", part[0],
+                                     "shortcut")
+                shortcut = self.parse_body(part[1])
+            else:
+                body_lines.extend(part)
+        if not body_lines:
+            raise self.error("a residual needs layers besides its shortcut", line, "residual")
+        return Residual(line.number, self.parse_body(body_lines), shortcut)
+
+    def merge(self, line: _Line, op: str) -> Merge:
+        branches = []
+        for part in self._sections(self.children(line), "branch"):
+            if not isinstance(part, tuple):
+                raise self.error(f"inside {op}:, every line belongs to a 'branch:' section",
+                                 part[0], part[0].text)
+            header, body = part
+            name = header.text.rstrip(":").split(None, 1)[1:] or [None]
+            if not header.text.endswith(":"):
+                raise self.error("write 'branch:' or 'branch NAME:'", header, header.text)
+            branch_name = None if name[0] is None else self.ident(name[0].strip(), header,
+                                                                  "a branch name")
+            branches.append(Branch(header.number, branch_name, self.parse_body(body)))
+        if len(branches) < 2:
+            raise self.error(f"{op}: needs at least two 'branch:' sections", line, op)
+        return Merge(line.number, op, tuple(branches))
+
+    # the top level
+
+    def parse(self) -> ModelSpec:
+        name, paper, notes, knobs, inp, blocks, body = None, "", [], [], None, [], []
+        while self.pos < len(self.lines):
+            line = self.lines[self.pos]
+            if line.indent != 0:
+                raise self.error("unexpected indentation", line, line.text)
+            self.pos += 1
+            word, _, rest = line.text.partition(" ")
+            rest = rest.strip()
+            if word == "model":
+                name = self.ident(rest, line, "the model name")
+            elif word == "paper":
+                paper = rest
+            elif word == "note":
+                notes.append(rest)
+            elif word == "knob":
+                knobs.append(self.knob(line, rest))
+            elif word == "input":
+                items = split_items(rest, self.source, line.number)
+                if len(items) != 3:
+                    raise self.error("write 'input C H W', e.g. 'input 3 resolution resolution'",
+                                     line, rest)
+                inp = tuple(self.expr(item, line) for item in items)
+            elif word == "defaults":
+                layer = self.layer(_Line(line.number, 0, rest, ""))
+                if layer.args:
+                    raise self.error("defaults take key=value items only", line, rest)
+                merged = dict(self.defaults.get(layer.op, ()))
+                merged.update(layer.kwargs)
+                self.defaults[layer.op] = tuple(merged.items())
+            elif word == "block":
+                blocks.append(self.block(line))
+            else:
+                body.extend(n for n in [self.statement(line)] if n is not None)
+        seen = {}
+        for knob in knobs:
+            if knob.name in seen:
+                raise self.error(f"knob {knob.name!r} declared twice", _Line(knob.line, 0, "", ""),
+                                 knob.name)
+            seen[knob.name] = knob
+        return ModelSpec(self.source, name, self.doc, paper, tuple(notes), tuple(knobs), inp,
+                         tuple(blocks), tuple(body))
+
+    def knob(self, line: _Line, rest: str) -> Knob:
+        items = rest.split()
+        if len(items) < 3:
+            raise self.error("write 'knob NAME DEFAULT TYPE', TYPE one of "
+                             f"{', '.join(KNOB_TYPES)}", line, rest)
+        name, default, kind, *extra = items
+        self.ident(name, line, "a knob name")
+        if kind not in KNOB_TYPES:
+            raise self.error(f"unknown knob type {kind!r}; use one of {', '.join(KNOB_TYPES)}",
+                             line, kind)
+        choices, bounds = (), {}
+        if kind == "choice":
+            if not extra:
+                raise self.error("a choice knob lists its values: 'choice a|b|c'", line, rest)
+            choices = tuple(extra.pop(0).split("|"))
+            if default not in choices:
+                raise self.error(f"default {default!r} is not among the choices "
+                                 f"{'|'.join(choices)}", line, default)
+        for item in extra:
+            key, eq, value = item.partition("=")
+            if key not in ("min", "max") or not eq:
+                raise self.error(f"unknown knob option {item!r} (options: min=, max=)", line,
+                                 item)
+            bounds[key] = value
+        return Knob(name, default, kind, choices, bounds.get("min"), bounds.get("max"),
+                    line.help, line.number)
+
+    def block(self, line: _Line) -> BlockDef:
+        match = re.match(r"block\s+([A-Za-z_]\w*)\s*\((.*)\)\s*:\Z", line.text)
+        if not match:
+            raise self.error("write 'block NAME(param, param=default):'", line, line.text)
+        params = []
+        for part in _split_commas(match.group(2)):
+            pname, eq, default = part.partition("=")
+            pname = self.ident(pname.strip(), line, "a block parameter")
+            params.append((pname, self.expr(default, line) if eq else None))
+        body = self.parse_body(self.children(line))
+        return BlockDef(match.group(1), tuple(params), body, self.source, line.number)
+
+
+def parse_text(text: str, source: str = "<spec>") -> ModelSpec:
+    """Parse layer-spec ``text``; ``source`` names it in error messages."""
+    return _Parser(text, source).parse()
+
+
+def parse_file(path: str | Path) -> ModelSpec:
+    """Parse an architecture file; a missing or unreadable file is a clear user error."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError("no such file", str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"cannot read the file: {exc}", str(path)) from None
+    return parse_text(text, str(path))

@@ -1,0 +1,94 @@
+"""The model zoo: built-in architectures, each a layer-spec file in this folder.
+
+A model is data, in the same format users write: ``costmodel/zoo/<name>.cm``, whose docstring
+cites the paper and explains where the exact count differs from the published one. Adding a
+model is adding a file. A *spec string* names a model for the CLI and the API:
+
+* ``mobilenet_v1`` -- a zoo model at its default knobs;
+* ``mobilenet_v1:alpha=0.5,resolution=160`` -- with knob values;
+* ``path/to/arch.cm`` (or ``path/to/arch.cm:alpha=0.5``) -- a user's architecture file.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ..core.network import Network
+from ..errors import CostModelError
+from ..spec.builder import build as build_spec, resolve_knobs
+from ..spec.parser import ModelSpec, parse_file, parse_text
+
+SUFFIX = ".cm"
+
+
+@lru_cache(maxsize=1)
+def names() -> tuple[str, ...]:
+    """The zoo's model names, sorted."""
+    folder = resources.files(__name__)
+    return tuple(sorted(e.name[:-len(SUFFIX)] for e in folder.iterdir()
+                        if e.name.endswith(SUFFIX)))
+
+
+@lru_cache(maxsize=None)
+def spec(name: str) -> ModelSpec:
+    """The parsed spec of zoo model ``name``; an unknown name suggests the nearest ones."""
+    if name not in names():
+        near = difflib.get_close_matches(name, names(), n=3, cutoff=0.5)
+        hint = f"did you mean {', '.join(near)}?" if near else \
+            f"known models: {', '.join(names())}"
+        raise CostModelError(f"unknown model {name!r}; {hint} (or give the path of an "
+                             f"architecture file ending in {SUFFIX})")
+    text = resources.files(__name__).joinpath(name + SUFFIX).read_text(encoding="utf-8")
+    return parse_text(text, f"costmodel/zoo/{name}{SUFFIX}")
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A resolved spec string: the parsed spec, its name and the knob values asked for."""
+
+    spec: ModelSpec
+    name: str
+    values: tuple[tuple[str, str], ...]
+
+    def build(self, **overrides: Any) -> Network:
+        return build_spec(self.spec, {**dict(self.values), **overrides}, self.name)
+
+    def config(self) -> dict[str, Any]:
+        """Every knob's value, defaults filled in, checked."""
+        return resolve_knobs(self.spec, dict(self.values), self.name)
+
+
+def parse_values(text: str, where: str) -> tuple[tuple[str, str], ...]:
+    """``alpha=0.5,resolution=160`` as pairs; a malformed item is named in the error."""
+    pairs = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip() or not value.strip():
+            raise CostModelError(f"cannot read {item!r} in {where!r}: write key=value, e.g. "
+                                 "mobilenet_v1:alpha=0.5,resolution=160")
+        pairs.append((key.strip(), value.strip()))
+    return tuple(pairs)
+
+
+def resolve(text: str) -> ModelRef:
+    """Resolve a spec string (see the module docstring)."""
+    base, _, settings = text.partition(":")
+    if Path(text).is_file() and not Path(base).is_file():  # a path that contains ':'
+        base, settings = text, ""
+    values = parse_values(settings, text)
+    if base.endswith(SUFFIX) or "/" in base or Path(base).is_file():
+        parsed = parse_file(base)
+        return ModelRef(parsed, parsed.name or Path(base).stem, values)
+    return ModelRef(spec(base), base, values)
+
+
+def build(name: str, values: Mapping[str, Any] | None = None, **knobs: Any) -> Network:
+    """Build zoo model (or spec string) ``name`` with knob values (numbers, strings, or sympy
+    symbols to keep a knob symbolic)."""
+    return resolve(name).build(**{**dict(values or {}), **knobs})
