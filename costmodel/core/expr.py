@@ -118,7 +118,12 @@ class Expression:
     def evaluate(self, env: Mapping[str, Any]) -> Any:
         """The value, built from sympy numbers and symbols; ``env`` maps names to values and
         ``let`` functions (callables) to use alongside :data:`HELPERS`."""
-        return _Evaluator(self, env).visit(self.tree.body)
+        try:
+            return _Evaluator(self, env).visit(self.tree.body)
+        except SpecError:
+            raise
+        except (TypeError, ValueError, ArithmeticError, RecursionError) as exc:
+            raise self.error(f"cannot evaluate: {exc}") from None
 
     def error(self, message: str, node: ast.AST | None = None) -> SpecError:
         piece = ast.get_source_segment(self.text, node) if node is not None else None

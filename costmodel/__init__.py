@@ -1,0 +1,12 @@
+"""costmodel: exact, symbolic cost models of convolutional networks.
+
+Describe an architecture in the layer-spec language (or pick one from the zoo) and get the
+multiply-accumulates (MACs; 1 MAC = 2 FLOPs), parameters and activations of every layer as
+exact sympy expressions, evaluated at any width multiplier, group count and resolution.
+
+>>> from costmodel import zoo
+>>> zoo.build("mobilenet_v1").macs()
+568740352
+"""
+
+__version__ = "0.1.0"

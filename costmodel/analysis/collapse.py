@@ -1,0 +1,205 @@
+"""The ReLU-collapse experiment of MobileNet v2 (Sandler et al., arXiv 1801.04381, Fig. 1).
+
+Why it matters for a cost model: MobileNet v2 spends MACs on expanding thin feature maps before
+each ReLU and keeps its bottleneck outputs linear.  The paper motivates that design with a toy
+experiment: embed a 2-D spiral ``x`` in ``m`` dimensions with a random matrix ``T`` (m×2), apply
+ReLU, and map back with the Moore–Penrose pseudo-inverse,
+
+    x̃ = pinv(T) · ReLU(T · x).
+
+With few dimensions (m = 2, 3) many points end up where fewer than two ReLU units are active:
+their neighbourhood is flattened onto a line or a point, and that information cannot be
+recovered.  With many dimensions (m = 15, 30) every point keeps at least two active units and
+the spiral survives, merely distorted.
+
+Two measures are reported per m:
+
+* ``errors``: the relative reconstruction error ‖x̃ − x‖ / ‖x‖.  It does *not* go to zero: for
+  a standard-normal T about half of the units pass the ReLU at any point, so pinv(T)·ReLU(T·x)
+  tends to x/2 and the error to 0.5 as m grows.  At small m it is larger and erratic (pinv of a
+  nearly singular 2×2 T can blow up).
+* ``collapsed``: the share of points with fewer than two active units, i.e. the points whose
+  2-D neighbourhood has been crushed.  This is the paper's "information loss" and it does go to
+  zero: for m = 2 it is at least one half for any T, for m = 30 it is zero in practice.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from costmodel.errors import CostModelError
+
+__all__ = ["DEFAULT_M", "CollapseResult", "spiral", "random_transform", "relu_roundtrip",
+           "relative_error", "collapsed_share", "collapse", "plot_collapse"]
+
+DEFAULT_M = (2, 3, 5, 15, 30)
+TITLE = "Output of ReLU(T·x) mapped back with T⁺ (MobileNet v2, arXiv 1801.04381, Fig. 1)"
+
+
+def spiral(n: int = 1000, turns: float = 2.0, inner_radius: float = 0.05) -> np.ndarray:
+    """A 2-D Archimedean spiral centred on the origin, as a (2, n) array.
+
+    Points are evenly spaced in angle, so with whole turns every direction from the origin is
+    sampled equally often; that makes the collapsed share a fair fraction of directions.  The
+    spiral starts at ``inner_radius`` rather than 0 because ReLU maps the origin to itself and
+    the point would count as collapsed whatever m is.
+    """
+    if n < 2:
+        raise CostModelError(f"spiral needs n >= 2 points, got n={n}")
+    t = np.linspace(0.0, 1.0, n)
+    angle = 2.0 * math.pi * turns * t
+    radius = inner_radius + (1.0 - inner_radius) * t
+    return np.stack([radius * np.cos(angle), radius * np.sin(angle)])
+
+
+def random_transform(m: int, seed: int = 0) -> np.ndarray:
+    """The m×2 standard-normal embedding T for one m.
+
+    The generator is ``np.random.default_rng((seed, m))``: keyed by m as well as the seed, so the
+    T for a given m does not depend on which other m values are asked for in the same run.
+    """
+    if m < 1:
+        raise CostModelError(f"embedding dimension m must be >= 1, got m={m}")
+    return np.random.default_rng((seed, m)).standard_normal((m, 2))
+
+
+def relu_roundtrip(x: np.ndarray, transform: np.ndarray) -> np.ndarray:
+    """x̃ = pinv(T) · ReLU(T · x): embed, rectify, and project back with the pseudo-inverse."""
+    return np.linalg.pinv(transform) @ np.maximum(transform @ x, 0.0)
+
+
+def relative_error(approx: np.ndarray, exact: np.ndarray) -> float:
+    """‖approx − exact‖ / ‖exact‖ in the Frobenius norm."""
+    return float(np.linalg.norm(approx - exact) / np.linalg.norm(exact))
+
+
+def collapsed_share(x: np.ndarray, transform: np.ndarray) -> float:
+    """Share of points where fewer than two ReLU units are active (T·x > 0).
+
+    Near such a point ReLU(T·x) varies along at most one direction, so a 2-D neighbourhood is
+    squeezed onto a line or a point and no linear map can undo it.  (With a standard-normal T no
+    two rows are parallel, so "two active units" is the same as "the active rows have rank 2".)
+    """
+    active_units = np.count_nonzero(transform @ x > 0.0, axis=0)
+    return float(np.mean(active_units < 2))
+
+
+@dataclass(frozen=True, eq=False)
+class CollapseResult:
+    """Input spiral and, per embedding dimension m, T, x̃ and the two measures (same order as
+    ``m_values``).  Arrays are read-only so a result can be shared safely."""
+
+    x: np.ndarray
+    m_values: tuple[int, ...]
+    transforms: tuple[np.ndarray, ...]
+    reconstructions: tuple[np.ndarray, ...]
+    errors: tuple[float, ...]
+    collapsed: tuple[float, ...]
+    seed: int
+
+    def error(self, m: int) -> float:
+        """Relative reconstruction error for one m."""
+        return self.errors[self.m_values.index(m)]
+
+    def collapsed_at(self, m: int) -> float:
+        """Collapsed share of points for one m."""
+        return self.collapsed[self.m_values.index(m)]
+
+    def reconstruction(self, m: int) -> np.ndarray:
+        """x̃ for one m, shape (2, n)."""
+        return self.reconstructions[self.m_values.index(m)]
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)
+    return array
+
+
+def collapse(m_values: tuple[int, ...] = DEFAULT_M, n: int = 1000, seed: int = 0,
+             turns: float = 2.0) -> CollapseResult:
+    """Run the experiment for each m; the same arguments always give identical arrays."""
+    m_values = tuple(int(m) for m in m_values)
+    if not m_values:
+        raise CostModelError("collapse needs at least one embedding dimension m")
+    x = _read_only(spiral(n, turns))
+    transforms = tuple(_read_only(random_transform(m, seed)) for m in m_values)
+    recon = tuple(_read_only(relu_roundtrip(x, t)) for t in transforms)
+    return CollapseResult(
+        x=x,
+        m_values=m_values,
+        transforms=transforms,
+        reconstructions=recon,
+        errors=tuple(relative_error(r, x) for r in recon),
+        collapsed=tuple(collapsed_share(x, t) for t in transforms),
+        seed=seed,
+    )
+
+
+def _footnote(result: CollapseResult) -> str:
+    n = result.x.shape[1]
+    return (
+        f"x: 2-D spiral of {n} points, coloured from centre (dark) to rim (light). "
+        f"T: random m×2 standard-normal matrix (seed {result.seed}); T⁺: its pseudo-inverse.\n"
+        "error = ‖x̃ − x‖ / ‖x‖, which tends to 0.5 for large m (about half the units pass the "
+        "ReLU, so x̃ ≈ x/2).\n"
+        "collapsed = share of points with fewer than 2 active units: their neighbourhood is "
+        "flattened onto a line or a point."
+    ).replace("x̃", r"$\tilde{x}$")
+
+
+def _draw_panel(ax, points: np.ndarray, colour: np.ndarray, title: str) -> None:
+    """One scatter panel with the axes through the origin, where the ReLU half-planes meet."""
+    ax.axhline(0.0, color="0.85", linewidth=0.8, zorder=0)
+    ax.axvline(0.0, color="0.85", linewidth=0.8, zorder=0)
+    ax.scatter(points[0], points[1], c=colour, cmap="viridis", s=5, linewidths=0, zorder=1)
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_title(title, fontsize=12)
+    ax.tick_params(labelsize=9)
+
+
+def plot_collapse(result: CollapseResult, path: str | Path) -> Path:
+    """Draw the input and one panel per m, and save as PNG or SVG (chosen by the suffix).
+
+    Uses matplotlib's object API on a fresh ``Figure`` rather than pyplot, so it renders
+    headless (no display, no GUI backend) without switching the backend of a caller who has
+    already imported pyplot.
+    """
+    path = Path(path)
+    formats = {".png": "png", ".svg": "svg"}
+    if path.suffix.lower() not in formats:
+        raise CostModelError(f"plot_collapse writes .png or .svg, got {path.name!r}")
+    from matplotlib.figure import Figure  # heavy import, only needed when plotting
+
+    panels = 1 + len(result.m_values)
+    ncols = min(3, panels)
+    nrows = math.ceil(panels / ncols)
+    fig = Figure(figsize=(4.2 * ncols, 4.1 * nrows + 1.2), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    colour = np.linspace(0.0, 1.0, result.x.shape[1])
+
+    n = result.x.shape[1]
+    _draw_panel(axes[0], result.x, colour, f"Input\n{n} points")
+    for ax, m, recon, err, lost in zip(axes[1:], result.m_values, result.reconstructions,
+                                       result.errors, result.collapsed):
+        _draw_panel(ax, recon, colour, f"m = {m}\nerror {err:.2f} · collapsed {lost:.0%}")
+    for ax in axes[panels:]:
+        ax.set_visible(False)
+
+    fig.suptitle(TITLE, fontsize=14)
+    fig.supxlabel(_footnote(result), fontsize=10, linespacing=1.5)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format=formats[path.suffix.lower()], dpi=150)
+    return path
+
+
+if __name__ == "__main__":  # python -m costmodel.analysis.collapse [out.png]
+    import sys
+
+    outcome = collapse()
+    for m_, e_, c_ in zip(outcome.m_values, outcome.errors, outcome.collapsed):
+        print(f"m = {m_:>3}: error {e_:.3f}, collapsed {c_:.1%}")
+    print(plot_collapse(outcome, sys.argv[1] if len(sys.argv) > 1 else "collapse.png"))

@@ -1,0 +1,135 @@
+"""Comparisons and per-layer summaries as tables: the library behind `compare` and `summary`.
+
+Every table states its convention and its unit (MACs are multiply-accumulates; 1 MAC =
+2 FLOPs; the papers' "FLOPs" and "Mult-Adds" are MACs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..core.conventions import convention as get_convention
+from ..core.network import Network, exact
+from ..report.table import Column, Table, plain
+from ..zoo import resolve
+
+UNITS = ("macs", "flops")
+UNIT_NOTE = "MACs = multiply-accumulates; 1 MAC = 2 FLOPs (the papers' FLOPs/Mult-Adds are MACs)."
+
+
+def convention_note(name: str) -> str:
+    return f"Convention {name}: {get_convention(name).description}."
+
+
+def settings_text(config: dict[str, Any]) -> str:
+    return ", ".join(f"{key}={plain(value)}" for key, value in config.items())
+
+
+@dataclass(frozen=True)
+class Row:
+    """One built model in a comparison."""
+
+    spec: str
+    network: Network
+
+    def counts(self, convention: str) -> tuple[Any, Any]:
+        return exact(self.network.macs(convention)), exact(self.network.params(convention))
+
+
+def build_all(specs: Sequence[str]) -> list[Row]:
+    """Resolve and build each spec string (a model name, name:key=value,... or a file)."""
+    return [Row(text, resolve(text).build()) for text in specs]
+
+
+def compare_table(rows: Sequence[Row], convention: str = "paper", units: str = "macs") -> Table:
+    """A row per model: MACs, FLOPs, params and their ratios to the first model."""
+    records = []
+    base_macs, base_params = rows[0].counts(convention)
+    for row in rows:
+        macs, params = row.counts(convention)
+        records.append({
+            "model": row.network.name,
+            "config": {k: plain(v) for k, v in row.network.config},
+            "settings": settings_text(row.network.settings),
+            "macs": macs, "flops": 2 * macs, "params": params,
+            "activations": exact(row.network.activations),
+            "macs_ratio": _ratio(macs, base_macs), "params_ratio": _ratio(params, base_params),
+            "convention": convention,
+        })
+    first, second = ("macs", "flops") if units == "macs" else ("flops", "macs")
+    columns = (Column("model", "model"), Column("settings", "settings"),
+               Column(first, "MACs" if first == "macs" else "FLOPs", "count"),
+               Column(second, "FLOPs" if second == "flops" else "MACs", "count"),
+               Column("params", "params", "count"),
+               Column("macs_ratio", f"{'MACs' if units == 'macs' else 'FLOPs'} ÷ first", "ratio"),
+               Column("params_ratio", "params ÷ first", "ratio"))
+    return Table(f"Model comparison ({convention} convention)", columns, tuple(records),
+                 (UNIT_NOTE, convention_note(convention)))
+
+
+def compare_records(table: Table) -> list[dict[str, Any]]:
+    """The JSON contract of `costmodel compare`: one object per spec, in order, with model,
+    config, macs, flops, params (exact integers), activations, ratios and convention."""
+    keys = ("model", "config", "macs", "flops", "params", "activations", "macs_ratio",
+            "params_ratio", "convention")
+    return [{key: plain(row[key]) for key in keys} for row in table.rows]
+
+
+def _ratio(value: Any, base: Any) -> float | None:
+    return float(value) / float(base) if base else None
+
+
+def summary_tables(network: Network, convention: str = "paper",
+                   units: str = "macs") -> tuple[Table, Table]:
+    """The per-layer table (as torchinfo's summary) and the totals per layer type (as the
+    MobileNet v1 paper's Table 2)."""
+    conv = get_convention(convention)
+    scale = 2 if units == "flops" else 1
+    label = "FLOPs" if units == "flops" else "MACs"
+    total_macs, total_params = exact(network.macs(convention)), exact(network.params(convention))
+    layers = []
+    for layer in network.layers:
+        macs, params = exact(conv.macs(layer.counts)), exact(conv.params(layer.counts))
+        layers.append({"name": layer.name, "type": layer.kind,
+                       "shape": f"{' + '.join(map(str, layer.inputs))} → {layer.output}",
+                       "input": [str(s) for s in layer.inputs], "output": str(layer.output),
+                       units: scale * macs, "params": params,
+                       "macs_share": _share(macs, total_macs),
+                       "params_share": _share(params, total_params)})
+    notes = (f"{network.name} ({settings_text(network.settings)}): total {label} "
+             f"{scale * total_macs:,}, params {total_params:,}.",
+             UNIT_NOTE, convention_note(convention), "Shapes are H×W×C.",
+             *network.notes)
+    per_layer = Table(f"{network.name}: per-layer costs", (
+        Column("name", "layer"), Column("type", "type"), Column("shape", "input → output"),
+        Column(units, label, "count"), Column("params", "params", "count"),
+        Column("macs_share", f"{label} %", "percent"),
+        Column("params_share", "params %", "percent")), tuple(layers), notes)
+    groups = []
+    counts = {}
+    for layer in network.layers:
+        counts[layer.kind] = counts.get(layer.kind, 0) + 1
+    for kind, (macs, params) in network.by_type(convention).items():
+        macs, params = exact(macs), exact(params)
+        groups.append({"type": kind, "layers": counts[kind], units: scale * macs,
+                       "params": params, "macs_share": _share(macs, total_macs),
+                       "params_share": _share(params, total_params)})
+    groups.sort(key=lambda g: (-float(g[units]), -float(g["params"])))
+    groups.append({"type": "total", "layers": len(network.layers), units: scale * total_macs,
+                   "params": total_params, "macs_share": 100.0 if total_macs else None,
+                   "params_share": 100.0 if total_params else None})
+    by_type = Table(f"{network.name}: costs per layer type", (
+        Column("type", "type"), Column("layers", "layers", "text"),
+        Column(units, label, "count"), Column("macs_share", f"{label} %", "percent"),
+        Column("params", "params", "count"), Column("params_share", "params %", "percent")),
+        tuple(groups), (UNIT_NOTE, convention_note(convention)))
+    return per_layer, by_type
+
+
+def _share(part: Any, whole: Any) -> float | None:
+    try:
+        return 100.0 * float(part) / float(whole) if whole else None
+    except TypeError:  # symbolic
+        return None

@@ -1,0 +1,139 @@
+"""`costmodel` commands. Logic lives in the library; this module parses and prints.
+
+Heavy modules (sympy through the library, pandas, matplotlib) are imported inside the commands
+that need them, so that `costmodel --help` and `costmodel list` start quickly.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from ..core.conventions import CONVENTIONS, DEFAULT
+from ..errors import CostModelError
+
+app = typer.Typer(
+    help="Exact MACs, parameters and activations of CNNs, derived symbolically. "
+         "MACs are multiply-accumulates; 1 MAC = 2 FLOPs (the papers' FLOPs are MACs).",
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+    latex = "latex"
+
+
+class Units(str, Enum):
+    macs = "macs"
+    flops = "flops"
+
+
+Convention = Enum("Convention", {name: name for name in CONVENTIONS}, type=str)
+
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+UnitsOption = Annotated[Units, typer.Option(help="Show compute as MACs or FLOPs (= 2 × MACs).")]
+ConventionOption = Annotated[Convention, typer.Option(
+    help="What counts: paper (conv/FC MACs; conv/FC weights and biases) or torch (params as "
+         "PyTorch's model.parameters(), BN included).")]
+SPEC_HELP = ("A model name (`costmodel list`), name:key=value[,key=value] such as "
+             "mobilenet_v1:alpha=0.5,resolution=160, or the path of an architecture file.")
+
+
+def user_errors(command):
+    """Turn a CostModelError into one line on stderr and exit status 2 (no traceback)."""
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except CostModelError as exc:
+            typer.echo(f"costmodel: error: {exc}", err=True)
+            raise typer.Exit(2) from None
+    return wrapper
+
+
+def emit(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+@app.command("list")
+@user_errors
+def list_models(fmt: FormatOption = Format.table) -> None:
+    """The built-in models, their knobs and defaults."""
+    from ..report.table import Column, Table
+    from ..zoo import names, spec
+
+    rows = []
+    for name in names():
+        parsed = spec(name)
+        knobs = {k.name: (k.default if k.type != "choice" else f"{k.default} ({'|'.join(k.choices)})")
+                 for k in parsed.knobs}
+        rows.append({"model": name, "knobs": knobs,
+                     "knobs_text": ", ".join(f"{k}={v}" for k, v in knobs.items()),
+                     "paper": parsed.paper})
+    table = Table("Built-in models (knob=default; choices in parentheses)",
+                  (Column("model", "model"), Column("knobs_text", "knobs"),
+                   Column("paper", "paper")), tuple(rows),
+                  ("Set knobs as NAME:key=value,key=value, e.g. mobilenet_v1:alpha=0.5.",))
+    if fmt == Format.json:
+        emit(json.dumps([{k: r[k] for k in ("model", "knobs", "paper")} for r in rows], indent=2))
+    else:
+        emit(table.render(fmt.value))
+
+
+@app.command()
+@user_errors
+def compare(
+    specs: Annotated[list[str], typer.Argument(help=SPEC_HELP, show_default=False)],
+    fmt: FormatOption = Format.table,
+    units: UnitsOption = Units.macs,
+    convention: ConventionOption = DEFAULT,
+) -> None:
+    """Compare models: MACs, FLOPs, params and their ratios to the first SPEC."""
+    from ..analysis.compare import build_all, compare_records, compare_table
+
+    table = compare_table(build_all(specs), convention.value, units.value)
+    if fmt == Format.json:
+        emit(json.dumps(compare_records(table), indent=2))
+    else:
+        emit(table.render(fmt.value))
+
+
+@app.command()
+@user_errors
+def summary(
+    spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
+    fmt: FormatOption = Format.table,
+    units: UnitsOption = Units.macs,
+    convention: ConventionOption = DEFAULT,
+) -> None:
+    """Per-layer table (name, type, input → output, MACs, params, share) and totals per
+    layer type."""
+    from ..analysis.compare import summary_tables
+    from ..report.table import plain, render_all
+    from ..zoo import resolve
+
+    network = resolve(spec).build()
+    per_layer, by_type = summary_tables(network, convention.value, units.value)
+    if fmt == Format.json:
+        total = network.evaluate(convention_name=convention.value)
+        emit(json.dumps({"model": network.name,
+                         "config": {k: plain(v) for k, v in network.config},
+                         "convention": convention.value, "units": units.value,
+                         "total": {**total, "flops": 2 * total["macs"]},
+                         "notes": list(network.notes),
+                         "layers": per_layer.records(), "by_type": by_type.records()},
+                        indent=2))
+    else:
+        emit(render_all([per_layer, by_type], fmt.value))
+
+
+def main() -> None:
+    app()

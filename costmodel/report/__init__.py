@@ -1,0 +1,1 @@
+"""Reports: tables in several formats, paper-style tables and figures."""

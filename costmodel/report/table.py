@@ -1,0 +1,159 @@
+"""A small table value and its renderings: terminal, Markdown, LaTeX, CSV and JSON.
+
+Tables keep exact values (Python ints, or strings); only the human renderings (terminal,
+Markdown, LaTeX) abbreviate counts as 568.7M. CSV and JSON carry the exact integers, for
+scripts. Every table carries notes that say what it counts; the human renderings print them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+FORMATS = ("table", "json", "csv", "markdown", "latex")
+
+
+@dataclass(frozen=True)
+class Column:
+    """``kind`` says how to show a value: ``text``, ``count`` (568.7M), ``ratio`` (0.27×),
+    ``percent`` (94.9%)."""
+
+    key: str
+    header: str
+    kind: str = "text"
+
+
+@dataclass(frozen=True)
+class Table:
+    title: str
+    columns: tuple[Column, ...]
+    rows: tuple[Mapping[str, Any], ...]
+    notes: tuple[str, ...] = field(default=())
+
+    def records(self) -> list[dict[str, Any]]:
+        """Rows as JSON-ready dicts with exact values."""
+        return [{c.key: plain(row.get(c.key)) for c in self.columns} for row in self.rows]
+
+    def render(self, fmt: str) -> str:
+        if fmt == "json":
+            return json.dumps(self.records(), indent=2)
+        return {"csv": to_csv, "markdown": to_markdown, "latex": to_latex,
+                "table": to_text}[fmt](self)
+
+
+def human(value: Any) -> str:
+    """568740352 -> '568.7M'; small numbers as they are."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    number = float(value)
+    for suffix, scale in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("K", 1e3)):
+        if abs(number) >= scale:
+            return f"{number / scale:.4g}{suffix}"
+    return f"{number:.4g}" if number != int(number) else str(int(number))
+
+
+def show(column: Column, value: Any) -> str:
+    if value is None:
+        return ""
+    if column.kind == "count":
+        return human(value)
+    if column.kind == "ratio":
+        return f"{float(value):.3g}×"
+    if column.kind == "percent":
+        return f"{float(value):.2f}%"
+    return str(value)
+
+
+def plain(value: Any) -> Any:
+    """A JSON-ready version: ints stay exact, sympy/fraction numbers become int or float."""
+    if value is None or isinstance(value, (bool, str, int, float)):
+        return value
+    if isinstance(value, Mapping):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, Fraction):
+        return int(value) if value.denominator == 1 else float(value)
+    if getattr(value, "is_Integer", False):
+        return int(value)
+    if getattr(value, "is_number", False):
+        return float(value)
+    return str(value)
+
+
+def to_csv(table: Table) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([c.key for c in table.columns])
+    for record in table.records():
+        writer.writerow([json.dumps(v) if isinstance(v, dict) else v for v in record.values()])
+    return out.getvalue()
+
+
+def _cells(table: Table) -> list[list[str]]:
+    return [[show(c, row.get(c.key)) for c in table.columns] for row in table.rows]
+
+
+def to_markdown(table: Table) -> str:
+    align = ["---:" if c.kind != "text" else ":---" for c in table.columns]
+    lines = [f"**{table.title}**", "", "| " + " | ".join(c.header for c in table.columns) + " |",
+             "|" + "|".join(align) + "|"]
+    lines += ["| " + " | ".join(cells) + " |" for cells in _cells(table)]
+    lines += [""] + [f"_{note}_  " for note in table.notes]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+_LATEX_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+                  "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
+                  "^": r"\textasciicircum{}", "×": r"$\times$", "→": r"$\rightarrow$",
+                  "Δ": r"$\Delta$", "α": r"$\alpha$", "ρ": r"$\rho$"}
+
+
+def latex_escape(text: str) -> str:
+    return "".join(_LATEX_ESCAPES.get(ch, ch) for ch in text)
+
+
+def to_latex(table: Table) -> str:
+    spec = "".join("r" if c.kind != "text" else "l" for c in table.columns)
+    lines = [r"\begin{table}[t]", r"\centering", rf"\caption{{{latex_escape(table.title)}}}",
+             rf"\begin{{tabular}}{{{spec}}}", r"\toprule",
+             " & ".join(latex_escape(c.header) for c in table.columns) + r" \\", r"\midrule"]
+    lines += [" & ".join(latex_escape(cell) for cell in cells) + r" \\" for cells in _cells(table)]
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    if table.notes:
+        lines.append(r"\par\smallskip\footnotesize " + " ".join(latex_escape(n) for n in table.notes))
+    lines.append(r"\end{table}")
+    return "\n".join(lines) + "\n"
+
+
+def to_text(table: Table, width: int | None = None) -> str:
+    """A terminal table drawn by rich, with the notes as its caption."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table as RichTable
+
+    rich_table = RichTable(title=table.title, box=box.SIMPLE_HEAD, title_justify="left",
+                           caption="\n".join(table.notes), caption_justify="left")
+    for column in table.columns:
+        rich_table.add_column(column.header, justify="right" if column.kind != "text" else "left",
+                              overflow="fold")
+    for cells in _cells(table):
+        rich_table.add_row(*cells)
+    console = Console(file=io.StringIO(), width=width or 120, force_terminal=False,
+                      color_system=None)
+    console.print(rich_table)
+    return console.file.getvalue()
+
+
+def render_all(tables: Sequence[Table], fmt: str) -> str:
+    """Several tables in one output: JSON as an object keyed by title slug, others stacked."""
+    if fmt == "json":
+        return json.dumps({t.title: t.records() for t in tables}, indent=2)
+    return "\n".join(t.render(fmt) for t in tables)

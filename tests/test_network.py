@@ -1,0 +1,62 @@
+"""Network-level invariants: closed forms, conventions, views."""
+
+from sympy import simplify
+
+from costmodel import zoo
+from costmodel.core import symbols as S
+
+
+def test_closed_form_in_alpha_and_resolution_equals_per_layer_sums():
+    symbolic = zoo.build("mobilenet_v1", alpha=S.alpha, resolution=S.R, rounding="none")
+    for alpha, resolution in (("1", 224), ("0.5", 160), ("0.25", 128), ("0.75", 192)):
+        numeric = zoo.build("mobilenet_v1", alpha=alpha, resolution=resolution)
+        values = {S.alpha: numeric.settings["alpha"], S.R: resolution}
+        assert symbolic.macs().subs(values) == sum(l.counts.macs for l in numeric.layers)
+        assert symbolic.params().subs(values) == sum(l.counts.weights for l in numeric.layers)
+
+
+def test_closed_form_in_alpha_is_the_papers_polynomial():
+    # MobileNet v1 Eq. 6 summed over the body: a·alpha² + b·alpha (the stem and the FC are
+    # linear in alpha, every pointwise conv quadratic)
+    macs = zoo.build("mobilenet_v1", alpha=S.alpha, rounding="none").macs()
+    assert macs.as_poly(S.alpha).degree() == 2
+    assert simplify(macs.subs(S.alpha, 1) - 568_740_352) == 0
+
+
+def test_torch_convention_adds_exactly_the_batch_norm_parameters():
+    net = zoo.build("mobilenet_v1")
+    bn = sum(2 * l.output.c for l in net.layers if l.op == "bn")
+    assert net.params("torch") - net.params("paper") == bn
+    assert net.macs("torch") == net.macs("paper")
+
+
+def test_evaluate_gives_exact_integers():
+    values = zoo.build("mobilenet_v1", alpha=S.alpha, rounding="none").evaluate({"alpha": 0.5})
+    assert values["macs"] == zoo.build("mobilenet_v1", alpha="0.5").macs()
+    assert isinstance(values["macs"], int)
+
+
+def test_by_type_matches_the_papers_table2():
+    # Howard et al., arXiv 1704.04861, Table 2: Conv 1x1 94.86% of Mult-Adds, 74.59% of
+    # params; Conv DW 3x3 3.06% / 1.06%; Conv 3x3 1.19% / 0.02%; FC 0.18% / 24.33%.
+    net = zoo.build("mobilenet_v1")
+    groups = net.by_type()
+    macs_share = {kind: 100 * float(macs / net.macs()) for kind, (macs, _) in groups.items()}
+    for kind, printed in (("conv 1x1", 94.86), ("conv dw 3x3", 3.06), ("fc", 0.18)):
+        assert abs(macs_share[kind] - printed) < 0.005, kind
+    # The stem conv is 1.91% (10,838,016 / 568,740,352): the printed 1.19% has its digits
+    # swapped; with 1.91 the column sums to 100.01% instead of the printed 99.29%.
+    assert abs(macs_share["conv 3x3"] - 1.91) < 0.005
+    # The params column leaves out the FC's 1,000 biases: 4,209,088 weights in all.
+    weights = net.params() - 1000
+    params_share = {kind: 100 * float((params - (1000 if kind == "fc" else 0)) / weights)
+                    for kind, (_, params) in groups.items()}
+    for kind, printed in (("conv 1x1", 74.59), ("conv dw 3x3", 1.06), ("conv 3x3", 0.02),
+                          ("fc", 24.33)):
+        assert abs(params_share[kind] - printed) < 0.005, kind
+
+
+def test_frame_view():
+    frame = zoo.build("vgg16").to_frame()
+    assert frame.loc["stage1.conv1", "macs"] == 224 * 224 * 64 * 3 * 9
+    assert frame["params"].sum() == 138_357_544
