@@ -81,10 +81,11 @@ def _ratio(value: Any, base: Any) -> float | None:
     return float(value) / float(base) if base else None
 
 
-def summary_tables(network: Network, convention: str = "paper",
-                   units: str = "macs") -> tuple[Table, Table]:
+def summary_tables(network: Network, convention: str = "paper", units: str = "macs",
+                   all_layers: bool = True) -> tuple[Table, Table]:
     """The per-layer table (as torchinfo's summary) and the totals per layer type (as the
-    MobileNet v1 paper's Table 2)."""
+    MobileNet v1 paper's Table 2). Without ``all_layers``, the per-layer table leaves out
+    layers that cost nothing under the convention (BN, activations, pooling...) and says so."""
     conv = get_convention(convention)
     scale = 2 if units == "flops" else 1
     label = "FLOPs" if units == "flops" else "MACs"
@@ -98,9 +99,15 @@ def summary_tables(network: Network, convention: str = "paper",
                        units: scale * macs, "params": params,
                        "macs_share": _share(macs, total_macs),
                        "params_share": _share(params, total_params)})
+    hidden = [] if all_layers else [row for row in layers if not row[units] and not row["params"]]
+    if hidden:
+        layers = [row for row in layers if row[units] or row["params"]]
     notes = (f"{network.name} ({settings_text(network.settings)}): total {label} "
              f"{scale * total_macs:,}, params {total_params:,}.",
              UNIT_NOTE, convention_note(convention), "Shapes are H×W×C.",
+             *([f"{len(hidden)} layers that cost nothing under this convention "
+                f"({', '.join(sorted({row['type'] for row in hidden}))}) are not shown; "
+                "--all shows them."] if hidden else []),
              *network.notes)
     per_layer = Table(f"{network.name}: per-layer costs", (
         Column("name", "layer"), Column("type", "type"), Column("shape", "input → output"),

@@ -113,6 +113,8 @@ def summary(
     fmt: FormatOption = Format.table,
     units: UnitsOption = Units.macs,
     convention: ConventionOption = DEFAULT,
+    all_layers: Annotated[bool, typer.Option(
+        "--all", help="Also list layers that cost nothing (BN, activations, pooling...).")] = False,
 ) -> None:
     """Per-layer table (name, type, input → output, MACs, params, share) and totals per
     layer type."""
@@ -121,7 +123,8 @@ def summary(
     from ..zoo import resolve
 
     network = resolve(spec).build()
-    per_layer, by_type = summary_tables(network, convention.value, units.value)
+    per_layer, by_type = summary_tables(network, convention.value, units.value,
+                                        all_layers or fmt == Format.json)
     if fmt == Format.json:
         total = network.evaluate(convention_name=convention.value)
         emit(json.dumps({"model": network.name,

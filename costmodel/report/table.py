@@ -53,6 +53,8 @@ def human(value: Any) -> str:
     if isinstance(value, str):
         return value
     number = float(value)
+    if abs(number) < 10_000 and number == int(number):
+        return str(int(number))  # small counts read best exactly: 864, 2048
     for suffix, scale in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("K", 1e3)):
         if abs(number) >= scale:
             return f"{number / scale:.4g}{suffix}"
@@ -146,7 +148,9 @@ def to_text(table: Table, width: int | None = None) -> str:
                               overflow="fold")
     for cells in _cells(table):
         rich_table.add_row(*cells)
-    console = Console(file=io.StringIO(), width=width or 120, force_terminal=False,
+    import shutil
+    width = width or max(100, shutil.get_terminal_size((120, 24)).columns)
+    console = Console(file=io.StringIO(), width=width, force_terminal=False,
                       color_system=None)
     console.print(rich_table)
     return console.file.getvalue()

@@ -143,7 +143,12 @@ def test_googlenet_table1(row, params_k, ops_m, weights, macs):
     assert (got_weights, got_macs) == (weights, macs)
     step = 0.1 if row == "conv1" else 1
     assert agrees(got_macs, ops_m, 1) == (row not in OPS_MISPRINTED)
-    assert agrees(got_weights, params_k, step, unit=1024) == (row not in PARAMS_OFF)
+    if row == "inception4b":
+        # 448,512 = 438 x 1024 exactly, one above the printed 437K: off by one, although
+        # agrees() admits this exact boundary value (printed + step) by its float tolerance
+        assert got_weights == (params_k + 1) * 1024
+    else:
+        assert agrees(got_weights, params_k, step, unit=1024) == (row not in PARAMS_OFF)
 
 
 def test_googlenet_table1_rows_cover_the_network():
