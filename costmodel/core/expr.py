@@ -33,28 +33,44 @@ from ..errors import SpecError
 MAX_EXPONENT = 64
 
 
-def make_divisible(value, divisor=8, min_value=None):
-    """Round ``value`` to the nearest multiple of ``divisor``, never below ``min_value`` (default
-    ``divisor``) and never more than 10% below ``value``.
+class MakeDivisible(sympy.Function):
+    """``MakeDivisible(v, d, m)``: ``v`` rounded to the nearest multiple of ``d``, never below
+    ``m`` and never more than 10% below ``v``.
 
     This is the channel rounding of the MobileNet v2/v3 reference code (TF-slim and
-    torchvision's ``_make_divisible``), which the published checkpoints use.
+    torchvision's ``_make_divisible``), which the published checkpoints use. With numbers it
+    evaluates to an Integer; with a free symbol (a symbolic alpha) it stays an unevaluated
+    function, so a closed form under reference rounding is still exact, and
+    :data:`NUMPY_FUNCTIONS` evaluates it over whole grids.
     """
-    value, divisor = _number(value, "make_divisible"), _number(divisor, "make_divisible")
-    min_value = divisor if min_value is None else _number(min_value, "make_divisible")
-    rounded = max(min_value, sympy.floor(value + divisor / 2) // divisor * divisor)
-    if rounded < Rational(9, 10) * value:  # the guard: do not round down by more than 10%
-        rounded += divisor
-    return Integer(rounded)
+
+    is_integer = True
+    is_positive = True
+
+    @classmethod
+    def eval(cls, value, divisor, min_value):
+        if value.is_number and divisor.is_number and min_value.is_number:
+            rounded = max(min_value, sympy.floor(value + divisor / 2) // divisor * divisor)
+            if rounded < Rational(9, 10) * value:  # the guard: not more than 10% down
+                rounded += divisor
+            return Integer(rounded)
+        return None
 
 
-def _number(value, helper: str):
-    """``value`` as a sympy number; helpers that round cannot act on a free symbol."""
-    value = sympy.sympify(value) if isinstance(value, int) else value
-    if not getattr(value, "is_number", False):
-        raise ValueError(f"{helper}() needs a number, got {value}; rounding cannot stay "
-                         "symbolic (use the knob rounding=none to keep alpha symbolic)")
-    return value
+def make_divisible(value, divisor=8, min_value=None):
+    """The ``make_divisible(v, d[, m])`` helper of spec expressions (``m`` defaults to ``d``)."""
+    return MakeDivisible(value, divisor, divisor if min_value is None else min_value)
+
+
+def _np_make_divisible(value, divisor, min_value):
+    import numpy as np
+
+    rounded = np.maximum(min_value, np.floor(value + divisor / 2) // divisor * divisor)
+    return np.where(rounded < 0.9 * value, rounded + divisor, rounded)
+
+
+#: Implementations of costmodel's own sympy functions for ``lambdify(..., modules=...)``.
+NUMPY_FUNCTIONS = {"MakeDivisible": _np_make_divisible}
 
 
 def _floor(x):
