@@ -140,3 +140,19 @@ def summary(
 
 def main() -> None:
     app()
+
+
+def _load_command_modules() -> None:
+    """Import every ``costmodel/cli/commands_*.py``: each adds its commands to ``app`` with
+    ``@app.command()``. Keeping commands in their own modules keeps this file small; those
+    modules import heavy libraries only inside their commands."""
+    import importlib
+    import pkgutil
+    from pathlib import Path
+
+    for module in sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)])):
+        if module.startswith("commands_"):
+            importlib.import_module(f"{__package__}.{module}")
+
+
+_load_command_modules()
