@@ -154,6 +154,8 @@ def _check_spatial(shape: Shape, what: str) -> Shape:
 
 
 def _check_divides(groups, channels, what: str) -> None:
+    if groups == 1:
+        return  # idealized widths (rounding=none) may be fractional; one group takes them all
     if _known(groups) and _known(channels) and (channels / groups).is_integer is False:
         raise CostModelError(f"groups g={groups} do not divide the {channels} {what} channels")
 

@@ -23,7 +23,8 @@ def v1(**knobs):
 
 
 def v2(**knobs):
-    return zoo.build("shufflenet_v2", **knobs)
+    """torchvision's ShuffleNet v2; the zoo's default is the authors' official code."""
+    return zoo.build("shufflenet_v2", **{"impl": "torchvision", **knobs})
 
 
 def unit_layers(net, prefix):
@@ -308,6 +309,8 @@ def test_v2_table5_flops_are_the_official_code_rounded_up(alpha, macs, extra, pa
                                                           weights_m):
     net = build(parse_text(OFFICIAL_V2), {"alpha": alpha})
     assert net.macs() == macs
+    default = zoo.build("shufflenet_v2", alpha=alpha)  # impl=official is the default
+    assert (default.macs(), default.params()) == (macs, params)
     assert net.macs() - v2(alpha=alpha).macs() == extra
     assert net.params() == params and agrees(params, weights_m, 0.1)
     # 146/299/591 are the nearest million; 0.5x's 40.48M rounds to 40, not the printed 41:
