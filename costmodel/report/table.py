@@ -103,11 +103,16 @@ def _cells(table: Table) -> list[list[str]]:
     return [[show(c, row.get(c.key)) for c in table.columns] for row in table.rows]
 
 
+def _md(text: str) -> str:
+    return text.replace("|", "\\|")  # a bare | would end the cell
+
+
 def to_markdown(table: Table) -> str:
     align = ["---:" if c.kind != "text" else ":---" for c in table.columns]
-    lines = [f"**{table.title}**", "", "| " + " | ".join(c.header for c in table.columns) + " |",
+    lines = [f"**{table.title}**", "",
+             "| " + " | ".join(_md(c.header) for c in table.columns) + " |",
              "|" + "|".join(align) + "|"]
-    lines += ["| " + " | ".join(cells) + " |" for cells in _cells(table)]
+    lines += ["| " + " | ".join(_md(cell) for cell in cells) + " |" for cells in _cells(table)]
     lines += [""] + [f"_{note}_  " for note in table.notes]
     return "\n".join(lines).rstrip() + "\n"
 
