@@ -45,13 +45,21 @@ def test_shapes_are_consistent_layer_to_layer(name):
 def test_closed_form_equals_the_per_layer_sum(name):
     spec = zoo.spec(name)
     numeric = zoo.build(name)
-    symbolic_knobs = {k.name: SYMBOLIC[k.name] for k in spec.knobs
-                      if k.name in SYMBOLIC and k.type != "choice"}
-    symbolic = zoo.build(name, **symbolic_knobs)
-    at = {SYMBOLIC[key]: numeric.settings[key] for key in symbolic_knobs}
-    assert symbolic.macs().subs(at) == sum(layer.counts.macs for layer in numeric.layers)
-    assert symbolic.params().subs(at) == sum(layer.counts.weights for layer in numeric.layers)
-    assert symbolic.params("torch").subs(at) == numeric.params("torch")
+    symbolic_knobs = [k.name for k in spec.knobs if k.name in SYMBOLIC and k.type != "choice"]
+    checked = 0
+    # all numeric knobs symbolic at once, then each alone: a closed form is compared wherever
+    # its recorded assumptions hold at the defaults (ShuffleNet v1's is not valid at alpha=1,
+    # a width with an official table entry)
+    for names in [symbolic_knobs] + [[n] for n in symbolic_knobs]:
+        symbolic = zoo.build(name, **{n: SYMBOLIC[n] for n in names})
+        at = {SYMBOLIC[n]: numeric.settings[n] for n in names}
+        if not symbolic.holds_at(at):
+            continue
+        assert symbolic.macs().subs(at) == sum(layer.counts.macs for layer in numeric.layers)
+        assert symbolic.params().subs(at) == sum(layer.counts.weights for layer in numeric.layers)
+        assert symbolic.params("torch").subs(at) == numeric.params("torch")
+        checked += 1
+    assert checked, "some closed form holds at the defaults"
 
 
 @pytest.mark.parametrize("name", MODELS)

@@ -20,7 +20,9 @@ import ast
 import difflib
 import math
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,6 +69,43 @@ def _np_make_divisible(value, divisor, min_value):
 
     rounded = np.maximum(min_value, np.floor(value + divisor / 2) // divisor * divisor)
     return np.where(rounded < 0.9 * value, rounded + divisor, rounded)
+
+
+_ASSUMED: ContextVar[list | None] = ContextVar("costmodel_assumed", default=None)
+
+
+@contextmanager
+def recording_assumptions() -> Iterator[list]:
+    """Collect, while building one network, the conditions its closed form relies on."""
+    token = _ASSUMED.set([])
+    try:
+        yield _ASSUMED.get()
+    finally:
+        _ASSUMED.reset(token)
+
+
+def decide_equal(a: Any, b: Any) -> bool:
+    """Whether ``a`` equals ``b``, for a spec's ``==``/``!=`` and the builder's shape checks.
+
+    Equal-looking values are equal. Values that differ by their free symbols (``t`` and 1, two
+    rounded widths such as ``MakeDivisible(24*alpha, 8, 8)`` and ``MakeDivisible(32*alpha, 8,
+    8)``) may still coincide at some values; they are taken as different, and the condition
+    ``Ne(a, b)`` is recorded (see :func:`recording_assumptions`), so that a closed form states
+    where it holds instead of being silently wrong there.
+    """
+    if isinstance(a, str) or isinstance(b, str) or isinstance(a, dict) or isinstance(b, dict):
+        return a == b
+    if a == b:
+        return True
+    relation = sympy.Eq(a, b)
+    if relation in (sympy.true, sympy.false):
+        return bool(relation)
+    if sympy.simplify(a - b) == 0:
+        return True
+    assumed = _ASSUMED.get()
+    if assumed is not None:
+        assumed.append(sympy.Ne(a, b))
+    return False
 
 
 #: Implementations of costmodel's own sympy functions for ``lambdify(..., modules=...)``.
@@ -226,10 +265,10 @@ class _Evaluator:
         left = self.visit(node.left)
         for op, right_node in zip(node.ops, node.comparators):
             right = self.visit(right_node)
-            if isinstance(left, str) or isinstance(right, str):
-                if not isinstance(op, (ast.Eq, ast.NotEq)):
-                    raise self.expr.error("strings can only be compared with == and !=", node)
-                ok = (left == right) == isinstance(op, ast.Eq)
+            if isinstance(op, (ast.Eq, ast.NotEq)):
+                ok = decide_equal(left, right) == isinstance(op, ast.Eq)
+            elif isinstance(left, str) or isinstance(right, str):
+                raise self.expr.error("strings can only be compared with == and !=", node)
             else:
                 ok = self._truth(_CMPOPS[type(op)](left, right), node)
             if not ok:

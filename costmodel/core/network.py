@@ -55,6 +55,13 @@ class Network:
     layers: tuple[Layer, ...]
     doc: str = ""
     notes: tuple[str, ...] = field(default=())
+    assumptions: tuple[Any, ...] = field(default=())
+
+    def holds_at(self, values: Mapping[Any, Any]) -> bool:
+        """Whether every assumption holds at ``values`` (symbols or their names to numbers),
+        i.e. whether the closed forms are valid there."""
+        subs = {_as_symbol(key): value for key, value in values.items()}
+        return all(bool(condition.subs(subs)) for condition in self.assumptions)
 
     @property
     def output(self) -> Shape:

@@ -21,7 +21,7 @@ FORMATS = ("table", "json", "csv", "markdown", "latex")
 @dataclass(frozen=True)
 class Column:
     """``kind`` says how to show a value: ``text``, ``count`` (568.7M), ``ratio`` (0.27×),
-    ``percent`` (94.9%)."""
+    ``percent`` (94.9%), ``delta`` (a signed percentage to one decimal: +2.1)."""
 
     key: str
     header: str
@@ -70,6 +70,8 @@ def show(column: Column, value: Any) -> str:
         return f"{float(value):.3g}×"
     if column.kind == "percent":
         return f"{float(value):.2f}%"
+    if column.kind == "delta":
+        return value if isinstance(value, str) else f"{float(value):+.1f}"
     return str(value)
 
 

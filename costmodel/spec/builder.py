@@ -21,6 +21,7 @@ import sympy
 from sympy import Integer, Rational
 
 from ..core import ops
+from ..core.expr import decide_equal, recording_assumptions
 from ..core.network import Layer, Network
 from ..core.ops import OPS, Shape
 from ..errors import CostModelError, SpecError
@@ -180,13 +181,13 @@ class _Builder:
 
     def residual(self, node: Residual, x: Shape, env, scope: _Scope, source: str) -> Shape:
         out = self.run(node.body, x, env, scope, source)
-        if out == x:
+        if _same_shape(out, x):
             return self.primitive("add", [out, x], {}, scope.name("add", False), node, source)
         if node.shortcut is None:
             return out  # MobileNet v2's rule: no residual where the shape changes
         projected = self.run(node.shortcut, x, env, _Scope(scope.name("shortcut", True) + "."),
                              source)
-        if projected != out:
+        if not _same_shape(projected, out):
             raise self.error(f"the shortcut gives {projected} but the body gives {out}", node,
                              source, "shortcut")
         return self.primitive("add", [out, projected], {}, scope.name("add", False), node,
@@ -288,6 +289,10 @@ class _Builder:
         return self.run(block.body, x, env, _Scope(name + "."), block.source)
 
 
+def _same_shape(a: Shape, b: Shape) -> bool:
+    return all(decide_equal(p, q) for p, q in ((a.c, b.c), (a.h, b.h), (a.w, b.w)))
+
+
 def env_at(env: Mapping[str, Any], x: Shape) -> dict[str, Any]:
     """``env`` plus the running shape: ``cin``, ``hin``, ``win``."""
     return {**env, "cin": x.c, "hin": x.h, "win": x.w}
@@ -344,16 +349,17 @@ def _build(spec: ModelSpec, knobs: dict[str, Any], model: str) -> Network:
     for block in spec.blocks:
         builder.blocks[block.name] = (block, file_env)  # blocks see knobs and top-level lets
     scope = _Scope("")
-    for node in spec.body:
-        if isinstance(node, Let):
-            file_env.update(env_at({}, x))
-            _bind(node, file_env)
-        else:
-            x = builder.node(node, x, file_env, scope, spec.source)
+    with recording_assumptions() as assumed:
+        for node in spec.body:
+            if isinstance(node, Let):
+                file_env.update(env_at({}, x))
+                _bind(node, file_env)
+            else:
+                x = builder.node(node, x, file_env, scope, spec.source)
     if not builder.layers:
         raise SpecError("the file defines no layers", spec.source)
     return Network(model, tuple(knobs.items()), Shape(*(e.evaluate(env) for e in spec.input)),
-                   tuple(builder.layers), spec.doc, spec.notes)
+                   tuple(builder.layers), spec.doc, spec.notes, tuple(dict.fromkeys(assumed)))
 
 
 def _smallest_resolution(spec: ModelSpec, knobs: dict[str, Any], model: str) -> int | None:
