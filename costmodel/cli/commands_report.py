@@ -1,0 +1,38 @@
+"""`costmodel report`: regenerate the paper tables and figures into a folder."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .app import app, user_errors
+
+
+REPORT_HELP = (
+    "Regenerate the papers' tables (published, computed, Δ%, reason) and the figures.\n\n"
+    "Tables in Markdown, LaTeX and CSV: MobileNet v1 Tables 2-9, ShuffleNet v1 Tables 1, 2, 5 "
+    "and 6, MobileNet v2 Table 4, ShuffleNet v2 Table 5. Figures as PNG and SVG.\n\n"
+    "MACs are multiply-accumulates (1 MAC = 2 FLOPs; the papers' FLOPs/Mult-Adds are MACs), "
+    "counted in the paper convention.")
+
+
+@app.command(help=REPORT_HELP)
+@user_errors
+def report(
+    out: Annotated[Path, typer.Option(
+        "--out", "-o", help="Folder to write: tables/ (.md, .tex, .csv), figures/ (.png, .svg), "
+                            "specs/ and an index README.md.")] = Path("reports"),
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="No progress display and no summary line.")] = False,
+) -> None:
+    """Regenerate the paper tables and figures (help: REPORT_HELP)."""
+    from ..report.generate import generate
+
+    start = time.perf_counter()
+    paths = generate(out, progress=not quiet)
+    if not quiet:
+        typer.echo(f"Wrote {len(paths)} files to {out}/ in {time.perf_counter() - start:.1f} s; "
+                   f"index: {out / 'README.md'}", err=True)
