@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-
-from sympy import Expr
+from typing import TYPE_CHECKING
 
 from ..errors import CostModelError
-from .ops import Counts
+
+if TYPE_CHECKING:  # sympy is imported by the code that counts, not by `costmodel --help`
+    from sympy import Expr
+
+    from .ops import Counts
 
 
 @dataclass(frozen=True)
@@ -22,8 +25,8 @@ class Convention:
 
     name: str
     description: str
-    macs: Callable[[Counts], Expr]
-    params: Callable[[Counts], Expr]
+    macs: Callable[["Counts"], "Expr"]
+    params: Callable[["Counts"], "Expr"]
 
 
 CONVENTIONS: dict[str, Convention] = {

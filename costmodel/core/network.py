@@ -9,7 +9,7 @@ integers (or rationals, for idealized fractional channel counts).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any
 
@@ -73,8 +73,10 @@ class Network:
 
     @cached_property
     def total(self) -> Counts:
-        """Raw counts summed over every layer."""
-        return sum((layer.counts for layer in self.layers), Counts())
+        """Raw counts summed over every layer (one sympy Add per field: adding layer by layer
+        would re-flatten the growing sum each time, quadratic in the depth)."""
+        return Counts(*(sympy.Add(*(getattr(layer.counts, f.name) for layer in self.layers))
+                        for f in fields(Counts)))
 
     def macs(self, convention_name: str = DEFAULT) -> Expr:
         """Total multiply-accumulates under a convention (1 MAC = 2 FLOPs)."""
@@ -136,7 +138,8 @@ class Network:
         return pd.DataFrame(rows).set_index("name")
 
     def _repr_html_(self) -> str:
-        head = (f"<p><b>{self.name}</b> {dict(self.config)}: MACs = "
+        settings = ", ".join(f"{key}={value}" for key, value in self.config)
+        head = (f"<p><b>{self.name}</b> ({settings}): MACs = "
                 f"${sympy.latex(self.macs())}$, params = ${sympy.latex(self.params())}$ "
                 f"(convention {DEFAULT})</p>")
         return head + self.to_frame()._repr_html_()

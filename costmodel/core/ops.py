@@ -179,7 +179,7 @@ def conv(x: Shape, c, k, s, p, d, g, bias) -> Result:
     out = _check_spatial(Shape(c, out_size(x.h, k, s, p, d), out_size(x.w, k, s, p, d)),
                          f"conv k={k} s={s}")
     per_output = (x.c / g) * k * k
-    depthwise = _known(g) and g != 1 and g == x.c and (c / g).is_integer is not False
+    depthwise = g != 1 and g == x.c  # also when both are the same symbolic width
     kind = _window_kind("conv dw" if depthwise else "conv" if g == 1 else "gconv", k)
     return Result(out, Counts(macs=out.numel * per_output,
                               weights=c * per_output + (c if bias else 0),

@@ -113,11 +113,14 @@ def parse_knob_value(knob: Knob, value: Any, model: str) -> Any:
 
 
 def _is_number_text(text: str) -> bool:
+    """A finite decimal (``0.75``, ``1e3``) or an exact fraction (``7/10``, as sympy prints
+    a Rational)."""
+    numerator, slash, denominator = text.partition("/")
     try:
-        value = float(text)
+        values = [float(numerator)] + ([float(denominator)] if slash else [])
     except ValueError:
         return False
-    return math.isfinite(value)
+    return all(math.isfinite(v) for v in values) and (not slash or values[1] != 0)
 
 
 def _number_or_text(text: str) -> Any:

@@ -1,0 +1,127 @@
+"""`costmodel derive` and `costmodel solve`: the papers' closed forms and inverse questions.
+
+Parsing and printing only; the logic is in :mod:`costmodel.analysis.derive` and
+:mod:`costmodel.analysis.solve` (imported inside the commands, so other commands start fast).
+"""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from typing import Annotated, Optional
+
+import typer
+
+from ..errors import CostModelError
+from .app import ConventionOption, Format, FormatOption, app, emit, user_errors
+
+DERIVE_FORMATS = (Format.table, Format.json, Format.latex, Format.markdown)
+
+
+def _parse_at(text: str | None) -> dict[str, str] | None:
+    if text is None:
+        return None
+    from ..zoo import parse_values
+
+    return dict(parse_values(text, text))
+
+
+@app.command()
+@user_errors
+def derive(
+    name: Annotated[Optional[str], typer.Argument(
+        help="A derivation (conv, group_conv, depthwise, pointwise, separable, "
+             "separable_ratio, mobilenet_v1_layer, resnet_bottleneck, resnet_bottleneck_dw, "
+             "resnext_bottleneck, shufflenet_unit, inverted_residual, shufflenet_v2_g1, "
+             "shufflenet_v2_g2), or a zoo model / spec / .cm file for the whole network's "
+             "closed form. Leave out to list the derivations.", show_default=False)] = None,
+    at: Annotated[Optional[str], typer.Option(
+        "--at", help="Evaluate exactly at these values, e.g. H=14,W=14,C=512,k=512 "
+                     "(K=3 unless given); for networks R=160 or alpha=0.5.")] = None,
+    symbols: Annotated[Optional[str], typer.Option(
+        "--symbols", help="Networks only: the knobs to keep symbolic, e.g. resolution,alpha "
+                          "(default: resolution, and alpha too under rounding=none).")] = None,
+    fmt: FormatOption = Format.table,
+    convention: ConventionOption = "paper",
+) -> None:
+    """The papers' formulas derived from the layer primitives: MACs (and params, ratios,
+    memory access cost) in closed form, checked against the paper's form; whole networks as
+    polynomials in the resolution (and alpha)."""
+    from ..analysis import derive as D
+
+    if fmt not in DERIVE_FORMATS:
+        raise CostModelError(f"derive prints --format table, json, latex or markdown; not "
+                             f"{fmt.value}")
+    if name is None:
+        rows = D.listing()
+        if fmt == Format.json:
+            emit(json.dumps(rows, indent=2))
+            return
+        from ..report.table import Column, Table
+
+        table = Table("Derivations (costmodel derive NAME)", (
+            Column("name", "name"), Column("title", "what"), Column("source", "source")),
+            tuple(rows), ("Any zoo model or .cm file also derives: costmodel derive "
+                          "mobilenet_v2.", D.UNIT_NOTE))
+        emit(table.render(fmt.value))
+        return
+    values = _parse_at(at)
+    if symbols is not None and name in D.DERIVATIONS:
+        raise CostModelError(f"--symbols applies to whole networks; {name} is a derivation "
+                             "whose symbols are fixed")
+    chosen = None if symbols is None else [s.strip() for s in symbols.split(",") if s.strip()]
+    result = D.derive_any(name, symbols=chosen, convention_name=convention.value)
+    if values is not None:
+        result.substitutions(values)  # a bad name or value fails before anything prints
+    if fmt == Format.json:
+        emit(json.dumps(result.to_dict(values), indent=2, ensure_ascii=False))
+    elif fmt == Format.latex:
+        emit(D.render_latex(result, values))
+    elif fmt == Format.markdown:
+        emit(D.render_markdown(result, values))
+    else:
+        emit(D.render_text(result, values))
+
+
+class Target(str, Enum):
+    alpha = "alpha"
+    resolution = "resolution"
+
+
+@app.command()
+@user_errors
+def solve(
+    spec: Annotated[str, typer.Argument(help="A model name, name:key=value,... or a .cm file.",
+                                        show_default=False)],
+    target: Annotated[Target, typer.Option("--for", help="The knob to solve for.")] =
+    Target.alpha,
+    macs: Annotated[Optional[str], typer.Option(
+        help="MAC budget: 300M, 1.5G, 300e6 or 300000000 (1 MAC = 2 FLOPs).")] = None,
+    params: Annotated[Optional[str], typer.Option(help="Parameter budget, e.g. 3.5M.")] = None,
+    resolution: Annotated[Optional[int], typer.Option(
+        help="Fix the resolution (when solving for alpha).")] = None,
+    alpha: Annotated[Optional[str], typer.Option(
+        help="Fix alpha (when solving for resolution).")] = None,
+    rounding: Annotated[Optional[str], typer.Option(
+        help="Fix the channel rounding knob (reference or none).")] = None,
+    fmt: FormatOption = Format.table,
+    convention: ConventionOption = "paper",
+) -> None:
+    """The largest alpha or resolution within a MAC and/or parameter budget, solved with
+    sympy on the closed form, and the largest usable value under the reference rounding.
+
+    A budget no setting can meet is an answer, not an error: it prints why (what the smallest
+    setting still needs) and exits 0; JSON has "feasible": false. Bad input exits 2.
+    """
+    from ..analysis.solve import SOLVERS
+
+    if fmt not in (Format.table, Format.json):
+        raise CostModelError(f"solve prints --format table or json; not {fmt.value}")
+    overrides = {"resolution": resolution, "alpha": alpha, "rounding": rounding}
+    solution = SOLVERS[target.value](spec, macs=macs, params=params,
+                                     convention=convention.value,
+                                     **{k: v for k, v in overrides.items() if v is not None})
+    if fmt == Format.json:
+        emit(json.dumps(solution.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        emit("\n".join(solution.lines()))
