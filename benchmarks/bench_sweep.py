@@ -2,7 +2,9 @@
 rounding), against building networks one by one.
 
 Issue #5's targets: the whole process, writing the CSV included, under 5 s; the evaluation
-of the compiled closed forms over the 10^6 points under 1 s. (PyTorch-based counters need
+of the compiled closed forms over the 10^6 points under 1 s. Also reported: where the closed
+forms' assumptions (``Network.assumptions``) fail on the grid, how many points the sweep
+recomputed and how long that took. (PyTorch-based counters need
 about 0.1 s per configuration, i.e. a day for this grid.)
 
 Usage: python benchmarks/bench_sweep.py [REPEAT]
@@ -48,11 +50,15 @@ def in_process(repeat: int) -> dict[str, float]:
     compiled = sw.compile_network(network, (S.alpha, S.R), "paper")
     compile_time = time.perf_counter() - start
     values = [[sw._exact_value(v) for v in axis.values] for axis in result.axes]
-    evaluations = []
+    evaluations, conditions = [], []
     for _ in range(repeat):
         start = time.perf_counter()
         sw.evaluate_compiled(compiled, values)
         evaluations.append(time.perf_counter() - start)
+        # where the closed forms' assumptions (Ne conditions) fail, exactly, over the grid
+        start = time.perf_counter()
+        sw.assumption_failures(network.assumptions, (S.alpha, S.R), values)
+        conditions.append(time.perf_counter() - start)
     # networks built one by one, as a loop over the grid would
     rng = random.Random(0)
     points = [(rng.choice(result.axes[0].texts), rng.choice(result.axes[1].texts))
@@ -64,13 +70,17 @@ def in_process(repeat: int) -> dict[str, float]:
     one_by_one = (time.perf_counter() - start) / len(points)
     return {"sweep() in-process (build, compile, evaluate, check)": statistics.median(totals),
             "  of which evaluate (timings)": result.timings["evaluate"],
+            "  of which assumptions (evaluate, recompute)":
+                result.timings["assumptions"],
             "  of which check against one-by-one builds": result.timings["check"],
             "compile closed forms (polynomials in atoms)": compile_time,
             "evaluate compiled forms, 10^6 points": statistics.median(evaluations),
+            "evaluate the assumptions over the grid": statistics.median(conditions),
             "write CSV, 10^6 rows": statistics.median(csv_times),
             "zoo.build one configuration (mean of 100)": one_by_one,
             "zoo.build × 10^6 (extrapolated)": one_by_one * 1_000_000,
-            "checked grid points": result.checked}
+            "checked grid points": result.checked,
+            "grid points recomputed (an assumption fails)": result.recomputed}
 
 
 def main(repeat: int = 5) -> None:
@@ -88,8 +98,9 @@ def main(repeat: int = 5) -> None:
     print(f"costmodel sweep {SPEC} --alpha {ALPHA} --resolution {RESOLUTION}: "
           f"{rows:,} rows, {repeat} runs")
     for name, value in figures.items():
-        unit = "" if name == "checked grid points" else " s"
-        text = f"{value:,.0f}" if name == "checked grid points" or value > 1000 else f"{value:.3f}"
+        count = "grid points" in name
+        unit = "" if count else " s"
+        text = f"{value:,.0f}" if count or value > 1000 else f"{value:.3f}"
         print(f"  {name:56s} {text:>10s}{unit}")
     evaluate = figures["evaluate compiled forms, 10^6 points"]
     print(f"targets: whole process < 5 s: {'met' if whole < 5 else 'MISSED'}; "

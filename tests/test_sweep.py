@@ -159,19 +159,111 @@ def test_shufflenet_v1_groups_g_and_matches_every_build():
     assert at(result, g="8", alpha="1")["macs"] == 138_365_952
 
 
-def test_a_symbolic_knob_that_the_spec_compares_is_grouped():
-    # inverted_residual has `if t != 1:` (no expansion conv at t = 1): with t symbolic the
-    # closed form always counts the expansion, which the check at t = 1 catches; t is grouped
-    # and alpha stays symbolic
+def assert_every_point_matches_builds(result, spec, convention="paper"):
+    """Every count at every grid point equals the one-by-one build's."""
+    for position in range(len(result)):
+        truth = exact_counts(spec, result.knob_values(position), convention)
+        for name in ("macs", "params", "activations"):
+            got = result.counts[name][position].item()
+            assert got == truth[name], (result.knob_values(position), name, got, truth[name])
+        assert result.counts["flops"][position] == 2 * truth["macs"]
+
+
+def unverified(spec, lists, **options):
+    """A sweep with no comparison against one-by-one builds at all (not even the corners and
+    special values that ``check=0`` keeps): only the assumptions can make it right."""
+    result = sw.sweep(spec, lists, check=0, verify=False, **options)
+    assert result.checked == 0
+    return result
+
+
+def test_a_symbolic_knob_that_the_spec_compares_stays_symbolic():
+    # inverted_residual has `if t != 1:` (no expansion conv at t = 1): the symbolic build
+    # records the assumption Ne(t, 1) and the points at t = 1 are recomputed; t is no longer
+    # grouped (formerly the check at t = 1 caught the mismatch and t was grouped)
     result = sw.sweep("mobilenet_v2", {"t": "1:6:1", "alpha": "0.5,1"})
-    assert result.symbolic == ("alpha",) and result.grouped == ("t",)
-    assert_matches_builds(result, "mobilenet_v2", samples=len(result))
+    assert set(result.symbolic) == {"t", "alpha"} and result.grouped == ()
+    assert "t" in result.recomputed_by and result.recomputed >= 2  # t = 1 at both alphas
+    assert_every_point_matches_builds(result, "mobilenet_v2")
+
+
+@pytest.mark.parametrize("resolution, recomputed", [
+    ("96,160,224", 3),    # t = 1 at 3 resolutions: built one by one
+    ("96:224:8", 17),     # t = 1 at 17 resolutions: built with resolution symbolic
+])
+def test_expansion_factor_one_from_the_assumptions_alone(resolution, recomputed):
+    # no sampled checks: only the recorded assumption Ne(t, 1) can get t = 1 right
+    result = unverified("mobilenet_v2", {"t": "1:8:1", "resolution": resolution})
+    assert set(result.symbolic) == {"t", "resolution"} and result.grouped == ()
+    assert result.recomputed == recomputed and result.recomputed_by == ("t",)
+    assert_every_point_matches_builds(result, "mobilenet_v2")
+    notes = " ".join(sw.describe(result))
+    assert f"recomputed at {recomputed} grid points where an assumption" in notes
+    assert "not checked against networks built one by one" in notes
+
+
+def test_small_alpha_where_widths_clamp_from_the_assumptions_alone():
+    # below alpha ~0.28 both ch(32) and ch(16) clamp to 8 channels and the first block gains a
+    # residual add, which the symbolic network (where the widths differ) does not have; the
+    # assumption Ne(ch(16), ch(32)) fails there and those alphas are recomputed
+    result = unverified("mobilenet_v2", {"alpha": "0.05:0.5:0.05", "resolution": "96,224"})
+    assert result.symbolic == ("alpha", "resolution") and result.grouped == ()
+    assert result.recomputed > 0 and result.recomputed_by == ("alpha",)
+    assert_every_point_matches_builds(result, "mobilenet_v2")
+
+
+@pytest.mark.parametrize("lists, recomputed", [
+    ({"alpha": "0.25:2:0.25"}, 4),
+    ({"g": "1,8", "alpha": "0.25:2:0.25"}, 8),      # g grouped: 4 alphas in each group
+])
+def test_shufflenet_v1_table_alphas_from_the_assumptions_alone(lists, recomputed):
+    # `alpha == 0.5 or alpha == 1 or ...` picks the official stem widths: the symbolic build
+    # assumes alpha is none of 0.5, 1, 1.5, 2, which are recomputed
+    result = unverified("shufflenet_v1", lists)
+    assert "alpha" in result.symbolic
+    assert result.recomputed == recomputed and result.recomputed_by == ("alpha",)
+    assert_every_point_matches_builds(result, "shufflenet_v1")
+
+
+def test_assumptions_of_a_recomputed_sub_grid_are_recomputed_in_turn(tmp_path):
+    # the conv 16 exists only at a = 1 and b = 2: the symbolic build assumes Ne(a, 1); the
+    # sub-grid a = 1 (b and resolution still symbolic) assumes Ne(b, 2), which fails at b = 2
+    path = tmp_path / "nested.cm"
+    path.write_text("knob a 2 int min=1\nknob b 3 int min=1\nknob resolution 32 int min=8\n"
+                    "input 3 resolution resolution\nconv 8 k=3 p=1\nif a == 1:\n"
+                    "    if b == 2:\n        conv 16 k=3 p=1\nconv 8*b k=1\ngap\nfc 10\n")
+    result = unverified(str(path), {"a": "1:3:1", "b": "1:4:1", "resolution": "16:64:4"})
+    # every point of a = 1 is recomputed; b comes from the sub-grid's own assumption
+    assert result.recomputed == 4 * 13 and result.recomputed_by == ("a", "b")
+    assert_every_point_matches_builds(result, str(path))
+    assert at(result, a="1", b="2", resolution="32")["macs"] != \
+        at(result, a="2", b="2", resolution="32")["macs"]
+
+
+def test_assumption_failures_are_exact():
+    import sympy
+    from fractions import Fraction
+    from costmodel.core import symbols as S
+    from costmodel.core.expr import MakeDivisible
+
+    md = lambda c: MakeDivisible(c * S.alpha, 8, 8)  # noqa: E731
+    conditions = (sympy.Ne(S.t, 1), sympy.Ne(md(16), md(32)),
+                  sympy.Or(sympy.Ne(S.t, 2), sympy.Ne(S.alpha, sympy.Rational(1, 2))))
+    alphas = [Fraction(1, 10), Fraction(3, 10), Fraction(1, 2)]
+    found = sw.assumption_failures(conditions, (S.t, S.alpha), [[1, 2, 6], alphas])
+    assert sorted(found) == [(0,), (0, 1), (1,)]
+    assert found[(0,)].reshape(-1).tolist() == [True, False, False]
+    # ch(16) = ch(32) = 8 at alpha 0.1 only (at 0.3: 8 and 16, as 8 < 0.9 * 9.6 rounds up)
+    assert found[(1,)].reshape(-1).tolist() == [True, False, False]
+    # the Or fails only where both of its conditions do: t = 2 and alpha = 1/2
+    assert np.argwhere(found[(0, 1)]).tolist() == [[1, 2]]
+    assert sw.assumption_failures(conditions[:1], (S.t, S.alpha), [[2, 6], alphas]) == {}
 
 
 def test_small_alpha_where_widths_clamp_is_exact():
-    # below alpha ~0.28 both ch(32) and ch(16) clamp to 8 channels and the first block gains a
-    # residual add, which the symbolic network (where the widths differ) does not have
+    # the same grid with the default checks: they find nothing left to group
     result = sw.sweep("mobilenet_v2", {"alpha": "0.05:0.5:0.05", "resolution": "96,224"})
+    assert result.grouped == ()
     assert_matches_builds(result, "mobilenet_v2", samples=len(result))
 
 

@@ -24,14 +24,25 @@ How the closed forms are evaluated, exactly:
   compiled once for each of their values, and the rest is evaluated as above.
 * Every grid point's input must pass through the network: spatial sizes are evaluated for
   every resolution, and a point too small gives the same error as ``costmodel compare``.
-* Verification: at the grid's corners, at special values (the knob's default, 1, whole and
-  half multipliers) and at about ``check`` random points, the compiled values are compared
-  with networks built one by one (:func:`costmodel.zoo.build`). A mismatch means that the
-  network's structure depends on a knob's value in a way the symbolic build cannot see (a
-  spec's ``t != 1`` or ``alpha == 1.5``, a residual add where two rounded widths happen to
-  agree); the knob responsible is then grouped, and the verification repeated. This is a
-  sample, not a proof: a structure change at a value no check visits would go unseen, as would
-  a layer that refuses a value (groups that do not divide the channels) only there.
+* Assumptions: where a spec compares a symbolic value (``if t != 1``, ``alpha == 1.5``, a
+  residual add that exists only while two rounded widths differ), the symbolic build takes the
+  values as different and records the condition ``Ne(a, b)`` on the network
+  (``Network.assumptions``): the closed forms hold where every condition does. The sweep
+  evaluates each condition's ``a - b`` exactly over the grid of its knobs, as it does the
+  atoms. Where one fails (the difference is 0: t = 1, two widths that clamp to 8 channels),
+  those points are recomputed: for each failing combination of the values of the knobs that
+  condition depends on, the network is built again with those knobs numeric and the other
+  swept knobs still symbolic, compiled and evaluated over the remaining axes (its own
+  conditions handled the same way, recursively), or built point by point when at most
+  ``ONE_BY_ONE`` points remain; the results replace the closed forms' values at exactly those
+  points. The sweep is thus exact by construction wherever the structure changes through a
+  recorded comparison; ``SweepResult.recomputed`` counts the points recomputed so.
+* Verification, a second line of defence: at the grid's corners, at special values (the
+  knob's default, 1, whole and half multipliers) and at about ``check`` random points, the
+  values are compared with networks built one by one (:func:`costmodel.zoo.build`). A
+  mismatch means that the network's structure depends on a knob's value in a way the symbolic
+  build neither sees nor records; the knob responsible is then grouped, and the verification
+  repeated. ``verify=False`` skips it.
 """
 
 from __future__ import annotations
@@ -610,6 +621,48 @@ def _axis_levels(compiled: Compiled, ndim: int) -> list[int]:
     return levels
 
 
+
+def assumption_failures(assumptions: Iterable[Any], symbols: Sequence[sympy.Symbol],
+                        axis_values: Sequence[list]) -> dict[tuple[int, ...], np.ndarray]:
+    """Where a network's assumptions (:attr:`Network.assumptions`: ``Ne(a, b)`` conditions,
+    or ``Or`` of them) fail over the product of ``axis_values`` (exact values per symbol):
+    each ``a - b`` is evaluated exactly, as the atoms are, and compared with 0 (an ``Or``
+    fails where all its conditions do). Returns, for each set of axes (indices into
+    ``symbols``) that failing conditions depend on, a boolean array shaped to broadcast to
+    the grid, True where one of them fails; empty when every condition holds everywhere."""
+    shape = tuple(len(v) for v in axis_values)
+    index = {s: i for i, s in enumerate(symbols)}
+    rationals = [_axis_rationals(values) for values in axis_values]
+    memos: dict = defaultdict(dict)
+
+    def fails(condition) -> tuple[tuple[int, ...], np.ndarray | bool]:
+        if condition is sympy.true or condition is sympy.false:
+            return (), condition is sympy.false
+        if isinstance(condition, sympy.Or):
+            parts = [fails(c) for c in condition.args]
+            which = tuple(sorted(set().union(*(w for w, _ in parts))))
+            return which, functools.reduce(np.logical_and, (f for _, f in parts))
+        if not isinstance(condition, sympy.Ne):
+            raise RuntimeError(f"unexpected assumption {condition} (an Ne(a, b) condition)")
+        difference = sympy.sympify(condition.lhs - condition.rhs)
+        stray = {str(s) for s in difference.free_symbols if s not in index}
+        if stray:
+            raise RuntimeError(f"the assumption {condition} depends on unexpected symbols "
+                               f"{sorted(stray)}")
+        which = tuple(sorted(index[s] for s in difference.free_symbols))
+        values, _ = _atom_values(difference, symbols, axis_values, which, memos[which],
+                                 rationals)
+        return which, _shaped(np.asarray(values) == 0, which, shape)
+
+    failures: dict[tuple[int, ...], np.ndarray] = {}
+    for condition in assumptions:
+        which, failed = fails(condition)
+        failed = np.asarray(failed).reshape([shape[i] if i in which else 1
+                                             for i in range(len(shape))])
+        if failed.any():
+            failures[which] = failed | failures[which] if which in failures else failed
+    return failures
+
 # --- the sweep ----------------------------------------------------------------------------------
 
 class Progress:
@@ -634,6 +687,8 @@ class SweepResult:
     grouped: tuple[str, ...]                 # knobs built once per value
     builds: int                              # networks built (symbolic and checks)
     checked: int                             # grid points compared with one-by-one builds
+    recomputed: int = 0                      # grid points where an assumption failed
+    recomputed_by: tuple[str, ...] = ()      # knobs of those assumptions (nested included)
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -713,10 +768,14 @@ def _exact_value(value: Any) -> Any:
 
 
 def sweep(spec: str, lists: Mapping[str, str | Sequence[Any]], convention: str = "paper",
-          check: int = 4, progress: Progress | None = None, seed: int = 0) -> SweepResult:
+          check: int = 4, progress: Progress | None = None, seed: int = 0,
+          verify: bool = True) -> SweepResult:
     """MACs, FLOPs, params and activations at every point of the product of ``lists``
-    (knob name -> LIST text or values), computed from compiled closed forms and checked
-    against networks built one by one at a few points (see the module docstring)."""
+    (knob name -> LIST text or values), computed from compiled closed forms, recomputed where
+    their assumptions fail, and checked against networks built one by one at a few points
+    (see the module docstring): the corners, special values and ``check`` random points.
+    ``verify=False`` skips those checks altogether (``check=0`` keeps the corners and
+    special values)."""
     get_convention(convention)
     progress = progress or Progress()
     ref = resolve(spec)
@@ -734,7 +793,8 @@ def sweep(spec: str, lists: Mapping[str, str | Sequence[Any]], convention: str =
     builds = 0
     while True:
         try:
-            result, used = _run(ref, axes, symbolic, convention, check, progress, seed)
+            result, used = _run(ref, axes, symbolic, convention, check if verify else None,
+                                progress, seed)
             builds += used
             break
         except _Attempt as failed:
@@ -745,11 +805,12 @@ def sweep(spec: str, lists: Mapping[str, str | Sequence[Any]], convention: str =
             drop, tried = _culprit(ref, order, failed, convention)
             builds += tried
             symbolic = [name for name in symbolic if name != drop]
-    counts, exact, checked, timings = result
+    counts, exact, checked, recomputed, recomputed_by, timings = result
     grouped = tuple(a.name for a in axes if a.name not in symbolic and len(a.values) > 1)
     timings["total"] = time.perf_counter() - start
     return SweepResult(ref.name, convention, axes, fixed, counts, exact, tuple(symbolic),
-                       grouped, builds, checked, timings)
+                       grouped, builds, checked, recomputed=recomputed,
+                       recomputed_by=recomputed_by, timings=timings)
 
 
 class _Attempt(Exception):
@@ -791,8 +852,10 @@ def _culprit(ref: ModelRef, order: list[Axis], failed: _Attempt,
     return order[0].name, tried
 
 
-def _run(ref: ModelRef, axes: list[Axis], symbolic: list[str], convention: str, check: int,
-         progress: Progress, seed: int):
+def _run(ref: ModelRef, axes: list[Axis], symbolic: list[str], convention: str,
+         check: int | None, progress: Progress, seed: int):
+    """One attempt at the grid with the knobs ``symbolic`` as symbols, the others grouped
+    (``check`` None: no verification). Raises _Attempt when this choice does not work."""
     shape = tuple(len(a.values) for a in axes)
     sym_pos = [k for k, a in enumerate(axes) if a.name in symbolic]
     group_pos = [k for k in range(len(axes)) if k not in sym_pos]
@@ -801,10 +864,11 @@ def _run(ref: ModelRef, axes: list[Axis], symbolic: list[str], convention: str, 
     groups = list(itertools.product(*(range(shape[k]) for k in group_pos)))
     out = {name: None for name in COUNTS}
     exact, builds, checked = True, 0, 0
-    timings = dict.fromkeys(("build", "compile", "evaluate", "check"), 0.0)
+    timings = dict.fromkeys(("build", "compile", "evaluate", "assumptions", "check"), 0.0)
     clock = time.perf_counter
     rng = random.Random(seed)
-    per_group = -(-check // len(groups))  # random checks: about ``check`` in all
+    per_group = -(-(check or 0) // len(groups))  # random checks: about ``check`` in all
+    redo = _Redo(ref, axes, convention, progress)
     steps = 3 if sym_pos else 1  # build and compile, evaluate, check
     advance = progress.task("sweeping: compiling, evaluating, checking" if sym_pos else
                             "building networks one by one", steps * len(groups)) \
@@ -828,11 +892,16 @@ def _run(ref: ModelRef, axes: list[Axis], symbolic: list[str], convention: str, 
         except Exception as exc:  # noqa: BLE001 - any failure of the symbolic path: group
             if sym_pos:
                 fixed = {axes[k].name: axes[k].values[i] for k, i in zip(group_pos, group)}
-                raise _Attempt(f"cannot stay symbolic: {exc}", builds + 1, fixed) from None
+                raise _Attempt(f"cannot stay symbolic: {exc}", builds + redo.builds + 1,
+                               fixed) from None
             if isinstance(exc, CostModelError):
                 raise _at_point(exc, axes, group_pos, group) from None
             raise
         if sym_pos:
+            start = clock()
+            fixed = {axes[k].name: axes[k].values[i] for k, i in zip(group_pos, group)}
+            grid = redo.repair(fixed, sym_pos, symbols, sym_values, network, grid, top=True)
+            timings["assumptions"] += clock() - start
             advance(1)
         if grid.invalid is not None and grid.invalid.any():
             bad = tuple(int(i) for i in np.argwhere(grid.invalid)[0])
@@ -841,7 +910,7 @@ def _run(ref: ModelRef, axes: list[Axis], symbolic: list[str], convention: str, 
             raise CostModelError(f"{ref.name}: the network cannot take "
                                  f"{_describe(point)}")
         start = clock()
-        if sym_pos:
+        if sym_pos and check is not None:
             for sub in _samples(grid.counts["macs"].shape, axes, sym_pos, per_group, rng):
                 point = _point(axes, group_pos, group, sym_pos, sub)
                 try:
@@ -856,7 +925,7 @@ def _run(ref: ModelRef, axes: list[Axis], symbolic: list[str], convention: str, 
                     want = truth[name]
                     if not _agrees(got, want, grid.exact):
                         raise _Attempt(f"{name} at {_describe(point)}: {got} != {want}",
-                                       builds, point, truth)
+                                       builds + redo.builds, point, truth)
         timings["check"] += clock() - start
         start = clock()
         exact = exact and grid.exact
@@ -872,8 +941,129 @@ def _run(ref: ModelRef, axes: list[Axis], symbolic: list[str], convention: str, 
             out[name][tuple(index)] = array
         timings["evaluate"] += clock() - start
         advance(1)
+    builds += redo.builds
+    recomputed_by = tuple(a.name for a in axes if a.name in redo.knobs)
     return ({name: array.reshape(-1) for name, array in out.items()}, exact, checked,
-            timings), builds
+            redo.points, recomputed_by, timings), builds
+
+
+#: A sub-grid of at most this many points, where an assumption of the closed forms fails, is
+#: built point by point (a numeric build takes about 15 ms; a build with symbols, its
+#: compilation and evaluation about 0.2 s).
+ONE_BY_ONE = 12
+#: Sub-grids recomputed, at least, for a progress report of their own.
+PROGRESS_COMBOS = 10
+
+
+class _Redo:
+    """Recomputes the grid points where a network's assumptions fail (see the module
+    docstring), counting the builds, the points recomputed and the knobs responsible."""
+
+    def __init__(self, ref: ModelRef, axes: list[Axis], convention: str,
+                 progress: Progress | None = None):
+        self.ref, self.axes, self.convention = ref, axes, convention
+        self.progress = progress or Progress()
+        self.builds = 0
+        self.points = 0
+        self.knobs: set[str] = set()
+
+    def repair(self, fixed: dict[str, Any], pos: list[int], symbols: Sequence[sympy.Symbol],
+               values: Sequence[list], network, grid: GridValues, top: bool = False
+               ) -> GridValues:
+        """``grid`` (``network``'s closed forms over the product of ``values``, the axes
+        ``pos``; the other knobs at ``fixed``) with the points where an assumption of
+        ``network`` fails recomputed."""
+        failures = assumption_failures(network.assumptions, symbols, values)
+        if not failures:
+            return grid
+        shape = tuple(len(v) for v in values)
+        counts = {name: np.array(np.broadcast_to(array, shape))
+                  for name, array in grid.counts.items()}
+        invalid = None if grid.invalid is None else np.array(grid.invalid)
+        exact = grid.exact
+        redone = np.zeros(shape, dtype=bool)
+        combos = sum(int(np.count_nonzero(f)) for f in failures.values())
+        advance = self.progress.task("recomputing where an assumption fails", combos) \
+            if top and combos >= PROGRESS_COMBOS else (lambda n=1: None)
+        # the conditions of fewest knobs first: one build covers a whole sub-grid
+        for which, fails in sorted(failures.items(), key=lambda item: len(item[0])):
+            self.knobs.update(self.axes[pos[j]].name for j in which)
+            rest = [j for j in range(len(shape)) if j not in which]
+            mask = fails.reshape([shape[j] for j in which])
+            for combo in np.argwhere(mask):
+                index = [slice(None)] * len(shape)
+                for j, i in zip(which, combo):
+                    index[j] = int(i)
+                index = tuple(index)
+                advance(1)
+                if redone[index].all():  # recomputed already, for another condition
+                    continue
+                redone[index] = True
+                point = dict(fixed)
+                point.update({self.axes[pos[j]].name: self.axes[pos[j]].values[i]
+                              for j, i in zip(which, combo)})
+                args = (point, [pos[j] for j in rest], [symbols[j] for j in rest],
+                        [values[j] for j in rest])
+                # a condition on no knob at all cannot be lifted by fixing one: point by point
+                sub = self.subgrid(*args) if which else self.one_by_one(*args[:2], args[3])
+                for name in COUNTS:
+                    if counts[name].dtype != sub.counts[name].dtype:
+                        counts[name] = counts[name].astype(np.float64)
+                    counts[name][index] = sub.counts[name]
+                exact = exact and sub.exact
+                if sub.invalid is not None or invalid is not None:
+                    if invalid is None:
+                        invalid = np.zeros(shape, dtype=bool)
+                    invalid[index] = False if sub.invalid is None else sub.invalid
+        if top:
+            self.points += int(redone.sum())
+        return GridValues(counts, exact, invalid)
+
+    def subgrid(self, fixed: dict[str, Any], pos: list[int], symbols: list[sympy.Symbol],
+                values: list[list]) -> GridValues:
+        """Exact counts over the product of ``values`` (axes ``pos``), the other knobs at
+        ``fixed``: built with those axes symbolic (its own failing assumptions recomputed in
+        turn), or point by point when the sub-grid is small or cannot stay symbolic."""
+        if math.prod(len(v) for v in values) > ONE_BY_ONE:
+            knobs = _texts(fixed)
+            knobs.update({self.axes[k].name: s for k, s in zip(pos, symbols)})
+            try:
+                self.builds += 1
+                network = self.ref.build(**knobs)
+                grid = evaluate_compiled(compile_network(network, symbols, self.convention),
+                                         values)
+            except Exception:  # noqa: BLE001 - e.g. a table lookup on a knob: point by point
+                pass
+            else:
+                return self.repair(fixed, pos, symbols, values, network, grid)
+        return self.one_by_one(fixed, pos, values)
+
+    def one_by_one(self, fixed: dict[str, Any], pos: list[int],
+                   values: list[list]) -> GridValues:
+        """Counts over the product of ``values`` from networks built one by one."""
+        shape = tuple(len(v) for v in values)
+        found: dict[str, list] = {name: [] for name in ("macs", "params", "activations")}
+        for combo in itertools.product(*(range(n) for n in shape)):
+            point = dict(fixed)
+            point.update({self.axes[k].name: self.axes[k].values[i] for k, i in zip(pos, combo)})
+            point = {a.name: point[a.name] for a in self.axes if a.name in point}
+            try:
+                network = self.ref.build(**_texts(point))
+            except CostModelError as exc:
+                raise CostModelError(f"{exc} (at {_describe(point)})") from None
+            self.builds += 1
+            for name, value in network.evaluate(convention_name=self.convention).items():
+                found[name].append(value)
+        counts, exact = {}, True
+        for name, column in found.items():
+            if all(isinstance(v, int) and abs(v) < _INT64 // 2 for v in column):
+                counts[name] = np.array(column, dtype=np.int64).reshape(shape)
+            else:
+                counts[name] = np.array([float(v) for v in column],
+                                        dtype=np.float64).reshape(shape)
+                exact = False
+        counts["flops"] = 2 * counts["macs"]
+        return GridValues({k: counts[k] for k in COUNTS}, exact, None)
 
 
 def _agrees(got: Any, want: Any, exact: bool) -> bool:
@@ -944,11 +1134,18 @@ def describe(result: SweepResult) -> list[str]:
            if result.symbolic else "Networks built one by one")
     if result.grouped:
         how += f"; built once per value of {', '.join(result.grouped)}"
+    if result.symbolic:
+        n = result.recomputed
+        how += (f"; recomputed at {n:,} grid point{'s' if n != 1 else ''} where an assumption "
+                f"of the closed forms fails (conditions on {', '.join(result.recomputed_by)})"
+                if n else "; every assumption of the closed forms holds on the grid")
+        n = result.checked
+        how += (f"; checked against networks built one by one at {n:,} grid "
+                f"point{'s' if n != 1 else ''}" if n else
+                "; not checked against networks built one by one")
     notes = [UNIT_NOTE, convention_note(result.convention),
              "activations: elements of every layer's output, summed.",
-             f"Other knobs: {fixed}.",
-             f"{how}; checked against networks built one by one at {result.checked} grid "
-             "points." if result.symbolic else f"{how}."]
+             f"Other knobs: {fixed}.", f"{how}."]
     if not result.exact:
         notes.append("Some counts are not whole (idealized widths c·alpha): shown as float64.")
     return notes

@@ -84,15 +84,9 @@ def recording_assumptions() -> Iterator[list]:
         _ASSUMED.reset(token)
 
 
-def decide_equal(a: Any, b: Any) -> bool:
-    """Whether ``a`` equals ``b``, for a spec's ``==``/``!=`` and the builder's shape checks.
-
-    Equal-looking values are equal. Values that differ by their free symbols (``t`` and 1, two
-    rounded widths such as ``MakeDivisible(24*alpha, 8, 8)`` and ``MakeDivisible(32*alpha, 8,
-    8)``) may still coincide at some values; they are taken as different, and the condition
-    ``Ne(a, b)`` is recorded (see :func:`recording_assumptions`), so that a closed form states
-    where it holds instead of being silently wrong there.
-    """
+def equal_if_decidable(a: Any, b: Any) -> bool | None:
+    """True or False where ``a == b`` is settled whatever the free symbols; None where it
+    depends on their values."""
     if isinstance(a, str) or isinstance(b, str) or isinstance(a, dict) or isinstance(b, dict):
         return a == b
     if a == b:
@@ -100,12 +94,31 @@ def decide_equal(a: Any, b: Any) -> bool:
     relation = sympy.Eq(a, b)
     if relation in (sympy.true, sympy.false):
         return bool(relation)
-    if sympy.simplify(a - b) == 0:
+    if sympy.expand(a - b) == 0:  # not simplify(): it is slow on nested floors
         return True
+    return None
+
+
+def assume_different(*pairs: tuple[Any, Any]) -> bool:
+    """Take undecidable pairs as different, recording that at least one pair differs
+    (``Ne(a, b)``, or ``Or`` of several) as the condition the closed form relies on; False."""
     assumed = _ASSUMED.get()
-    if assumed is not None:
-        assumed.append(sympy.Ne(a, b))
+    if assumed is not None and pairs:
+        assumed.append(sympy.Or(*(sympy.Ne(a, b) for a, b in pairs)))
     return False
+
+
+def decide_equal(a: Any, b: Any) -> bool:
+    """Whether ``a`` equals ``b``, for a spec's ``==`` and ``!=``.
+
+    Equal-looking values are equal. Values that differ by their free symbols (``t`` and 1, two
+    rounded widths such as ``MakeDivisible(24*alpha, 8, 8)`` and ``MakeDivisible(32*alpha, 8,
+    8)``) may still coincide at some values; they are taken as different, and the condition
+    ``Ne(a, b)`` is recorded (see :func:`recording_assumptions`), so that a closed form states
+    where it holds instead of being silently wrong there.
+    """
+    equal = equal_if_decidable(a, b)
+    return assume_different((a, b)) if equal is None else equal
 
 
 #: Implementations of costmodel's own sympy functions for ``lambdify(..., modules=...)``.

@@ -21,7 +21,7 @@ import sympy
 from sympy import Integer, Rational
 
 from ..core import ops
-from ..core.expr import decide_equal, recording_assumptions
+from ..core.expr import assume_different, equal_if_decidable, recording_assumptions
 from ..core.network import Layer, Network
 from ..core.ops import OPS, Shape
 from ..errors import CostModelError, SpecError
@@ -293,7 +293,15 @@ class _Builder:
 
 
 def _same_shape(a: Shape, b: Shape) -> bool:
-    return all(decide_equal(p, q) for p, q in ((a.c, b.c), (a.h, b.h), (a.w, b.w)))
+    """Whether two feature maps have the same shape. A side that differs for certain settles
+    it with nothing to assume (a stride-2 block never gets a residual add, whatever its
+    widths); otherwise the undecidable sides are assumed to differ, and that is recorded."""
+    pairs = ((a.h, b.h), (a.w, b.w), (a.c, b.c))
+    decided = [equal_if_decidable(p, q) for p, q in pairs]
+    if False in decided:
+        return False
+    undecided = [pair for pair, equal in zip(pairs, decided) if equal is None]
+    return assume_different(*undecided) if undecided else True
 
 
 def env_at(env: Mapping[str, Any], x: Shape) -> dict[str, Any]:
