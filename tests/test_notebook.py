@@ -8,11 +8,9 @@ conv2, MobileNet v1 Tables 3, 6 and 7, a MobileNet v2 block), so a wrong number 
 
 from pathlib import Path
 
-import pytest
-
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
-pytest.importorskip("ipykernel")
+import ipykernel  # noqa: F401 - the kernel nbclient starts; a test dependency (.[test])
+import nbclient
+import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "examples" / "derivations.ipynb"
