@@ -116,8 +116,10 @@ def summary(
     all_layers: Annotated[bool, typer.Option(
         "--all", help="Also list layers that cost nothing (BN, activations, pooling...).")] = False,
 ) -> None:
-    """Per-layer table (name, type, input → output, MACs, params, share) and totals per
-    layer type."""
+    """Per-layer costs and totals per layer type.
+
+    One row per layer (name, type, input → output, MACs, params, share), as torchinfo's
+    summary, then the totals per layer type, as the MobileNet v1 paper's Table 2."""
     from ..analysis.compare import summary_tables
     from ..report.table import plain, render_all
     from ..zoo import resolve

@@ -44,7 +44,9 @@ def derive(
     fmt: FormatOption = Format.table,
     convention: ConventionOption = "paper",
 ) -> None:
-    """The papers' formulas derived from the layer primitives: MACs (and params, ratios,
+    """A paper's formula, or a whole network, in closed form.
+
+    The papers' formulas derived from the layer primitives: MACs (and params, ratios,
     memory access cost) in closed form, checked against the paper's form; whole networks as
     polynomials in the resolution (and alpha)."""
     from ..analysis import derive as D
@@ -107,8 +109,10 @@ def solve(
     fmt: FormatOption = Format.table,
     convention: ConventionOption = "paper",
 ) -> None:
-    """The largest alpha or resolution within a MAC and/or parameter budget, solved with
-    sympy on the closed form, and the largest usable value under the reference rounding.
+    """The largest alpha or resolution within a MACs and/or params budget.
+
+    Solved with sympy on the closed form, and the largest usable value under the reference
+    rounding.
 
     A budget no setting can meet is an answer, not an error: it prints why (what the smallest
     setting still needs) and exits 0; JSON has "feasible": false. Bad input exits 2.
