@@ -482,3 +482,16 @@ def test_bad_out_and_bad_names_are_user_errors(tmp_path):
     assert result.exit_code == 2 and "is a file" in result.output
     with pytest.raises(CostModelError, match="unknown table or figure 'mobilenet_v1_tabel6'"):
         gen.generate(tmp_path / "r", progress=False, only=["mobilenet_v1_tabel6"])
+
+
+def test_committed_tables_are_up_to_date(tmp_path):
+    """reports/tables/ is what `costmodel report` writes now: a change to a model or to the
+    published data that alters a table must come with the regenerated table."""
+    from costmodel.report import paper_tables
+    from costmodel.report.generate import generate
+
+    generate(tmp_path, progress=False, only=list(paper_tables.TABLES))
+    committed = Path(__file__).resolve().parent.parent / "reports" / "tables"
+    for fresh in sorted((tmp_path / "tables").iterdir()):
+        assert fresh.read_text() == (committed / fresh.name).read_text(), \
+            f"reports/tables/{fresh.name} is stale: run `costmodel report`"
