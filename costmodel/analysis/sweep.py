@@ -1316,7 +1316,8 @@ def write_parquet(result: SweepResult, path) -> None:
         import pyarrow.parquet as pq
     except ImportError:
         raise CostModelError("writing Parquet needs pyarrow, which is not installed: "
-                             "pip install pyarrow (or use --format csv)") from None
+                             "pip install 'costmodel[parquet]' or pip install pyarrow "
+                             "(or use --format csv)") from None
     columns = {name: result.column(name) for name in result.columns}
     metadata = {"model": result.model, "convention": result.convention,
                 "units": "macs: multiply-accumulates; flops = 2 x macs; params: parameters; "
