@@ -21,3 +21,8 @@ class SpecError(CostModelError):
         self.source, self.line, self.token, self.reason = source, line, token, message
         where = source if line is None else f"{source}:{line}"
         super().__init__(f"{where}: {message}")
+
+
+class InputTooSmall(CostModelError):
+    """A layer's output would be empty: the feature map reaching it is smaller than its window.
+    For a whole network this usually means the resolution is too small for its strides."""

@@ -25,7 +25,7 @@ from typing import Any
 import sympy
 from sympy import Expr, Integer
 
-from ..errors import CostModelError
+from ..errors import CostModelError, InputTooSmall
 
 ZERO = Integer(0)
 
@@ -148,8 +148,8 @@ def out_size(size: Expr, kernel, stride, padding, dilation=1, ceil_mode=False) -
 def _check_spatial(shape: Shape, what: str) -> Shape:
     for side in (shape.h, shape.w):
         if _known(side) and side < 1:
-            raise CostModelError(f"{what} leaves a {shape.h}×{shape.w} output: the input is "
-                                 "too small for this layer")
+            raise InputTooSmall(f"{what} leaves a {shape.h}×{shape.w} output: the input is "
+                                "too small for this layer")
     return shape
 
 

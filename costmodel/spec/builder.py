@@ -24,7 +24,7 @@ from ..core import ops
 from ..core.expr import assume_different, equal_if_decidable, recording_assumptions
 from ..core.network import Layer, Network
 from ..core.ops import OPS, Shape
-from ..errors import CostModelError, SpecError
+from ..errors import CostModelError, InputTooSmall, SpecError
 from .parser import (IDENT, MODIFIER_KEYS, BlockDef, Group, If, Knob, LayerLine, Let, Merge, ModelSpec,
                      Node, Residual, parse_file, parse_text)
 
@@ -261,7 +261,9 @@ class _Builder:
         try:
             result = ops.apply(op, inputs, attrs)
         except CostModelError as exc:
-            raise self.error(f"layer {name}: {exc}", node, source, op) from None
+            error = self.error(f"layer {name}: {exc}", node, source, op)
+            error.cause = exc  # kept for build(), which explains a too-small input
+            raise error from None
         self.layers.append(Layer(name, op, result.kind, tuple(attrs.items()), tuple(inputs),
                                  result.shape, result.counts))
         return result.shape
@@ -340,7 +342,7 @@ def build(spec: ModelSpec, values: Mapping[str, Any] | None = None,
     try:
         return _build(spec, knobs, model)
     except SpecError as exc:
-        if "too small" in str(exc) and "resolution" in knobs:
+        if isinstance(getattr(exc, "cause", None), InputTooSmall) and "resolution" in knobs:
             smallest = _smallest_resolution(spec, knobs, model)
             hint = f"; the smallest resolution that works is {smallest}" if smallest else ""
             raise CostModelError(f"{model}: resolution={knobs['resolution']} is too small for "
@@ -352,8 +354,6 @@ def _build(spec: ModelSpec, knobs: dict[str, Any], model: str) -> Network:
     if spec.input is None:
         raise SpecError("the file has no 'input C H W' line", spec.source)
     builder = _Builder(spec, model)
-    for block in spec.blocks:
-        builder.blocks[block.name] = (block, {})  # bound below, once the file env exists
     env = {**_CONSTANTS, **knobs}
     x = Shape(*(e.evaluate(env) for e in spec.input))
     file_env = dict(env)
@@ -373,15 +373,27 @@ def _build(spec: ModelSpec, knobs: dict[str, Any], model: str) -> Network:
                    tuple(builder.layers), spec.doc, spec.notes, tuple(dict.fromkeys(assumed)))
 
 
-def _smallest_resolution(spec: ModelSpec, knobs: dict[str, Any], model: str) -> int | None:
-    start = int(knobs["resolution"]) + 1 if knobs["resolution"].is_number else 1
-    for candidate in range(max(start, 1), 4097):
+def _smallest_resolution(spec: ModelSpec, knobs: dict[str, Any], model: str,
+                         limit: int = 4096) -> int | None:
+    """The smallest resolution at which the network builds: doubling until one works, then
+    bisecting (a handful of builds, not one per pixel)."""
+    def works(resolution: int) -> bool:
         try:
-            _build(spec, {**knobs, "resolution": Integer(candidate)}, model)
-            return candidate
+            _build(spec, {**knobs, "resolution": Integer(resolution)}, model)
+            return True
         except SpecError:
-            continue
-    return None
+            return False
+
+    failing = int(knobs["resolution"]) if knobs["resolution"].is_number else 0
+    working = max(failing, 1)
+    while not works(working):
+        failing, working = working, working * 2
+        if working > limit:
+            return None
+    while working - failing > 1:
+        middle = (failing + working) // 2
+        failing, working = (failing, middle) if works(middle) else (middle, working)
+    return working
 
 
 def load_model(path: str | Path, values: Mapping[str, Any] | None = None) -> Network:
