@@ -23,3 +23,19 @@ def test_quick_start_has_exactly_the_two_commands():
     assert commands == ['pip install . && costmodel compare mobilenet_v1 vgg16',
                         'pip install ".[test]" && python -m pytest']
     assert commands[1] in (ROOT / ".ci/run").read_text(), "CI runs the README's test command"
+
+
+def test_the_complete_spec_example_builds(tmp_path):
+    import re
+
+    from costmodel.spec import load_model
+
+    section = README.split("## The layer-spec language", 1)[1]
+    text = re.search(r"```text\n(.*?)```", section, re.S).group(1)
+    path = tmp_path / "tiny.cm"
+    path.write_text(text)
+    net = load_model(path)
+    assert net.name == "tiny_mobilenet" and net.output.c == 10
+    assert [layer.name for layer in net.layers if layer.op == "add"] == ["stage3.add1"]
+    narrow = load_model(path, {"alpha": "0.5", "head": "narrow"})
+    assert narrow.macs() < net.macs()

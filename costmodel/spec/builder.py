@@ -137,7 +137,8 @@ class _Scope:
     def name(self, base: str, explicit: bool) -> str:
         if not explicit:
             self.counters[base] = self.counters.get(base, 0) + 1
-            base = f"{base}{self.counters[base]}"
+            joint = "_" if base[-1].isdigit() else ""  # relu6 -> relu6_1, not relu61
+            base = f"{base}{joint}{self.counters[base]}"
         return f"{self.prefix}{base}"
 
 
