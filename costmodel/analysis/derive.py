@@ -761,6 +761,32 @@ def _floor_period(exprs: Sequence[Expr], R: Symbol, residue_of: Callable[[int], 
         period *= int(denominator)
 
 
+def _built_on_the_period(ref, chosen: Sequence[str], residue: int | None,
+                         convention_name: str):
+    """The fast way to a polynomial in R: find the total stride s from two numeric builds
+    (1024 pixels apart, every side grows by 1024/s), then build once with the resolution
+    already ``s·q + r``, so that sympy settles every floor while building instead of leaving
+    floor(floor(R/2 - 1/2)/2) to be removed afterwards. Returns (network, s, r, (MACs, params)
+    in q), or None where this does not give a polynomial (then the general path runs)."""
+    default = int(ref.spec.knob("resolution").default)
+    try:
+        low, high = ref.build(resolution=default), ref.build(resolution=default + 1024)
+    except CostModelError:
+        return None
+    growth = [int(b.output.h - a.output.h) for a, b in zip(low.layers, high.layers)
+              if a.output.h.is_Integer and b.output.h.is_Integer and b.output.h != a.output.h]
+    if len(low.layers) != len(high.layers) or not growth or 1024 % min(growth):
+        return None
+    period = 1024 // min(growth)
+    r = (default if residue is None else residue) % period
+    values = {name: NETWORK_SYMBOLS[name] for name in chosen if name != "resolution"}
+    network = ref.build(**values, resolution=period * Q + r)
+    totals = network_totals(network, convention_name)
+    if any(Q in f.free_symbols for e in totals for f in e.atoms(sympy.floor, sympy.ceiling)):
+        return None
+    return network, period, r, totals
+
+
 def _default_symbols(ref, given: Mapping[str, str]) -> list[str]:
     """resolution unless given; alpha too under rounding=none (unless given)."""
     knobs = {knob.name: knob for knob in ref.spec.knobs}
@@ -802,11 +828,16 @@ def derive_network(spec: str, symbols: Iterable[str] | None = None,
         if name not in knob_names:
             raise CostModelError(f"{ref.name} has no knob {name!r}; its knobs are: "
                                  f"{', '.join(knob_names)}")
-    network = ref.build(**{name: NETWORK_SYMBOLS[name] for name in chosen})
-    macs, params = network_totals(network, convention_name)
-    settings = tuple((key, value) for key, value in network.config if key not in chosen)
     assumptions: list[str] = []
     valid_for: tuple[tuple[Symbol, int, int], ...] = ()
+    fast = _built_on_the_period(ref, chosen, residue, convention_name) \
+        if "resolution" in chosen else None
+    if fast is not None:
+        network, period, r, (macs_q, params_q) = fast
+    else:
+        network = ref.build(**{name: NETWORK_SYMBOLS[name] for name in chosen})
+        macs, params = network_totals(network, convention_name)
+    settings = tuple((key, value) for key, value in network.config if key not in chosen)
     if "resolution" in chosen:
         default = int(ref.spec.knob("resolution").default)
         R = S.R
@@ -814,8 +845,9 @@ def derive_network(spec: str, symbols: Iterable[str] | None = None,
         def residue_of(period: int) -> int:
             return (default if residue is None else residue) % period
 
-        period, r, (macs_q, params_q) = _floor_period([macs, params], R, residue_of,
-                                                      start=total_stride(network))
+        if fast is None:
+            period, r, (macs_q, params_q) = _floor_period([macs, params], R, residue_of,
+                                                          start=total_stride(network))
         back = (R - r) / period
         valid_for = ((R, period, r),) if period > 1 else ()
         macs = sympy.expand(macs_q.subs(Q, back))

@@ -78,8 +78,8 @@ def _bind(node: Let, env: dict[str, Any]) -> None:
 
 def parse_knob_value(knob: Knob, value: Any, model: str) -> Any:
     """Check and convert a knob value (a string from the command line, a number, or a sympy
-    symbol to keep the knob symbolic); errors end with what was received."""
-    if isinstance(value, sympy.Symbol):
+    symbol or expression to keep the knob symbolic); errors end with what was received."""
+    if isinstance(value, sympy.Expr) and value.free_symbols:  # symbolic: R, or 32*q + 3
         if knob.type == "choice" and not all(_is_number_text(c) for c in knob.choices):
             raise CostModelError(f"{model}: knob {knob.name} takes one of "
                                  f"{'|'.join(knob.choices)} and cannot stay symbolic")
