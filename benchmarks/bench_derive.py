@@ -5,21 +5,19 @@ import every command pays, and `costmodel --help`.
 Issue #4's target: each `costmodel derive NAME` prints in under a second. Each command runs
 as a fresh process REPEAT times (after one warm-up run that fills the file cache); medians
 are reported, with the CPU time derive adds over importing the command line
-(`import costmodel.cli.app`, which every command pays: it imports sympy through the core).
+(`import costmodel.cli.app`, which every command pays; sympy is imported by the commands
+that count, not by the command line itself).
 
 Usage: python benchmarks/bench_derive.py [REPEAT]
 """
 
 from __future__ import annotations
 
-import resource
 import statistics
-import subprocess
 import sys
-import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from timing import ROOT, wall_and_cpu
+
 sys.path.insert(0, str(ROOT))
 
 MODELS = ("mobilenet_v1", "mobilenet_v2", "mobilenet_v2:rounding=none", "shufflenet_v2",
@@ -27,19 +25,9 @@ MODELS = ("mobilenet_v1", "mobilenet_v2", "mobilenet_v2:rounding=none", "shuffle
 TARGET = 1.0  # seconds
 
 
-def run(command: list[str]) -> tuple[float, float]:
-    """Wall time and CPU time (user + system, of the child alone) of one process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    subprocess.run(command, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-
-
 def median_time(command: list[str], repeat: int) -> tuple[float, float]:
-    run(command)  # warm the file cache
-    runs = [run(command) for _ in range(repeat)]
+    wall_and_cpu(command)  # warm the file cache
+    runs = [wall_and_cpu(command) for _ in range(repeat)]
     return (statistics.median(w for w, _ in runs), statistics.median(c for _, c in runs))
 
 
