@@ -327,12 +327,17 @@ def _shufflenet_v1_row(alpha: str) -> list[int]:
     return [int(net(f"shufflenet_v1:g={g},alpha={alpha}").macs()) for g in (1, 2, 3, 4, 8)]
 
 
+def _span(exact):
+    """The range of exact counts as the reasons print it: '134.3-143.1M'."""
+    return f"{min(exact) / M:.1f}-{max(exact) / M:.1f}M"
+
+
 def check_snv1_t2_1x(key):
     printed_row = {f.macs for f in figures(source="shufflenet_v1", table="Table 2")
                    if f.label.startswith("ShuffleNet 1×")}
     assert printed_row == {140 * M}  # one figure for every g
     exact = _shufflenet_v1_row("1")
-    assert f"{min(exact) / M:.1f}-{max(exact) / M:.1f}M" == "134.3-143.1M"
+    assert _span(exact) == "134.3-143.1M"
     table1 = [int(f.macs / M) for f in figures(source="shufflenet_v1", table="Table 1")]
     assert table1 == [143, 140, 137, 133, 137]
     in_text(key, "134.3-143.1M", "143/140/137/133/137M")
@@ -342,7 +347,7 @@ def check_snv1_t2_05x(key):
     assert {f.macs for f in figures(source="shufflenet_v1", table="Table 2")
             if f.label.startswith("ShuffleNet 0.5×")} == {38 * M}
     exact = _shufflenet_v1_row("0.5")
-    assert f"{min(exact) / M:.1f}-{max(exact) / M:.1f}M" == "37.6-40.5M"
+    assert _span(exact) == "37.6-40.5M"
     assert max(exact) == exact[-1]  # g = 8
     s = net("shufflenet_v1:g=8,alpha=0.5")
     widths = [int(l.output.c) for l in s.layers if l.name == "conv1" or l.op == "concat"]
@@ -354,7 +359,7 @@ def check_snv1_t2_025x(key):
     assert {f.macs for f in figures(source="shufflenet_v1", table="Table 2")
             if f.label.startswith("ShuffleNet 0.25×")} == {13 * M}
     exact = _shufflenet_v1_row("0.25")
-    assert f"{min(exact) / M:.1f}-{max(exact) / M:.1f}M" == "11.0-12.4M"
+    assert _span(exact) == "11.0-12.4M"
     assert max(exact) < 12.5 * M  # all below the printed 13 even when rounded
     in_text(key, "11.0-12.4M")
 

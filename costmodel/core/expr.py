@@ -125,29 +125,13 @@ def decide_equal(a: Any, b: Any) -> bool:
 NUMPY_FUNCTIONS = {"MakeDivisible": _np_make_divisible}
 
 
-def _floor(x):
-    return sympy.floor(x)
-
-
-def _ceil(x):
-    return sympy.ceiling(x)
-
-
-def _min(*args):
-    return sympy.Min(*args)
-
-
-def _max(*args):
-    return sympy.Max(*args)
-
-
 #: The named helpers an expression may call.
 HELPERS: dict[str, Callable[..., Any]] = {
-    "min": _min,
-    "max": _max,
-    "floor": _floor,
-    "ceil": _ceil,
-    "int": _floor,  # Python's int() on the positive values channels take: truncation
+    "min": sympy.Min,
+    "max": sympy.Max,
+    "floor": sympy.floor,
+    "ceil": sympy.ceiling,
+    "int": sympy.floor,  # Python's int() on the positive values channels take: truncation
     "make_divisible": make_divisible,
 }
 

@@ -98,9 +98,10 @@ class Network:
 
     @property
     def free_symbols(self) -> set[sympy.Symbol]:
-        return set().union(*(sympy.sympify(v).free_symbols for f in ("macs", "weights",
-                                                                     "norm_params")
-                             for v in [getattr(self.total, f)]))
+        """The symbols the closed forms depend on (knobs left symbolic)."""
+        total = self.total
+        return set().union(*(sympy.sympify(value).free_symbols
+                             for value in (total.macs, total.weights, total.norm_params)))
 
     def evaluate(self, values: Mapping[Any, Any] | None = None,
                  convention_name: str = DEFAULT) -> dict[str, Any]:

@@ -256,7 +256,7 @@ class _Builder:
     def primitive(self, op: str, inputs: list[Shape], attrs: dict[str, Any], name: str,
                   node: Node, source: str) -> Shape:
         for key, value in attrs.items():
-            if isinstance(value, str) or isinstance(value, dict) or isinstance(value, bool):
+            if isinstance(value, (str, dict, bool)):
                 raise self.error(f"{op}: {key}= must be a number, got {value!r}", node, source,
                                  key)
         try:
