@@ -60,3 +60,23 @@ def test_frame_view():
     frame = zoo.build("vgg16").to_frame()
     assert frame.loc["stage1.conv1", "macs"] == 224 * 224 * 64 * 3 * 9
     assert frame["params"].sum() == 138_357_544
+
+
+def test_layers_record_the_graph_edges():
+    # Each layer names the layers it reads: a chain reads its predecessor, the residual add of
+    # an inverted residual block reads the projection's batch norm and the block's input.
+    net = zoo.build("mobilenet_v2")
+    names = [layer.name for layer in net.layers]
+    assert net.layers[0].sources == ("input",)
+    for before, layer in zip(net.layers, net.layers[1:]):
+        if layer.op not in ("add", "concat", "mul"):
+            assert layer.sources == (before.name,), layer.name
+    add = next(layer for layer in net.layers if layer.op == "add")
+    body, shortcut = add.sources
+    assert body.endswith("project.bn") and shortcut.endswith("project.bn")
+    assert names.index(shortcut) < names.index(body)  # the previous block's output
+    # every source is an earlier layer or the input
+    seen = {"input"}
+    for layer in net.layers:
+        assert set(layer.sources) <= seen, layer.name
+        seen.add(layer.name)

@@ -32,6 +32,12 @@ class Layer:
     output: Shape
     counts: Counts
 
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """The names of the layers whose outputs this layer reads, in input order ("input"
+        for the network's input): the edges of the network's graph."""
+        return tuple(shape.producer for shape in self.inputs)
+
     def macs(self, convention_name: str = DEFAULT) -> Expr:
         return convention(convention_name).macs(self.counts)
 

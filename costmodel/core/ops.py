@@ -19,7 +19,7 @@ entry, not here.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import sympy
@@ -32,11 +32,17 @@ ZERO = Integer(0)
 
 @dataclass(frozen=True)
 class Shape:
-    """A feature map: channels × height × width, each a sympy expression."""
+    """A feature map: channels × height × width, each a sympy expression.
+
+    ``producer`` names the layer that wrote it ("input" for the network's input; empty where
+    a formula builds a shape on its own). It records the graph's edges for front ends and
+    memory analyses, and takes no part in equality: two maps of the same size are the same
+    shape wherever they come from."""
 
     c: Expr
     h: Expr
     w: Expr
+    producer: str = field(default="", compare=False)
 
     @property
     def numel(self) -> Expr:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -265,9 +265,10 @@ class _Builder:
             error = self.error(f"layer {name}: {exc}", node, source, op)
             error.cause = exc  # kept for build(), which explains a too-small input
             raise error from None
+        output = replace(result.shape, producer=name)
         self.layers.append(Layer(name, op, result.kind, tuple(attrs.items()), tuple(inputs),
-                                 result.shape, result.counts))
-        return result.shape
+                                 output, result.counts))
+        return output
 
     def block(self, node: LayerLine, args, values, x: Shape, name: str, source: str) -> Shape:
         block, block_env = self.blocks[node.op]
@@ -356,7 +357,7 @@ def _build(spec: ModelSpec, knobs: dict[str, Any], model: str) -> Network:
         raise SpecError("the file has no 'input C H W' line", spec.source)
     builder = _Builder(spec, model)
     env = {**_CONSTANTS, **knobs}
-    x = Shape(*(e.evaluate(env) for e in spec.input))
+    x = Shape(*(e.evaluate(env) for e in spec.input), producer="input")
     file_env = dict(env)
     for block in spec.blocks:
         builder.blocks[block.name] = (block, file_env)  # blocks see knobs and top-level lets
@@ -370,7 +371,8 @@ def _build(spec: ModelSpec, knobs: dict[str, Any], model: str) -> Network:
                 x = builder.node(node, x, file_env, scope, spec.source)
     if not builder.layers:
         raise SpecError("the file defines no layers", spec.source)
-    return Network(model, tuple(knobs.items()), Shape(*(e.evaluate(env) for e in spec.input)),
+    return Network(model, tuple(knobs.items()), Shape(*(e.evaluate(env) for e in spec.input),
+                                                      producer="input"),
                    tuple(builder.layers), spec.doc, spec.notes, tuple(dict.fromkeys(assumed)))
 
 
