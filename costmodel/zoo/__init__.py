@@ -6,7 +6,9 @@ model is adding a file. A *spec string* names a model for the CLI and the API:
 
 * ``mobilenet_v1`` -- a zoo model at its default knobs;
 * ``mobilenet_v1:alpha=0.5,resolution=160`` -- with knob values;
-* ``path/to/arch.cm`` (or ``path/to/arch.cm:alpha=0.5``) -- a user's architecture file.
+* ``path/to/arch.cm`` (or ``path/to/arch.cm:alpha=0.5``) -- a user's architecture file;
+* a file another front end reads, chosen by its suffix in :data:`FRONT_ENDS` (``net.py:build``,
+  ``model.onnx``): everything after the path is that front end's to read.
 """
 
 from __future__ import annotations
@@ -25,6 +27,12 @@ from ..spec.builder import build as build_spec, resolve_knobs
 from ..spec.parser import ModelSpec, parse_file, parse_text
 
 SUFFIX = ".cm"
+
+#: Front ends for other kinds of file, by suffix: "module:function" of a loader called as
+#: ``loader(path, rest)`` with ``rest`` the text after ``path:`` (may be empty), returning an
+#: object with ``name``, ``build(**overrides) -> Network`` and ``config()``, as ModelRef has.
+#: Loaders are imported only when a SPEC names such a file (they import torch or onnx).
+FRONT_ENDS: dict[str, str] = {}
 
 
 @lru_cache(maxsize=1)
@@ -76,9 +84,15 @@ def parse_values(text: str, where: str) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-def resolve(text: str) -> ModelRef:
+def resolve(text: str):
     """Resolve a spec string (see the module docstring)."""
     base, _, settings = text.partition(":")
+    front_end = next((f for suffix, f in FRONT_ENDS.items() if base.endswith(suffix)), None)
+    if front_end is not None:
+        import importlib
+
+        module, _, function = front_end.partition(":")
+        return getattr(importlib.import_module(module), function)(base, settings)
     if Path(text).is_file() and not Path(base).is_file():  # a path that contains ':'
         base, settings = text, ""
     values = parse_values(settings, text)
