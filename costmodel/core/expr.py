@@ -12,27 +12,33 @@ two call ``eval``) never see its text. :func:`compile_expr` parses one expressio
 
 Anything else (attributes, lambdas, comprehensions, imports...) is refused with an error that
 quotes the offending piece of text. Evaluation builds sympy objects directly.
+
+One typed value model: an expression's values are numbers (sympy numbers and expressions),
+truth values, strings, tables and ``let`` functions, and each use checks the type it needs
+(:meth:`_Evaluator.number` before any arithmetic, helper call or comparison), so a string
+can never reach sympy, whose functions would hand it to ``sympify`` and ``eval``. Strings
+serve as names only: choice-knob values, activation names, ``==``/``!=`` between them.
+Sizes are bounded before the work (:mod:`costmodel.limits`).
 """
 
 from __future__ import annotations
 
 import ast
 import difflib
-import math
 import operator
+import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sympy
 from sympy import Integer, Rational
 
-from ..errors import SpecError
-
-#: Largest exponent accepted, so that ``2**10**10`` cannot hang the parser's caller.
-MAX_EXPONENT = 64
+from .. import limits
+from ..errors import CostModelError, SpecError
+from ..limits import MAX_EXPONENT, excerpt  # noqa: F401  (MAX_EXPONENT: kept for importers)
 
 
 class MakeDivisible(sympy.Function):
@@ -125,7 +131,138 @@ def decide_equal(a: Any, b: Any) -> bool:
 NUMPY_FUNCTIONS = {"MakeDivisible": _np_make_divisible}
 
 
-#: The named helpers an expression may call.
+# --- numbers as users write them -----------------------------------------------------------
+
+_DECIMAL = re.compile(r"[+-]?(?:(\d+)(?:\.(\d*))?|\.(\d+))(?:[eE]([+-]?\d+))?\Z")
+
+
+def is_number_text(text: str) -> bool:
+    """Whether ``text`` is written as a number: a plain decimal (``0.75``, ``300e6``) or a
+    fraction of two (``7/10``, as sympy prints a Rational). No ``_``, no hex, no ``inf``."""
+    numerator, slash, denominator = str(text).strip().partition("/")
+    return bool(_DECIMAL.match(numerator.strip())) and (
+        not slash or bool(_DECIMAL.match(denominator.strip())))
+
+
+def _read_decimal(text: str, what: str) -> Rational:
+    match = _DECIMAL.match(text)
+    if not match:
+        raise CostModelError(f"{what}: {excerpt(text)!r} is not a number; write a decimal "
+                             "such as 14, 0.75 or 1e-3 (no '_', no hex)")
+    whole, fraction, bare_fraction, exponent = match.groups()
+    digits = ((whole or "") + (fraction or "") + (bare_fraction or "")).lstrip("0")
+    if len(digits.rstrip("0")) > limits.MAX_LITERAL_DIGITS:
+        raise CostModelError(f"{what}: {excerpt(text)!r} has more than "
+                             f"{limits.MAX_LITERAL_DIGITS} significant digits")
+    shift = 0
+    if exponent is not None:
+        if len(exponent.lstrip("+-").lstrip("0")) > 4 or \
+                abs(int(exponent)) > limits.MAX_LITERAL_EXPONENT:
+            raise CostModelError(f"{what}: the exponent of {excerpt(text)!r} is beyond "
+                                 f"±{limits.MAX_LITERAL_EXPONENT}")
+        shift = int(exponent)
+    decimals = len(fraction or bare_fraction or "")
+    mantissa = int((whole or "0") + (fraction or bare_fraction or ""))
+    if text.lstrip().startswith("-"):
+        mantissa = -mantissa
+    power = shift - decimals
+    value = Rational(mantissa * 10 ** power) if power >= 0 else Rational(mantissa, 10 ** -power)
+    return check_number(value, what, text)
+
+
+def read_number(text: str, what: str = "number") -> Rational:
+    """The exact value of a number a user wrote (``0.75`` is 3/4, ``7/10``, ``300e6``), within
+    the literal limits of :mod:`costmodel.limits`; a :class:`CostModelError` naming ``what``
+    otherwise. Never ``sympify``, never :class:`fractions.Fraction` (which accepts ``1_0`` and
+    would spend minutes on ``1e-999999999``)."""
+    text = str(text).strip()
+    if len(text) > 2 * limits.MAX_LITERAL_DIGITS + 20:
+        raise CostModelError(f"{what}: {excerpt(text)!r} is too long for a number (at most "
+                             f"{limits.MAX_LITERAL_DIGITS} significant digits)")
+    numerator, slash, denominator = text.partition("/")
+    value = _read_decimal(numerator.strip(), what)
+    if slash:
+        divisor = _read_decimal(denominator.strip(), what)
+        if divisor == 0:
+            raise CostModelError(f"{what}: {text!r} divides by zero")
+        value = check_number(value / divisor, what, text)
+    return value
+
+
+def check_number(value: Any, what: str, text: str = "") -> Any:
+    """``value`` if it is within :data:`~costmodel.limits.MAX_NUMBER` (numerator and
+    denominator); a :class:`CostModelError` otherwise."""
+    if isinstance(value, Rational) and (abs(value.p) > limits.MAX_NUMBER
+                                        or value.q > limits.MAX_NUMBER):
+        shown = f" {excerpt(text)!r}" if text else ""
+        raise CostModelError(f"{what}{shown}: a number beyond 10^{limits.MAX_NUMBER_DIGITS} "
+                             "(or a fraction finer than 10^-"
+                             f"{limits.MAX_NUMBER_DIGITS}) is outside what costmodel reads")
+    return value
+
+
+# --- the typed values of the language ---------------------------------------------------------
+
+def is_number(value: Any) -> bool:
+    """Numbers of the language: sympy numbers and expressions (symbolic knobs), Python ints.
+    Not strings, truth values, tables, functions, and not sympy's relations or booleans."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, sympy.Expr)  # sympy's relations and true/false are not Expr
+
+
+def describe(value: Any) -> str:
+    """A value as an error message names it: ``the string 'x'``, ``a table``..."""
+    if isinstance(value, str):
+        return f"the string {excerpt(value)!r}"
+    if isinstance(value, (bool, sympy.logic.boolalg.BooleanAtom)):
+        return f"the truth value {bool(value)}"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, LetFunction):
+        return f"the function {value.name}()"
+    if isinstance(value, sympy.logic.boolalg.Boolean) and not is_number(value):
+        return f"the condition {excerpt(str(value))}"
+    return excerpt(str(value))
+
+
+@dataclass(frozen=True)
+class LetFunction:
+    """A ``let NAME(params) = EXPR`` function: its expression and the names it sees, fixed
+    where it is defined (so it cannot call itself: recursion is impossible by construction)."""
+
+    name: str
+    params: tuple[str, ...]
+    expr: Expression
+    env: Mapping[str, Any]
+
+
+def bind_let(name: str, params: tuple[str, ...] | None, expr: Expression,
+             env: dict[str, Any]) -> None:
+    """Bind ``let name = expr`` (a value) or ``let name(params) = expr`` (a function) in
+    ``env``, which later statements see."""
+    if params is None:
+        env[name] = expr.evaluate(env)
+        return
+    if name in expr.called and not isinstance(env.get(name), LetFunction):
+        raise expr.error(f"let function {name}() calls itself; recursion is not allowed "
+                         "(write the steps out, or use a table)")
+    env[name] = LetFunction(name, params, expr, dict(env))
+
+
+def _helper_arity(name: str, count: int) -> str | None:
+    if name in ("floor", "ceil", "int") and count != 1:
+        return f"{name}() takes 1 argument, got {count}"
+    if name in ("min", "max") and count < 1:
+        return f"{name}() needs at least 1 argument"
+    if name == "make_divisible" and count not in (2, 3):
+        return f"make_divisible() takes 2 or 3 arguments (value, divisor[, min]), got {count}"
+    return None
+
+
+#: The named helpers an expression may call. Every argument is checked to be a number first.
 HELPERS: dict[str, Callable[..., Any]] = {
     "min": sympy.Min,
     "max": sympy.Max,
@@ -167,43 +304,105 @@ class Expression:
         """Every bare name the expression refers to (variables and called functions)."""
         return frozenset(n.id for n in ast.walk(self.tree) if isinstance(n, ast.Name))
 
+    @property
+    def called(self) -> frozenset[str]:
+        """The names the expression calls as functions."""
+        return frozenset(n.func.id for n in ast.walk(self.tree) if isinstance(n, ast.Call))
+
     def evaluate(self, env: Mapping[str, Any]) -> Any:
         """The value, built from sympy numbers and symbols; ``env`` maps names to values and
-        ``let`` functions (callables) to use alongside :data:`HELPERS`."""
+        ``let`` functions (:class:`LetFunction`) to use alongside :data:`HELPERS`."""
+        return self.evaluate_in(env, _Budget())
+
+    def decide(self, env: Mapping[str, Any]) -> bool:
+        """The expression as a condition (``if``): a truth value, or a number (non-zero is
+        true); anything else is an error."""
+        evaluator = _Evaluator(self, env, _Budget())
+        return evaluator.truth(self.evaluate(env), self.tree.body)
+
+    def evaluate_in(self, env: Mapping[str, Any], budget: _Budget) -> Any:
         try:
-            return _Evaluator(self, env).visit(self.tree.body)
+            return _Evaluator(self, env, budget).visit(self.tree.body)
         except SpecError:
             raise
-        except (TypeError, ValueError, ArithmeticError, RecursionError) as exc:
-            raise self.error(f"cannot evaluate: {exc}") from None
+        except CostModelError as exc:
+            raise self.error(str(exc)) from None
+        except (TypeError, ValueError, ArithmeticError) as exc:
+            raise self.error(f"cannot evaluate: {excerpt(str(exc), 200)}") from None
 
     def error(self, message: str, node: ast.AST | None = None) -> SpecError:
         piece = ast.get_source_segment(self.text, node) if node is not None else None
         token = piece if piece is not None else self.text
-        text = message if repr(token) in message else f"{message} in {token!r}"
-        return SpecError(text, self.source, self.line, token)
+        text = message if repr(excerpt(token)) in message else \
+            f"{message} in {excerpt(token)!r}"
+        return SpecError(text, self.source, self.line, excerpt(token))
+
+
+def _depth(tree: ast.AST) -> int:
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
 
 
 def compile_expr(text: str, source: str = "<spec>", line: int | None = None) -> Expression:
-    """Parse and validate ``text``; raise :class:`SpecError` naming the first refused piece."""
+    """Parse and validate ``text``; raise :class:`SpecError` naming the first refused piece.
+    Its size and nesting are bounded before Python's parser sees it."""
+    text = text.strip()
+    if len(text) > limits.MAX_EXPRESSION_CHARS:
+        raise SpecError(f"expression longer than {limits.MAX_EXPRESSION_CHARS} characters "
+                        f"(limit MAX_EXPRESSION_CHARS): {excerpt(text)!r}", source, line,
+                        excerpt(text))
+    nesting = depth = 0
+    for ch in text:
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        nesting = max(nesting, depth)
+    if nesting > limits.MAX_EXPRESSION_DEPTH:
+        raise SpecError(f"brackets nested deeper than {limits.MAX_EXPRESSION_DEPTH} "
+                        f"(limit MAX_EXPRESSION_DEPTH) in {excerpt(text)!r}", source, line,
+                        excerpt(text))
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
-        raise SpecError(f"cannot read expression {text.strip()!r}: {exc.msg}", source, line,
-                        text) from None
-    expr = Expression(text.strip(), tree, source, line)
-    for node in ast.walk(tree):
+        raise SpecError(f"cannot read expression {excerpt(text)!r}: {exc.msg}", source, line,
+                        excerpt(text)) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise SpecError(f"expression too deeply nested: {excerpt(text)!r}", source, line,
+                        excerpt(text)) from None
+    expr = Expression(text, tree, source, line)
+    nodes = list(ast.walk(tree))
+    if len(nodes) > limits.MAX_EXPRESSION_NODES or _depth(tree) > limits.MAX_EXPRESSION_DEPTH:
+        raise expr.error(f"expression too large or too deeply nested (at most "
+                         f"{limits.MAX_EXPRESSION_NODES} items, {limits.MAX_EXPRESSION_DEPTH} "
+                         "levels; limits MAX_EXPRESSION_NODES, MAX_EXPRESSION_DEPTH)")
+    for node in nodes:
         if not isinstance(node, _ALLOWED):
             raise expr.error(f"{type(node).__name__.lower()} is not allowed (expressions may "
                              "use numbers, names, + - * / // % **, comparisons and "
                              f"{', '.join(HELPERS)}())", node)
         if isinstance(node, ast.Call) and (node.keywords or not isinstance(node.func, ast.Name)):
             raise expr.error("only plain calls of named helpers are allowed", node)
-        if isinstance(node, ast.Constant) and not isinstance(node.value, (int, float, str)) \
-                or isinstance(node, ast.Constant) and isinstance(node.value, bool):
-            raise expr.error("only numbers and strings are allowed as constants", node)
-        if isinstance(node, ast.Dict) and not all(isinstance(k, ast.Constant) for k in node.keys):
-            raise expr.error("dict keys must be constants", node)
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, bool) or not isinstance(node.value, (int, float, str)):
+                raise expr.error("only numbers and strings are allowed as constants", node)
+            if not isinstance(node.value, str):
+                written = ast.get_source_segment(text, node) or ""
+                if not _DECIMAL.match(written) or written.startswith(("+", "-")):
+                    raise expr.error(f"write numbers as plain decimals (14, 0.75, 1e-3), "
+                                     f"not {excerpt(written)!r}", node)
+                try:
+                    read_number(written, "a number")
+                except CostModelError as exc:
+                    raise expr.error(str(exc), node) from None
+        if isinstance(node, ast.Dict):
+            if not all(isinstance(k, ast.Constant) for k in node.keys):
+                raise expr.error("dict keys must be constants", node)
+            keys = [k.value for k in node.keys]
+            if len(set(keys)) != len(keys):
+                raise expr.error("a table lists the same key twice", node)
     return expr
 
 
@@ -213,26 +412,91 @@ def evaluate_text(text: str, env: Mapping[str, Any], source: str = "<spec>",
     return compile_expr(text, source, line).evaluate(env)
 
 
+@dataclass
+class _Budget:
+    """Work left for one evaluation, shared with the ``let`` functions it calls."""
+
+    steps: int = 0
+    calls: list[str] = field(default_factory=list)
+
+
+def _symbolic_too_large(value: Any) -> str | None:
+    """Why a symbolic value is beyond the limits, or None; walks at most
+    MAX_SYMBOLIC_NODES nodes."""
+    for count, node in enumerate(sympy.preorder_traversal(value)):
+        if count > limits.MAX_SYMBOLIC_NODES:
+            return f"a formula of more than {limits.MAX_SYMBOLIC_NODES} terms"
+        if isinstance(node, Rational) and (abs(node.p) > limits.MAX_NUMBER
+                                           or node.q > limits.MAX_NUMBER):
+            return f"a number beyond 10^{limits.MAX_NUMBER_DIGITS}"
+        if isinstance(node, sympy.Pow) and node.exp.is_Number and \
+                abs(node.exp) > limits.MAX_EXPONENT:
+            return f"a power beyond {limits.MAX_EXPONENT}"
+    return None
+
+
 class _Evaluator:
-    def __init__(self, expr: Expression, env: Mapping[str, Any]):
-        self.expr, self.env = expr, env
+    def __init__(self, expr: Expression, env: Mapping[str, Any], budget: _Budget):
+        self.expr, self.env, self.budget = expr, env, budget
 
     def visit(self, node: ast.AST) -> Any:
+        self.budget.steps += 1
+        if self.budget.steps > limits.MAX_EVALUATION_STEPS:
+            chain = " -> ".join(self.budget.calls)
+            raise self.expr.error(f"evaluation takes more than {limits.MAX_EVALUATION_STEPS:,} "
+                                  "steps (limit MAX_EVALUATION_STEPS)"
+                                  + (f"; let functions call each other too often ({chain})"
+                                     if chain else ""), node)
         return getattr(self, "visit_" + type(node).__name__)(node)
+
+    # type checks, where values are used
+
+    def number(self, value: Any, node: ast.AST, where: str = "") -> Any:
+        if not is_number(value):
+            raise self.expr.error(f"expected a number{where}, got {describe(value)}", node)
+        return value
+
+    def checked(self, value: Any, node: ast.AST) -> Any:
+        """``value`` after an arithmetic step, if within the number limits."""
+        if isinstance(value, Rational):
+            if abs(value.p) > limits.MAX_NUMBER or value.q > limits.MAX_NUMBER:
+                raise self.expr.error(f"the value grows beyond 10^{limits.MAX_NUMBER_DIGITS} "
+                                      "(limit MAX_NUMBER)", node)
+            return value
+        if isinstance(value, sympy.Basic) and not value.is_Atom:
+            reason = _symbolic_too_large(value)
+            if reason:
+                raise self.expr.error(f"the value grows into {reason} (limits MAX_NUMBER, "
+                                      "MAX_EXPONENT, MAX_SYMBOLIC_NODES)", node)
+        return value
+
+    def truth(self, value: Any, node: ast.AST) -> bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, sympy.logic.boolalg.BooleanAtom):
+            return bool(value)
+        if not (is_number(value) or isinstance(value, sympy.logic.boolalg.Boolean)):
+            raise self.expr.error(f"expected a condition, got {describe(value)}", node)
+        try:
+            return bool(value != 0) if is_number(value) and value.is_number else bool(value)
+        except TypeError:
+            raise self.expr.error(f"cannot decide {excerpt(str(value))} while it depends on "
+                                  "free symbols; give the knobs it uses a number", node) from None
+
+    # the syntax
 
     def visit_Constant(self, node: ast.Constant) -> Any:
         if isinstance(node.value, str):
             return node.value
-        if isinstance(node.value, float):
-            if not math.isfinite(node.value):
-                raise self.expr.error("numbers must be finite", node)
-            return Rational(ast.get_source_segment(self.expr.text, node) or repr(node.value))
-        return Integer(node.value)
+        return read_number(ast.get_source_segment(self.expr.text, node), "a number")
 
     def visit_Name(self, node: ast.Name) -> Any:
-        if node.id in self.env and not callable(self.env[node.id]):
-            return self.env[node.id]
-        known = sorted(n for n, v in self.env.items() if not callable(v))
+        value = self.env.get(node.id)
+        if node.id in self.env and not isinstance(value, LetFunction):
+            return value
+        if isinstance(value, LetFunction):
+            raise self.expr.error(f"{node.id} is a function: call it, {node.id}(...)", node)
+        known = sorted(n for n, v in self.env.items() if not isinstance(v, LetFunction))
         near = difflib.get_close_matches(node.id, known, n=3)
         hint = f"; did you mean {', '.join(near)}?" if near else \
             f"; known names: {', '.join(known)}" if known else ""
@@ -240,22 +504,38 @@ class _Evaluator:
 
     def visit_BinOp(self, node: ast.BinOp) -> Any:
         left, right = self.visit(node.left), self.visit(node.right)
-        for side in (left, right):
-            if isinstance(side, str):
-                raise self.expr.error("strings cannot take part in arithmetic", node)
-        if isinstance(node.op, ast.Pow) and getattr(right, "is_number", False) \
-                and abs(right) > MAX_EXPONENT:
-            raise self.expr.error(f"exponent larger than {MAX_EXPONENT}", node)
+        symbol = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
+                  ast.Mod: "%", ast.Pow: "**"}[type(node.op)]
+        self.number(left, node, f" on the left of {symbol}")
+        self.number(right, node, f" on the right of {symbol}")
+        if isinstance(node.op, ast.Pow):
+            self.check_power(left, right, node)
         if isinstance(node.op, (ast.Div, ast.FloorDiv, ast.Mod)) and right == 0:
             raise self.expr.error("division by zero", node)
-        return _BINOPS[type(node.op)](left, right)
+        return self.checked(_BINOPS[type(node.op)](left, right), node)
+
+    def check_power(self, base: Any, exponent: Any, node: ast.AST) -> None:
+        """Refuse a power before computing it: whole exponents up to MAX_EXPONENT, and a
+        result within MAX_NUMBER."""
+        if not (getattr(exponent, "is_Integer", False) or isinstance(exponent, int)):
+            raise self.expr.error("exponents must be whole numbers (no roots: counts stay "
+                                  "rational)", node)
+        if abs(exponent) > limits.MAX_EXPONENT:
+            raise self.expr.error(f"exponent larger than {limits.MAX_EXPONENT} (limit "
+                                  "MAX_EXPONENT)", node)
+        if isinstance(base, Rational):
+            if base == 0 and exponent < 0:
+                raise self.expr.error("division by zero", node)
+            size = max(abs(base.p), base.q).bit_length()
+            if size > 1 and (size - 1) * abs(int(exponent)) > limits.MAX_NUMBER.bit_length():
+                raise self.expr.error(f"the power grows beyond 10^{limits.MAX_NUMBER_DIGITS} "
+                                      "(limit MAX_NUMBER)", node)
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> Any:
         value = self.visit(node.operand)
         if isinstance(node.op, ast.Not):
-            return not self._truth(value, node)
-        if isinstance(value, str):
-            raise self.expr.error("strings cannot take part in arithmetic", node)
+            return not self.truth(value, node)
+        self.number(value, node, " after a sign")
         return -value if isinstance(node.op, ast.USub) else value
 
     def visit_Compare(self, node: ast.Compare) -> bool:
@@ -263,34 +543,69 @@ class _Evaluator:
         for op, right_node in zip(node.ops, node.comparators):
             right = self.visit(right_node)
             if isinstance(op, (ast.Eq, ast.NotEq)):
-                ok = decide_equal(left, right) == isinstance(op, ast.Eq)
-            elif isinstance(left, str) or isinstance(right, str):
-                raise self.expr.error("strings can only be compared with == and !=", node)
+                ok = self.equal(left, right, node) == isinstance(op, ast.Eq)
             else:
-                ok = self._truth(_CMPOPS[type(op)](left, right), node)
+                self.number(left, node, " to compare with < > <= >=")
+                self.number(right, node, " to compare with < > <= >=")
+                ok = self.truth(_CMPOPS[type(op)](left, right), node)
             if not ok:
                 return False
             left = right
         return True
 
+    def equal(self, left: Any, right: Any, node: ast.AST) -> bool:
+        for side in (left, right):
+            if isinstance(side, (dict, LetFunction)):
+                raise self.expr.error(f"cannot compare {describe(side)} with ==", node)
+        if is_number(left) and is_number(right):
+            return decide_equal(left, right)
+        if type(left) is not type(right):
+            return False  # a string is never a number: "1" != 1
+        return left == right
+
     def visit_BoolOp(self, node: ast.BoolOp) -> bool:
-        values = (self._truth(self.visit(v), node) for v in node.values)
+        values = (self.truth(self.visit(v), node) for v in node.values)
         return all(values) if isinstance(node.op, ast.And) else any(values)
 
     def visit_IfExp(self, node: ast.IfExp) -> Any:
-        return self.visit(node.body if self._truth(self.visit(node.test), node) else node.orelse)
+        return self.visit(node.body if self.truth(self.visit(node.test), node) else node.orelse)
 
     def visit_Call(self, node: ast.Call) -> Any:
         name = node.func.id  # validated: a plain Name
-        func = self.env.get(name) if callable(self.env.get(name)) else HELPERS.get(name)
+        value = self.env.get(name)
+        if isinstance(value, LetFunction):
+            return self.call(value, [self.visit(a) for a in node.args], node)
+        if name in self.env:
+            raise self.expr.error(f"{name} is {describe(value)}, not a function", node)
+        func = HELPERS.get(name)
         if func is None:
-            known = sorted([*HELPERS, *(n for n, v in self.env.items() if callable(v))])
+            known = sorted([*HELPERS, *(n for n, v in self.env.items()
+                                        if isinstance(v, LetFunction))])
             raise self.expr.error(f"unknown function {name!r}; known: {', '.join(known)}", node)
-        args = [self.visit(a) for a in node.args]
+        problem = _helper_arity(name, len(node.args))
+        if problem:
+            raise self.expr.error(problem, node)
+        args = [self.number(self.visit(a), node, f" as an argument of {name}()")
+                for a in node.args]
         try:
-            return func(*args)
+            return self.checked(func(*args), node)
         except (TypeError, ValueError) as exc:
-            raise self.expr.error(str(exc), node) from None
+            raise self.expr.error(excerpt(str(exc), 200), node) from None
+
+    def call(self, function: LetFunction, args: list[Any], node: ast.AST) -> Any:
+        if len(args) != len(function.params):
+            raise self.expr.error(f"{function.name}() takes {len(function.params)} "
+                                  f"argument{'s' if len(function.params) != 1 else ''}, got "
+                                  f"{len(args)}", node)
+        if len(self.budget.calls) >= limits.MAX_CALL_DEPTH:
+            raise self.expr.error(f"let functions call each other more than "
+                                  f"{limits.MAX_CALL_DEPTH} deep (limit MAX_CALL_DEPTH)", node)
+        self.budget.calls.append(function.name)
+        try:
+            return function.expr.evaluate_in({**function.env, **dict(zip(function.params, args))},
+                                             self.budget)
+        finally:
+            self.budget.calls.pop()
 
     def visit_Dict(self, node: ast.Dict) -> dict:
         return {self.visit(k): self.visit(v) for k, v in zip(node.keys, node.values)}
@@ -298,15 +613,14 @@ class _Evaluator:
     def visit_Subscript(self, node: ast.Subscript) -> Any:
         table, key = self.visit(node.value), self.visit(node.slice)
         if not isinstance(table, dict):
-            raise self.expr.error("only a {key: value} table can be indexed", node)
-        if key not in table:
-            choices = ", ".join(str(k) for k in table)
-            raise self.expr.error(f"no entry for {key} (entries: {choices})", node)
-        return table[key]
-
-    def _truth(self, value: Any, node: ast.AST) -> bool:
+            raise self.expr.error(f"only a {{key: value}} table can be indexed, not "
+                                  f"{describe(table)}", node)
+        if isinstance(key, (dict, LetFunction, bool)):
+            raise self.expr.error(f"a table is indexed by a number or a string, not "
+                                  f"{describe(key)}", node)
         try:
-            return bool(value)
-        except TypeError:
-            raise self.expr.error(f"cannot decide {value} while it depends on free symbols; "
-                                  "give the knobs it uses a number", node) from None
+            return table[key]
+        except (KeyError, TypeError):
+            choices = ", ".join(str(k) for k in table)
+            raise self.expr.error(f"no entry for {describe(key)} (entries: "
+                                  f"{excerpt(choices, 200)})", node) from None

@@ -79,35 +79,89 @@ class Result:
     kind: str
 
 
+# --- attribute domains ----------------------------------------------------------------------
+
+#: The values each kind of attribute takes, as the README's Safety section lists them.
+#: Channels may be fractional: ``rounding=none`` keeps the papers' idealized widths c·alpha.
+DOMAINS: dict[str, str] = {
+    "positive int": "a whole number >= 1",
+    "non-negative int": "a whole number >= 0",
+    "channels": "a number > 0 (fractional only as an idealized width c·alpha)",
+    "flag": "0 or 1",
+}
+
+
+def in_domain(value: Any, domain: str) -> bool:
+    """Whether ``value`` lies in ``domain`` (a key of :data:`DOMAINS`). A symbolic value is
+    accepted unless its assumptions rule it out (``alpha`` is positive, ``R`` a positive
+    integer)."""
+    if isinstance(value, bool) or not isinstance(value, (int, Expr)):
+        return False
+    value = Integer(value) if isinstance(value, int) else value
+    if value.is_number and not value.is_Rational:
+        return False  # sqrt(2) channels: no layer has them
+    integer = value.is_integer is not False if not value.is_number else value.is_Integer
+    if domain == "flag":
+        return value in (0, 1)
+    if domain == "positive int":
+        return integer and value.is_positive is not False
+    if domain == "non-negative int":
+        return integer and value.is_nonnegative is not False
+    if domain == "channels":
+        return value.is_positive is not False
+    raise AssertionError(f"unknown domain {domain!r}")
+
+
 @dataclass(frozen=True)
-class OpDef:
-    """A registered primitive: its name, its attributes in positional order with defaults
-    (``REQUIRED`` for none), how many inputs it takes, and its formula."""
+class Attr:
+    """One attribute of an op: its name, domain (a key of :data:`DOMAINS`) and default
+    (``REQUIRED`` for none; a default of None means "derived from the others")."""
 
     name: str
-    attrs: tuple[tuple[str, Any], ...]
+    domain: str
+    default: Any
+
+
+REQUIRED = object()
+
+
+def attr(name: str, domain: str, default: Any = REQUIRED) -> Attr:
+    assert domain in DOMAINS, domain
+    return Attr(name, domain, default)
+
+
+@dataclass(frozen=True)
+class OpDef:
+    """A registered primitive: its name, its attributes in positional order (with domains
+    and defaults), how many inputs it takes, and its formula."""
+
+    name: str
+    attributes: tuple[Attr, ...]
     formula: Callable[..., Result]
     doc: str
     inputs: str = "one"  # "one" or "many" (merge ops)
 
     @property
+    def attrs(self) -> tuple[tuple[str, Any], ...]:
+        """``(name, default)`` pairs in positional order."""
+        return tuple((a.name, a.default) for a in self.attributes)
+
+    @property
     def attr_names(self) -> tuple[str, ...]:
-        return tuple(name for name, _ in self.attrs)
+        return tuple(a.name for a in self.attributes)
 
 
-REQUIRED = object()
 OPS: dict[str, OpDef] = {}
 
 
-def op(name: str, *attrs: str | tuple[str, Any], inputs: str = "one"):
-    """Register ``formula`` as the primitive ``name``. ``attrs`` are attribute names, or
-    ``(name, default)`` pairs, in the order positional arguments fill them."""
-    spec = tuple(a if isinstance(a, tuple) else (a, REQUIRED) for a in attrs)
+def op(name: str, *attrs: Attr, inputs: str = "one"):
+    """Register ``formula`` as the primitive ``name``; ``attrs`` (made by :func:`attr`) in
+    the order positional arguments fill them, each with its domain."""
 
     def register(formula: Callable[..., Result]) -> Callable[..., Result]:
         if name in OPS:
             raise RuntimeError(f"op {name!r} is registered twice")
-        OPS[name] = OpDef(name, spec, formula, (formula.__doc__ or "").strip(), inputs)
+        OPS[name] = OpDef(name, attrs, formula, (formula.__doc__ or "").strip(), inputs)
         return formula
 
     return register
@@ -117,14 +171,19 @@ def apply(name: str, inputs: Sequence[Shape], attrs: dict[str, Any]) -> Result:
     """Run primitive ``name`` on ``inputs``; missing attributes take their defaults."""
     definition = OPS[name]
     values = {}
-    for attr, default in definition.attrs:
-        if attr in attrs:
-            values[attr] = attrs[attr]
-        elif default is REQUIRED:
-            raise CostModelError(f"{name} needs {attr}= (attributes: "
+    for attribute in definition.attributes:
+        key = attribute.name
+        if key in attrs:
+            value = attrs[key]
+            if not in_domain(value, attribute.domain):
+                raise CostModelError(f"{name}: {key}= must be {DOMAINS[attribute.domain]}, got "
+                                     f"{key}={value}")
+            values[key] = value
+        elif attribute.default is REQUIRED:
+            raise CostModelError(f"{name} needs {key}= (attributes: "
                                  f"{', '.join(definition.attr_names)})")
         else:
-            values[attr] = default
+            values[key] = attribute.default
     unknown = set(attrs) - set(values)
     if unknown:
         raise CostModelError(f"{name} has no attribute {sorted(unknown)[0]!r} (attributes: "
@@ -172,7 +231,9 @@ def _window_kind(prefix: str, kernel) -> str:
 
 # --- convolutions ---------------------------------------------------------------------------
 
-@op("conv", "c", "k", ("s", 1), ("p", None), ("d", 1), ("g", 1), ("bias", 0))
+@op("conv", attr("c", "channels"), attr("k", "positive int"), attr("s", "positive int", 1),
+    attr("p", "non-negative int", None), attr("d", "positive int", 1),
+    attr("g", "positive int", 1), attr("bias", "flag", 0))
 def conv(x: Shape, c, k, s, p, d, g, bias) -> Result:
     """Convolution, ``c`` output channels, ``k``×``k`` kernel, stride ``s``, padding ``p``
     (default ``d(k-1)/2``, "same" for odd k), dilation ``d``, ``g`` groups, bias 0/1.
@@ -192,21 +253,23 @@ def conv(x: Shape, c, k, s, p, d, g, bias) -> Result:
                               activations=out.numel), kind)
 
 
-@op("dw", ("k", 3), ("s", 1), ("p", None), ("d", 1), ("m", 1), ("bias", 0))
+@op("dw", attr("k", "positive int", 3), attr("s", "positive int", 1),
+    attr("p", "non-negative int", None), attr("d", "positive int", 1),
+    attr("m", "positive int", 1), attr("bias", "flag", 0))
 def depthwise(x: Shape, k, s, p, d, m, bias) -> Result:
     """Depthwise convolution: one ``k``×``k`` filter per channel (``m`` per channel with a
     depth multiplier), i.e. ``conv`` with g = C and c = m·C. MACs = H'·W'·m·C·k²."""
     return conv(x, c=m * x.c, k=k, s=s, p=p, d=d, g=x.c, bias=bias)
 
 
-@op("pw", "c", ("g", 1), ("bias", 0))
+@op("pw", attr("c", "channels"), attr("g", "positive int", 1), attr("bias", "flag", 0))
 def pointwise(x: Shape, c, g, bias) -> Result:
     """Pointwise (1x1) convolution, optionally grouped: ``conv`` with k = 1.
     MACs = H·W·c·C/g."""
     return conv(x, c=c, k=1, s=1, p=0, d=1, g=g, bias=bias)
 
 
-@op("fc", "c", ("bias", 1))
+@op("fc", attr("c", "channels"), attr("bias", "flag", 1))
 def fully_connected(x: Shape, c, bias) -> Result:
     """Fully connected layer on the flattened input (C·H·W features) to ``c`` outputs.
     MACs = C·H·W·c. Params = C·H·W·c (+ c with bias)."""
@@ -226,14 +289,16 @@ def _pool(x: Shape, k, s, p, ceil, kind: str) -> Result:
                   _window_kind(kind, k))
 
 
-@op("maxpool", "k", ("s", None), ("p", 0), ("ceil", 0))
+@op("maxpool", attr("k", "positive int"), attr("s", "positive int", None),
+    attr("p", "non-negative int", 0), attr("ceil", "flag", 0))
 def max_pool(x: Shape, k, s, p, ceil) -> Result:
     """Max pooling over ``k``×``k`` windows, stride ``s`` (default ``k``), ``ceil`` = 1 for
     Caffe-style ceil rounding of the output size. No MACs: K² comparisons per output."""
     return _pool(x, k, s, p, ceil, "maxpool")
 
 
-@op("avgpool", "k", ("s", None), ("p", 0), ("ceil", 0))
+@op("avgpool", attr("k", "positive int"), attr("s", "positive int", None),
+    attr("p", "non-negative int", 0), attr("ceil", "flag", 0))
 def avg_pool(x: Shape, k, s, p, ceil) -> Result:
     """Average pooling, as ``maxpool``. Not counted as MACs (K² adds per output)."""
     return _pool(x, k, s, p, ceil, "avgpool")
@@ -246,7 +311,7 @@ def global_avg_pool(x: Shape) -> Result:
                   Counts(elementwise=x.numel, activations=x.c), "gap")
 
 
-@op("adaptivepool", "size")
+@op("adaptivepool", attr("size", "positive int"))
 def adaptive_avg_pool(x: Shape, size) -> Result:
     """Adaptive average pooling to ``size``×``size`` (torchvision's VGG keeps its classifier
     input at 7×7 for any resolution this way). Not counted as MACs."""
@@ -278,7 +343,7 @@ for _name, _cost in (("relu", 1), ("relu6", 1), ("sigmoid", 1), ("hsigmoid", 1),
     _activation(_name, _cost)
 
 
-@op("lrn", ("size", 5))
+@op("lrn", attr("size", "positive int", 5))
 def local_response_norm(x: Shape, size) -> Result:
     """Local response normalization (AlexNet, GoogLeNet). Not counted as MACs."""
     return Result(x, Counts(elementwise=size * x.numel, activations=x.numel), "lrn")
@@ -290,14 +355,14 @@ def dropout(x: Shape) -> Result:
     return Result(x, Counts(activations=x.numel), "dropout")
 
 
-@op("shuffle", "g")
+@op("shuffle", attr("g", "positive int"))
 def channel_shuffle(x: Shape, g) -> Result:
     """Channel shuffle (ShuffleNet): a permutation of channels, no arithmetic."""
     _check_divides(g, x.c, "shuffled")
     return Result(x, Counts(activations=x.numel), "shuffle")
 
 
-@op("split", "c")
+@op("split", attr("c", "channels"))
 def channel_split(x: Shape, c) -> Result:
     """Channel split (ShuffleNet v2): this branch takes ``c`` of the input channels."""
     if _known(c) and _known(x.c) and not 0 < c <= x.c:

@@ -9,7 +9,6 @@ sympy symbols: the network then carries closed forms.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -20,8 +19,10 @@ from typing import Any
 import sympy
 from sympy import Integer, Rational
 
+from .. import limits
 from ..core import ops
-from ..core.expr import assume_different, equal_if_decidable, recording_assumptions
+from ..core.expr import (assume_different, bind_let, describe, equal_if_decidable, is_number,
+                         is_number_text, read_number, recording_assumptions)
 from ..core.network import Layer, Network
 from ..core.ops import OPS, Shape
 from ..errors import CostModelError, InputTooSmall, SpecError
@@ -61,17 +62,7 @@ def _file_env(spec: ModelSpec, knobs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _bind(node: Let, env: dict[str, Any]) -> None:
-    if node.params is None:
-        env[node.name] = node.expr.evaluate(env)
-        return
-    params, expr, defining = node.params, node.expr, env
-
-    def function(*args):
-        if len(args) != len(params):
-            raise TypeError(f"{node.name}() takes {len(params)} arguments, got {len(args)}")
-        return expr.evaluate({**defining, **dict(zip(params, args))})
-
-    env[node.name] = function
+    bind_let(node.name, node.params, node.expr, env)
 
 
 # --- knobs ------------------------------------------------------------------------------------
@@ -80,24 +71,29 @@ def parse_knob_value(knob: Knob, value: Any, model: str) -> Any:
     """Check and convert a knob value (a string from the command line, a number, or a sympy
     symbol or expression to keep the knob symbolic); errors end with what was received."""
     if isinstance(value, sympy.Expr) and value.free_symbols:  # symbolic: R, or 32*q + 3
-        if knob.type == "choice" and not all(_is_number_text(c) for c in knob.choices):
+        if knob.type == "choice" and not all(is_number_text(c) for c in knob.choices):
             raise CostModelError(f"{model}: knob {knob.name} takes one of "
                                  f"{'|'.join(knob.choices)} and cannot stay symbolic")
         return value
+    if isinstance(value, (bool, sympy.logic.boolalg.BooleanAtom)) or not isinstance(
+            value, (str, int, float, sympy.Rational)):
+        raise CostModelError(f"{model}: {knob.name} takes a number or a string, not "
+                             f"{describe(value)}")
     text = str(value).strip()
+    shown = limits.excerpt(text)
     if knob.type == "choice":
         for choice in knob.choices:
-            if text == choice or (_is_number_text(text) and _is_number_text(choice)
-                                  and Rational(text) == Rational(choice)):
-                return _number_or_text(choice)
+            if text == choice or (is_number_text(text) and is_number_text(choice)
+                                  and _read(text, knob, model) == _read(choice, knob, model)):
+                return _number_or_text(choice, knob, model)
         raise CostModelError(f"{model}: {knob.name} must be one of {', '.join(knob.choices)}; "
-                             f"received {knob.name}={text}")
-    if not _is_number_text(text):
+                             f"received {knob.name}={shown}")
+    if not is_number_text(text):
         what = "a finite number > 0" if knob.type == "positive" else \
             "a whole number" if knob.type == "int" else "a finite number"
         raise CostModelError(f"{model}: {knob.name} must be {what}; received "
-                             f"{knob.name}={text}")
-    number = Rational(text)
+                             f"{knob.name}={shown}")
+    number = _read(text, knob, model)
     if knob.type == "positive" and number <= 0:
         raise CostModelError(f"{model}: {knob.name} must be a finite number > 0; received "
                              f"{knob.name}={text}")
@@ -105,26 +101,20 @@ def parse_knob_value(knob: Knob, value: Any, model: str) -> Any:
         raise CostModelError(f"{model}: {knob.name} must be a whole number; received "
                              f"{knob.name}={text}")
     for bound, bad in ((knob.min, lambda b: number < b), (knob.max, lambda b: number > b)):
-        if bound is not None and bad(Rational(bound)):
+        if bound is not None and bad(_read(bound, knob, model)):
             side = "at least" if bound == knob.min else "at most"
             raise CostModelError(f"{model}: {knob.name} must be {side} {bound}; received "
                                  f"{knob.name}={text}")
     return number
 
 
-def _is_number_text(text: str) -> bool:
-    """A finite decimal (``0.75``, ``1e3``) or an exact fraction (``7/10``, as sympy prints
-    a Rational)."""
-    numerator, slash, denominator = text.partition("/")
-    try:
-        values = [float(numerator)] + ([float(denominator)] if slash else [])
-    except ValueError:
-        return False
-    return all(math.isfinite(v) for v in values) and (not slash or values[1] != 0)
+def _read(text: str, knob: Knob, model: str) -> Rational:
+    """A knob's number, read exactly within the literal limits (never ``sympify``)."""
+    return read_number(text, f"{model}: {knob.name}")
 
 
-def _number_or_text(text: str) -> Any:
-    return Rational(text) if _is_number_text(text) else text
+def _number_or_text(text: str, knob: Knob, model: str) -> Any:
+    return _read(text, knob, model) if is_number_text(text) else text
 
 
 # --- building ---------------------------------------------------------------------------------
@@ -147,6 +137,10 @@ class _Builder:
         self.spec, self.model = spec, model_name
         self.blocks = dict(library())
         self.layers: list[Layer] = []
+        self.names: set[str] = set()
+        self.calls: list[str] = []  # the blocks being built, outermost first
+        self.depth = 0  # sections inside sections, through block calls
+
 
     def error(self, message: str, node: Node, source: str | None = None,
               token: str | None = None) -> SpecError:
@@ -155,12 +149,20 @@ class _Builder:
     def run(self, body: tuple[Node, ...], x: Shape, env: dict[str, Any], scope: _Scope,
             source: str) -> Shape:
         env = dict(env)  # `let` inside a body binds for the rest of that body only
-        for node in body:
-            if isinstance(node, Let):
-                env.update(env_at({}, x))
-                _bind(node, env)
-            else:
-                x = self.node(node, x, env, scope, source)
+        if self.depth >= limits.MAX_NESTING:
+            raise SpecError(f"sections nest deeper than {limits.MAX_NESTING} levels, counting "
+                            "through block calls (limit MAX_NESTING)", source,
+                            body[0].line if body else None)
+        self.depth += 1
+        try:
+            for node in body:
+                if isinstance(node, Let):
+                    env.update(env_at({}, x))
+                    _bind(node, env)
+                else:
+                    x = self.node(node, x, env, scope, source)
+        finally:
+            self.depth -= 1
         return x
 
     def node(self, node: Node, x: Shape, env: dict[str, Any], scope: _Scope,
@@ -168,7 +170,7 @@ class _Builder:
         env = env_at(env, x)
         if isinstance(node, If):
             for condition, body in node.cases:
-                if condition is None or condition.evaluate(env) is True:
+                if condition is None or condition.decide(env):
                     return self.run(body, x, env, scope, source)
             return x
         if isinstance(node, Group):
@@ -201,8 +203,12 @@ class _Builder:
         given = dict(node.kwargs)
         repeat = given.pop("n").evaluate(env) if "n" in given else Integer(1)
         label = given.pop("name").text if "name" in given else None
-        if not (getattr(repeat, "is_Integer", False) and repeat >= 1):
-            raise self.error(f"n= must be a whole number >= 1, got {repeat}", node, source, "n")
+        if not (isinstance(repeat, sympy.Integer) and repeat >= 1):
+            raise self.error(f"n= must be a whole number >= 1, got n={describe(repeat)}", node,
+                             source, "n")
+        if repeat > limits.MAX_REPEAT:
+            raise self.error(f"n={repeat} repeats more than {limits.MAX_REPEAT:,} times (limit "
+                             "MAX_REPEAT)", node, source, "n")
         if label is not None and not IDENT.match(label):
             raise self.error(f"name= must be a plain name, got {label!r}", node, source, label)
         if node.op not in OPS and node.op not in self.blocks:
@@ -243,22 +249,32 @@ class _Builder:
         stem = name.rsplit(".", 1)
         parent = stem[0] + "." if len(stem) == 2 else ""
         leaf = stem[-1]
-        if modifiers.get("bn"):
+        bn = modifiers.get("bn", Integer(0))
+        if not (is_number(bn) and bn in (0, 1)):
+            raise self.error(f"bn= must be 0 or 1, got bn={describe(bn)}", node, source, "bn")
+        if bn == 1:
             x = self.primitive("bn", [x], {}, f"{parent}{leaf}.bn", node, source)
         act = modifiers.get("act", "none")
+        if not (isinstance(act, str) and act in (*ACTIVATIONS, "none")):
+            raise self.error(f"act= must be one of {', '.join(ACTIVATIONS)} or none, "
+                             f"got act={describe(act)}", node, source, "act")
         if act != "none":
-            if act not in ACTIVATIONS:
-                raise self.error(f"act= must be one of {', '.join(ACTIVATIONS)} or none, "
-                                 f"got {act}", node, source, "act")
             x = self.primitive(act, [x], {}, f"{parent}{leaf}.{act}", node, source)
         return x
 
     def primitive(self, op: str, inputs: list[Shape], attrs: dict[str, Any], name: str,
                   node: Node, source: str) -> Shape:
         for key, value in attrs.items():
-            if isinstance(value, (str, dict, bool)):
-                raise self.error(f"{op}: {key}= must be a number, got {value!r}", node, source,
-                                 key)
+            if not is_number(value):
+                raise self.error(f"{op}: {key}= must be a number, got {key}={describe(value)}",
+                                 node, source, key)
+        if len(self.layers) >= limits.MAX_LAYERS:
+            raise self.error(f"the network has more than {limits.MAX_LAYERS:,} layers (limit "
+                             "MAX_LAYERS)", node, source, op)
+        if name in self.names:
+            raise self.error(f"two layers are named {name!r}; give one another name=", node,
+                             source, name)
+        self.names.add(name)
         try:
             result = ops.apply(op, inputs, attrs)
         except CostModelError as exc:
@@ -293,7 +309,17 @@ class _Builder:
                                      f"{', '.join(names)})", node, source, pname)
                 bound[pname] = default.evaluate({**env, **bound})
         env.update(bound)
-        return self.run(block.body, x, env, _Scope(name + "."), block.source)
+        if len(self.calls) >= limits.MAX_BLOCK_DEPTH:
+            chain = " -> ".join([*self.calls, block.name])
+            hint = f"; block {block.name} calls itself" if block.name in self.calls else ""
+            raise self.error(f"blocks call blocks more than {limits.MAX_BLOCK_DEPTH} deep "
+                             f"(limit MAX_BLOCK_DEPTH){hint}: {limits.excerpt(chain, 200)}", node,
+                             source, node.op)
+        self.calls.append(block.name)
+        try:
+            return self.run(block.body, x, env, _Scope(name + "."), block.source)
+        finally:
+            self.calls.pop()
 
 
 def _same_shape(a: Shape, b: Shape) -> bool:
@@ -343,6 +369,9 @@ def build(spec: ModelSpec, values: Mapping[str, Any] | None = None,
     knobs = resolve_knobs(spec, values or {}, model)
     try:
         return _build(spec, knobs, model)
+    except RecursionError:  # a safety net: the limits keep every build far from it
+        raise SpecError("the file nests too deeply to build (see the limits in the README's "
+                        "Safety section)", spec.source) from None
     except SpecError as exc:
         if isinstance(getattr(exc, "cause", None), InputTooSmall) and "resolution" in knobs:
             smallest = _smallest_resolution(spec, knobs, model)
@@ -357,7 +386,7 @@ def _build(spec: ModelSpec, knobs: dict[str, Any], model: str) -> Network:
         raise SpecError("the file has no 'input C H W' line", spec.source)
     builder = _Builder(spec, model)
     env = {**_CONSTANTS, **knobs}
-    x = Shape(*(e.evaluate(env) for e in spec.input), producer="input")
+    x = _input_shape(spec, env)
     file_env = dict(env)
     for block in spec.blocks:
         builder.blocks[block.name] = (block, file_env)  # blocks see knobs and top-level lets
@@ -371,9 +400,20 @@ def _build(spec: ModelSpec, knobs: dict[str, Any], model: str) -> Network:
                 x = builder.node(node, x, file_env, scope, spec.source)
     if not builder.layers:
         raise SpecError("the file defines no layers", spec.source)
-    return Network(model, tuple(knobs.items()), Shape(*(e.evaluate(env) for e in spec.input),
-                                                      producer="input"),
+    return Network(model, tuple(knobs.items()), _input_shape(spec, env),
                    tuple(builder.layers), spec.doc, spec.notes, tuple(dict.fromkeys(assumed)))
+
+
+def _input_shape(spec: ModelSpec, env: dict[str, Any]) -> Shape:
+    """The ``input C H W`` line's shape: positive whole numbers (or symbols)."""
+    sides = []
+    for what, expr in zip(("C", "H", "W"), spec.input):
+        value = expr.evaluate(env)
+        if not ops.in_domain(value, "positive int"):
+            raise SpecError(f"input {what} must be a whole number >= 1, got "
+                            f"{describe(value)}", spec.source, expr.line, expr.text)
+        sides.append(value)
+    return Shape(*sides, producer="input")
 
 
 def _smallest_resolution(spec: ModelSpec, knobs: dict[str, Any], model: str,

@@ -1,0 +1,60 @@
+"""Every size limit costmodel enforces on user input, in one place.
+
+An architecture file, a SPEC string or a command-line option is data from anywhere; these
+limits keep reading it within a second or two and a modest amount of memory, whatever it
+says. Each is far beyond what a real architecture needs (the largest zoo model, ResNet-152,
+has 514 layers, 3 levels of nesting and expressions under 120 characters) and each is
+checked *before* the work it bounds, never by catching MemoryError afterwards. The README's
+"Safety" section lists them; an error that hits one names it.
+"""
+
+from __future__ import annotations
+
+#: Significant digits of one number literal (``0.75``, ``300e6``), in a file or an option.
+MAX_LITERAL_DIGITS = 40
+#: Largest decimal exponent of a literal, either sign: ``1e-999999999`` is refused.
+MAX_LITERAL_EXPONENT = 40
+#: Largest magnitude of any number an expression computes, and of any fraction's numerator
+#: and denominator: 10**60 (a 200-bit integer). Checked before a power is computed.
+MAX_NUMBER_DIGITS = 60
+MAX_NUMBER = 10 ** MAX_NUMBER_DIGITS
+#: Largest exponent in ``x ** n`` (``n`` must be a whole number), and largest degree a
+#: symbolic value may reach (``alpha**64``).
+MAX_EXPONENT = 64
+#: Characters, syntax-tree nodes and nesting depth of one expression.
+MAX_EXPRESSION_CHARS = 1000
+MAX_EXPRESSION_NODES = 400
+MAX_EXPRESSION_DEPTH = 30
+#: Size of a symbolic value (sympy tree nodes) that an expression may build.
+MAX_SYMBOLIC_NODES = 2000
+#: Evaluation steps (syntax-tree nodes visited, inside ``let`` functions too) of one expression.
+MAX_EVALUATION_STEPS = 100_000
+#: Depth of ``let`` function calls inside calls (the zoo needs 2).
+MAX_CALL_DEPTH = 8
+#: ``n=`` of one layer line.
+MAX_REPEAT = 10_000
+#: Layers in one built network (counting BN and activation layers).
+MAX_LAYERS = 20_000
+#: Blocks called inside blocks (the zoo needs 2).
+MAX_BLOCK_DEPTH = 16
+#: Sections inside sections (``group:``, ``if``, ``residual:``...), counted through block
+#: calls too (the zoo needs 6).
+MAX_NESTING = 40
+#: Size of an architecture file (the largest zoo file is under 10 kB).
+MAX_FILE_BYTES = 1_000_000
+#: Points of one sweep grid (the Cartesian product of its lists).
+MAX_GRID_POINTS = 10_000_000
+#: ``costmodel collapse``: points on the spiral, the largest embedding dimension, how many
+#: dimensions one run takes, and points × dimension summed over them (the size of the arrays).
+MAX_COLLAPSE_POINTS = 1_000_000
+MAX_COLLAPSE_DIMENSION = 10_000
+MAX_COLLAPSE_RUNS = 100
+MAX_COLLAPSE_CELLS = 20_000_000
+#: How much of a long expression an error message quotes.
+MAX_QUOTED_CHARS = 60
+
+
+def excerpt(text: str, limit: int = MAX_QUOTED_CHARS) -> str:
+    """``text`` shortened to ``limit`` characters for an error message."""
+    text = str(text)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
