@@ -42,6 +42,8 @@ MAX_BLOCK_DEPTH = 16
 MAX_NESTING = 40
 #: Size of an architecture file (the largest zoo file is under 10 kB).
 MAX_FILE_BYTES = 1_000_000
+#: Characters of one line of a file (the longest zoo line has under 200).
+MAX_LINE_CHARS = 10_000
 #: Points of one sweep grid (the Cartesian product of its lists).
 MAX_GRID_POINTS = 10_000_000
 #: ``costmodel collapse``: points on the spiral, the largest embedding dimension, how many

@@ -48,15 +48,53 @@ SPEC_HELP = ("A model name (`costmodel list`), name:key=value[,key=value] such a
 
 
 def user_errors(command):
-    """Turn a CostModelError into one line on stderr and exit status 2 (no traceback)."""
+    """Turn a CostModelError, or a file the user named that cannot be written or read, into
+    one line on stderr and exit status 2 (no traceback)."""
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
         except CostModelError as exc:
-            typer.echo(f"costmodel: error: {exc}", err=True)
-            raise typer.Exit(2) from None
+            _error(str(exc))
+        except OSError as exc:
+            if exc.filename is None:
+                raise  # not about a path the user gave: a bug to see in full
+            _error(f"cannot write or read {exc.filename}: {exc.strerror or exc}")
     return wrapper
+
+
+def _error(message: str, hint: str | None = None) -> None:
+    text = " ".join(str(message).split("\n"))
+    typer.echo(f"costmodel: error: {text}" + (f"\n{hint}" if hint else ""), err=True)
+    raise typer.Exit(2)
+
+
+def run(args: list[str] | None = None) -> int:
+    """Run the command line; the exit status. Usage errors found by click (an unknown
+    command or option, a bad choice, a missing argument) get the same one line as every
+    other user error, with a hint on a second line, instead of click's framed box."""
+    import click
+
+    try:
+        result = app(args=args, standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:  # plain `costmodel`: the help
+        typer.echo(exc.ctx.get_help(), err=True)
+        return 2
+    except click.UsageError as exc:
+        names, ctx = [], exc.ctx
+        while ctx is not None and ctx.parent is not None:
+            names.insert(0, ctx.info_name)
+            ctx = ctx.parent
+        path = " ".join(["costmodel", *names])
+        message = " ".join(exc.format_message().split())
+        typer.echo(f"costmodel: error: {message}\nsee '{path} --help'", err=True)
+        return 2
+    except click.ClickException as exc:
+        typer.echo(f"costmodel: error: {' '.join(exc.format_message().split())}", err=True)
+        return 2
+    except click.Abort:
+        return 130
+    return result if isinstance(result, int) else 0
 
 
 def emit(text: str) -> None:
@@ -150,8 +188,7 @@ def main() -> None:
     import os
 
     try:
-        app()
-        code = 0
+        code = run()
     except SystemExit as exc:
         code = exc.code
     if isinstance(code, str):

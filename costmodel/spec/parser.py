@@ -47,8 +47,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core.expr import Expression, compile_expr
-from ..errors import SpecError
+from .. import limits
+from ..core.expr import Expression, compile_expr, is_number_text, read_number
+from ..errors import CostModelError, SpecError
 
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 RESERVED_KEYS = ("n", "name")
@@ -173,8 +174,30 @@ def _strip_comment(text: str) -> tuple[str, str]:
     return text.rstrip(), ""
 
 
+def _check_text(text: str, source: str) -> str:
+    """The text without a leading byte-order mark; NUL bytes and indentation that mixes
+    tabs and spaces are refused (the width of a tab is anyone's guess)."""
+    text = text[1:] if text.startswith("\ufeff") else text
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise SpecError("the file contains a NUL byte: not a text file", source, line, "\\x00")
+    tabs = spaces = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        indent = line[:len(line) - len(line.lstrip(" \t"))]
+        if not line.strip() or line.strip().startswith("#"):
+            continue
+        if "\t" in indent:
+            tabs = tabs or number
+        if " " in indent:
+            spaces = spaces or number
+        if tabs and spaces:
+            raise SpecError(f"indentation mixes tabs (line {tabs}) and spaces (line {spaces}); "
+                            "use spaces only", source, number, "\\t")
+    return text
+
+
 def _split_lines(text: str, source: str) -> tuple[str, list[_Line]]:
-    raw = text.expandtabs(4).splitlines()
+    raw = _check_text(text, source).expandtabs(4).splitlines()
     doc, start = "", 0
     first = next((i for i, line in enumerate(raw) if line.strip()), None)
     if first is not None and raw[first].strip().startswith('"""'):
@@ -193,6 +216,9 @@ def _split_lines(text: str, source: str) -> tuple[str, list[_Line]]:
         doc = textwrap.dedent(doc)
     lines = []
     for number, line in enumerate(raw[start:], start=start + 1):
+        if len(line) > limits.MAX_LINE_CHARS:
+            raise SpecError(f"line longer than {limits.MAX_LINE_CHARS:,} characters (limit "
+                            "MAX_LINE_CHARS)", source, number, limits.excerpt(line.strip()))
         body, comment = _strip_comment(line)
         if body.strip():
             lines.append(_Line(number, len(body) - len(body.lstrip()), body.strip(), comment))
@@ -247,6 +273,7 @@ class _Parser:
         self.source = source
         self.doc, self.lines = _split_lines(text, source)
         self.pos = 0
+        self.depth = 0
         self.defaults: dict[str, tuple[tuple[str, Expression], ...]] = {}
 
     def error(self, message: str, line: _Line, token: str | None = None) -> SpecError:
@@ -281,6 +308,10 @@ class _Parser:
     def parse_body(self, lines: list[_Line]) -> tuple[Node, ...]:
         sub = _Parser.__new__(_Parser)
         sub.source, sub.doc, sub.lines, sub.pos = self.source, "", lines, 0
+        sub.depth = self.depth + 1
+        if sub.depth > limits.MAX_NESTING:
+            raise self.error(f"sections nest deeper than {limits.MAX_NESTING} levels (limit "
+                             "MAX_NESTING)", lines[0], limits.excerpt(lines[0].text))
         sub.defaults = self.defaults  # file-wide `defaults` reach nested lines too
         nodes = []
         while sub.pos < len(sub.lines):
@@ -350,6 +381,8 @@ class _Parser:
         name, params, value = match.groups()
         params = None if params is None else tuple(
             self.ident(p, line, "a parameter") for p in _split_commas(params))
+        if params is not None and len(set(params)) != len(params):
+            raise self.error(f"let {name}() names a parameter twice", line, line.text)
         return Let(line.number, name, params, self.expr(value, line))
 
     def if_chain(self, line: _Line) -> If:
@@ -445,6 +478,8 @@ class _Parser:
             self.pos += 1
             word, _, rest = line.text.partition(" ")
             rest = rest.strip()
+            if word in ("model", "input") and (name if word == "model" else inp) is not None:
+                raise self.error(f"a second '{word}' line", line, word)
             if word == "model":
                 name = self.ident(rest, line, "the model name")
             elif word == "paper":
@@ -467,7 +502,10 @@ class _Parser:
                 merged.update(layer.kwargs)
                 self.defaults[layer.op] = tuple(merged.items())
             elif word == "block":
-                blocks.append(self.block(line))
+                block = self.block(line)
+                if any(b.name == block.name for b in blocks):
+                    raise self.error(f"block {block.name!r} is defined twice", line, block.name)
+                blocks.append(block)
             else:
                 body.extend(n for n in [self.statement(line)] if n is not None)
         seen = {}
@@ -494,17 +532,37 @@ class _Parser:
             if not extra:
                 raise self.error("a choice knob lists its values: 'choice a|b|c'", line, rest)
             choices = tuple(extra.pop(0).split("|"))
+            if len(set(choices)) != len(choices) or not all(choices):
+                raise self.error("a choice knob lists distinct, non-empty values", line, rest)
             if default not in choices:
                 raise self.error(f"default {default!r} is not among the choices "
                                  f"{'|'.join(choices)}", line, default)
+            for choice in choices:
+                if is_number_text(choice):
+                    self.number(choice, line, f"choice {choice}")
+        else:
+            self.number(default, line, f"the default of knob {name}")
         for item in extra:
             key, eq, value = item.partition("=")
             if key not in ("min", "max") or not eq:
                 raise self.error(f"unknown knob option {item!r} (options: min=, max=)", line,
                                  item)
+            if key in bounds:
+                raise self.error(f"{key}= given twice", line, item)
+            self.number(value, line, f"{key}= of knob {name}")
             bounds[key] = value
         return Knob(name, default, kind, choices, bounds.get("min"), bounds.get("max"),
                     line.help, line.number)
+
+    def number(self, text: str, line: _Line, what: str) -> None:
+        """Check that ``text`` is a number within the literal limits."""
+        if not is_number_text(text):
+            raise self.error(f"{what} must be a number, got {limits.excerpt(text)!r}", line,
+                             limits.excerpt(text))
+        try:
+            read_number(text, what)
+        except CostModelError as exc:
+            raise self.error(str(exc), line, limits.excerpt(text)) from None
 
     def block(self, line: _Line) -> BlockDef:
         match = re.match(r"block\s+([A-Za-z_]\w*)\s*\((.*)\)\s*:\Z", line.text)
@@ -514,7 +572,13 @@ class _Parser:
         for part in _split_commas(match.group(2)):
             pname, eq, default = part.partition("=")
             pname = self.ident(pname.strip(), line, "a block parameter")
+            if any(pname == other for other, _ in params):
+                raise self.error(f"block {match.group(1)} names parameter {pname!r} twice",
+                                 line, pname)
             params.append((pname, self.expr(default, line) if eq else None))
+        if match.group(1) in _primitive_ops():
+            raise self.error(f"block {match.group(1)!r} has the name of a primitive op; choose "
+                             "another name", line, match.group(1))
         body = self.parse_body(self.children(line))
         return BlockDef(match.group(1), tuple(params), body, self.source, line.number)
 
@@ -524,13 +588,44 @@ def parse_text(text: str, source: str = "<spec>") -> ModelSpec:
     return _Parser(text, source).parse()
 
 
-def parse_file(path: str | Path) -> ModelSpec:
-    """Parse an architecture file; a missing or unreadable file is a clear user error."""
+def _primitive_ops() -> frozenset[str]:
+    from ..core.ops import OPS
+    return frozenset(OPS)
+
+
+def read_spec_file(path: str | Path) -> str:
+    """The text of an architecture file: a regular file of at most MAX_FILE_BYTES, UTF-8
+    (a leading byte-order mark is dropped later). Its size is checked before it is read, and
+    at most that many bytes are read, so ``/dev/zero`` or a huge file is refused at once."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        info = path.stat()
+        import stat
+        if stat.S_ISDIR(info.st_mode):
+            raise SpecError("is a directory, not an architecture file", str(path))
+        if not stat.S_ISREG(info.st_mode):
+            raise SpecError("is not a regular file (a device or a pipe?)", str(path))
+        if info.st_size > limits.MAX_FILE_BYTES:
+            raise SpecError(f"the file has {info.st_size:,} bytes; architecture files are at "
+                            f"most {limits.MAX_FILE_BYTES:,} (limit MAX_FILE_BYTES)", str(path))
+        with open(path, "rb") as stream:
+            data = stream.read(limits.MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise SpecError("no such file", str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read the file: {exc}", str(path)) from None
-    return parse_text(text, str(path))
+    except OSError as exc:
+        raise SpecError(f"cannot read the file: {exc.strerror or exc}", str(path)) from None
+    if len(data) > limits.MAX_FILE_BYTES:
+        raise SpecError(f"the file has more than {limits.MAX_FILE_BYTES:,} bytes (limit "
+                        "MAX_FILE_BYTES)", str(path))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise SpecError(f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+                        str(path), line) from None
+
+
+def parse_file(path: str | Path) -> ModelSpec:
+    """Parse an architecture file; a missing, unreadable, oversized or binary file is a clear
+    user error."""
+    return parse_text(read_spec_file(path), str(path))

@@ -23,6 +23,7 @@ from typing import Any
 
 from ..core.network import Network
 from ..errors import CostModelError
+from ..limits import excerpt
 from ..spec.builder import build as build_spec, resolve_knobs
 from ..spec.parser import ModelSpec, parse_file, parse_text
 
@@ -50,7 +51,9 @@ def spec(name: str) -> ModelSpec:
         near = difflib.get_close_matches(name, names(), n=3, cutoff=0.5)
         hint = f"did you mean {', '.join(near)}?" if near else \
             f"known models: {', '.join(names())}"
-        raise CostModelError(f"unknown model {name!r}; {hint} (or give the path of an "
+        if Path(name).is_file():
+            hint += f" (a file of that name exists: write ./{name} to read it)"
+        raise CostModelError(f"unknown model {excerpt(name)!r}; {hint} (or give the path of an "
                              f"architecture file ending in {SUFFIX})")
     text = resources.files(__name__).joinpath(name + SUFFIX).read_text(encoding="utf-8")
     return parse_text(text, f"costmodel/zoo/{name}{SUFFIX}")
@@ -73,30 +76,53 @@ class ModelRef:
 
 
 def parse_values(text: str, where: str) -> tuple[tuple[str, str], ...]:
-    """``alpha=0.5,resolution=160`` as pairs; a malformed item is named in the error."""
-    pairs = []
+    """``alpha=0.5,resolution=160`` as pairs; a malformed or repeated item is named in the
+    error."""
+    pairs: dict[str, str] = {}
     for item in filter(None, (part.strip() for part in text.split(","))):
         key, eq, value = item.partition("=")
         if not eq or not key.strip() or not value.strip():
-            raise CostModelError(f"cannot read {item!r} in {where!r}: write key=value, e.g. "
-                                 "mobilenet_v1:alpha=0.5,resolution=160")
-        pairs.append((key.strip(), value.strip()))
-    return tuple(pairs)
+            raise CostModelError(f"cannot read {excerpt(item)!r} in {excerpt(where)!r}: write "
+                                 "key=value, e.g. mobilenet_v1:alpha=0.5,resolution=160")
+        if key.strip() in pairs:
+            raise CostModelError(f"{key.strip()} is set twice in {excerpt(where)!r}")
+        pairs[key.strip()] = value.strip()
+    return tuple(pairs.items())
+
+
+def split_spec(text: str) -> tuple[str, str]:
+    """A spec string as (model name or path, settings). A path is text that ends in
+    ``.cm`` (or a front end's suffix) before the settings, or that has a ``/``; anything else
+    is a model name, even where a file of that name exists. A path may itself hold ``:``
+    (``a:b.cm:alpha=0.5``): the split is after the suffix, preferring a file that exists."""
+    suffixes = (SUFFIX, *FRONT_ENDS)
+    cuts = [i for i in range(len(text) + 1)
+            if (i == len(text) or text[i] == ":") and text[:i].endswith(suffixes)]
+    if cuts:
+        existing = [i for i in cuts if Path(text[:i]).is_file()]
+        cut = (existing or cuts)[0]
+        return text[:cut], text[cut + 1:]
+    if "/" in text:
+        if Path(text).exists():
+            return text, ""
+        slash = text.rindex("/")
+        base, _, settings = text[slash:].partition(":")
+        return text[:slash] + base, settings
+    base, _, settings = text.partition(":")
+    return base, settings
 
 
 def resolve(text: str):
-    """Resolve a spec string (see the module docstring)."""
-    base, _, settings = text.partition(":")
+    """Resolve a spec string (see the module docstring and :func:`split_spec`)."""
+    base, settings = split_spec(text)
     front_end = next((f for suffix, f in FRONT_ENDS.items() if base.endswith(suffix)), None)
     if front_end is not None:
         import importlib
 
         module, _, function = front_end.partition(":")
         return getattr(importlib.import_module(module), function)(base, settings)
-    if Path(text).is_file() and not Path(base).is_file():  # a path that contains ':'
-        base, settings = text, ""
     values = parse_values(settings, text)
-    if base.endswith(SUFFIX) or "/" in base or Path(base).is_file():
+    if base.endswith(SUFFIX) or "/" in base:
         parsed = parse_file(base)
         return ModelRef(parsed, parsed.name or Path(base).stem, values)
     return ModelRef(spec(base), base, values)
