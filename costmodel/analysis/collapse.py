@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from costmodel import limits
 from costmodel.errors import CostModelError
 
 __all__ = ["DEFAULT_M", "CollapseResult", "spiral", "random_transform", "relu_roundtrip",
@@ -119,12 +120,34 @@ def _read_only(array: np.ndarray) -> np.ndarray:
     return array
 
 
+def check_sizes(m_values: tuple[int, ...], n: int) -> None:
+    """Refuse, before any array is made, sizes beyond the limits of :mod:`costmodel.limits`
+    (the arrays hold n × m numbers per m)."""
+    if not 2 <= n <= limits.MAX_COLLAPSE_POINTS:
+        raise CostModelError(f"--n {n}: give 2 to {limits.MAX_COLLAPSE_POINTS:,} points (limit "
+                             "MAX_COLLAPSE_POINTS)")
+    if len(m_values) > limits.MAX_COLLAPSE_RUNS:
+        raise CostModelError(f"--m lists {len(m_values)} dimensions; at most "
+                             f"{limits.MAX_COLLAPSE_RUNS} (limit MAX_COLLAPSE_RUNS)")
+    for m in m_values:
+        if not 1 <= m <= limits.MAX_COLLAPSE_DIMENSION:
+            raise CostModelError(f"--m {m}: give dimensions from 1 to "
+                                 f"{limits.MAX_COLLAPSE_DIMENSION:,} (limit "
+                                 "MAX_COLLAPSE_DIMENSION)")
+    cells = n * sum(m_values)
+    if cells > limits.MAX_COLLAPSE_CELLS:
+        raise CostModelError(f"--n {n} points in {sum(m_values):,} dimensions in all make "
+                             f"{cells:,} numbers; at most {limits.MAX_COLLAPSE_CELLS:,} (limit "
+                             "MAX_COLLAPSE_CELLS): fewer points or smaller m")
+
+
 def collapse(m_values: tuple[int, ...] = DEFAULT_M, n: int = 1000, seed: int = 0,
              turns: float = 2.0) -> CollapseResult:
     """Run the experiment for each m; the same arguments always give identical arrays."""
     m_values = tuple(int(m) for m in m_values)
     if not m_values:
         raise CostModelError("collapse needs at least one embedding dimension m")
+    check_sizes(m_values, n)
     x = _read_only(spiral(n, turns))
     transforms = tuple(_read_only(random_transform(m, seed)) for m in m_values)
     recon = tuple(_read_only(relu_roundtrip(x, t)) for t in transforms)

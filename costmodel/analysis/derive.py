@@ -35,7 +35,6 @@ import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
 
 import sympy
@@ -44,7 +43,8 @@ from sympy import Expr, Integer, Rational, Symbol
 from ..core import ops
 from ..core import symbols as S
 from ..core.conventions import DEFAULT, convention as get_convention
-from ..core.expr import MakeDivisible
+from ..core.expr import MakeDivisible, is_number_text, read_number
+from ..limits import excerpt
 from ..core.network import Network, exact
 from ..core.ops import Result, Shape
 from ..errors import CostModelError
@@ -266,19 +266,18 @@ def _knob_symbol_name(key: str) -> str:
 
 def _exact_number(value: Any, what: str) -> Any:
     """A number as an exact sympy Integer/Rational; text such as ``14``, ``0.75``, ``10/14``
-    is read with :class:`fractions.Fraction` (never ``sympify``)."""
+    is read by :func:`costmodel.core.expr.read_number` (never ``sympify``; bounded)."""
     if isinstance(value, sympy.Basic):
         return value
     if isinstance(value, float):
         return sympy.nsimplify(value)
     if isinstance(value, int):
         return Integer(value)
-    try:
-        number = Fraction(str(value).strip())
-    except (ValueError, ZeroDivisionError):
-        raise CostModelError(f"cannot read {what}={value}: give a number such as 14, 0.75 or "
-                             "10/14") from None
-    return Rational(number.numerator, number.denominator)
+    text = str(value).strip()
+    if not is_number_text(text):
+        raise CostModelError(f"cannot read {what}={excerpt(text)}: give a number such as 14, "
+                             "0.75 or 10/14")
+    return read_number(text, what)
 
 
 def equal(a: Expr, b: Expr) -> bool:

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
@@ -40,7 +39,8 @@ from sympy import Expr, Integer, Rational
 
 from ..core import symbols as S
 from ..core.conventions import DEFAULT
-from ..core.expr import MakeDivisible
+from ..core.expr import MakeDivisible, is_number_text, read_number
+from ..limits import excerpt
 from ..errors import CostModelError
 from .derive import derive_network, network_totals, show_value, total_stride
 
@@ -60,14 +60,13 @@ def parse_budget(text: str, option: str = "--macs") -> Rational:
     scale = 1
     if raw and raw[-1] in _SUFFIX:
         raw, scale = raw[:-1], _SUFFIX[raw[-1]]
-    try:
-        number = Fraction(Decimal(raw)) * scale
-    except (InvalidOperation, ValueError):
-        raise CostModelError(f"cannot read {option} {text!r}: write a count such as 300M, "
-                             "1.5G, 300e6 or 300000000") from None
+    if not is_number_text(raw) or "/" in raw:
+        raise CostModelError(f"cannot read {option} {excerpt(str(text))!r}: write a count such "
+                             "as 300M, 1.5G, 300e6 or 300000000")
+    number = read_number(raw, option) * scale
     if number <= 0:
-        raise CostModelError(f"{option} {text!r} must be a positive count")
-    return Rational(number.numerator, number.denominator)
+        raise CostModelError(f"{option} {excerpt(str(text))!r} must be a positive count")
+    return number
 
 
 def human(value: Any) -> str:

@@ -67,6 +67,8 @@ from sympy import Rational
 from ..core import symbols as S
 from ..core.conventions import convention as get_convention
 from ..core.expr import MakeDivisible
+from .. import limits
+from ..core.expr import read_number
 from ..errors import CostModelError
 from ..spec.builder import parse_knob_value
 from ..spec.parser import Knob
@@ -77,7 +79,7 @@ COUNTS = ("macs", "flops", "params", "activations")
 #: Largest number of values one LIST may expand to.
 MAX_VALUES = 1_000_000
 #: Largest grid a sweep computes (10^8 points take about 4 GB per count column).
-MAX_POINTS = 50_000_000
+MAX_POINTS = limits.MAX_GRID_POINTS
 _INT64 = 2 ** 63
 _FLOAT_EXACT = 2 ** 53
 
@@ -112,7 +114,7 @@ def parse_list(text: str, knob: str = "value") -> list[str]:
             if not _NUMBER.match(part):
                 raise CostModelError(f"--{knob}: {part!r} in range {item!r} is not a number; "
                                      "write start:stop:step, e.g. 0.25:1:0.25")
-        start, stop, step = (Rational(p) for p in parts)
+        start, stop, step = (read_number(p, f"--{knob}") for p in parts)
         if step == 0 or (stop - start) * step < 0:
             raise CostModelError(f"--{knob}: range {item!r} never reaches its stop: the step "
                                  f"must be non-zero and go from {parts[0]} towards {parts[1]}")
@@ -122,6 +124,22 @@ def parse_list(text: str, knob: str = "value") -> list[str]:
                                  f"{MAX_VALUES:,} per list")
         values.extend(decimal_text(start + i * step) for i in range(count))
     return values
+
+
+def list_size(raw: str | Sequence[Any], knob: str = "value") -> int:
+    """How many values a LIST holds, counted without expanding its ranges."""
+    if not isinstance(raw, str):
+        return len(raw)
+    size = 0
+    for item in (part.strip() for part in raw.split(",")):
+        parts = [p.strip() for p in item.split(":")]
+        if len(parts) != 3 or not all(_NUMBER.match(p) for p in parts):
+            size += 1  # a value, or a malformed range that parse_list names
+            continue
+        start, stop, step = (read_number(p, f"--{knob}") for p in parts)
+        if step != 0 and (stop - start) * step >= 0:
+            size += int((stop - start) / step) + 1
+    return size
 
 
 def decimal_text(value: Any) -> str:
@@ -779,6 +797,10 @@ def sweep(spec: str, lists: Mapping[str, str | Sequence[Any]], convention: str =
     get_convention(convention)
     progress = progress or Progress()
     ref = resolve(spec)
+    points = math.prod(list_size(raw, name) for name, raw in lists.items())
+    if points > MAX_POINTS:  # before any value is read: a refusal takes no time
+        raise CostModelError(f"the grid has {points:,} points; at most {MAX_POINTS:,} (limit "
+                             "MAX_GRID_POINTS; sweep fewer values)")
     axes = make_axes(ref, lists)
     points = math.prod(len(a.values) for a in axes)
     if points > MAX_POINTS:

@@ -4,6 +4,7 @@ the command line. numpy and matplotlib are imported inside the commands."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -27,7 +28,7 @@ def parse_m_list(text: str) -> tuple[int, ...]:
     """``2,3,5,15,30`` as integers >= 1; a bad item is named in the error."""
     values = []
     for item in (part.strip() for part in text.split(",")):
-        if not item.isdigit() or int(item) < 1:
+        if not re.fullmatch(r"[0-9]{1,9}", item) or int(item) < 1:
             raise CostModelError(f"--m {text!r}: {item!r} is not a whole number >= 1; give "
                                  "embedding dimensions separated by commas, e.g. 2,3,5,15,30")
         values.append(int(item))
@@ -54,7 +55,10 @@ def collapse(
     ReLU units); the same seed gives the same numbers."""
     from ..report.table import Column, Table
 
+    from ..analysis.collapse import check_sizes
+
     m_values = parse_m_list(m)
+    check_sizes(m_values, n)
     out = _figure_path(out, "--out")
     if out is not None:
         from ..report.figures import plot_relu_collapse
