@@ -59,7 +59,7 @@ def user_errors(command):
         except OSError as exc:
             if exc.filename is None:
                 raise  # not about a path the user gave: a bug to see in full
-            _error(f"cannot write or read {exc.filename}: {exc.strerror or exc}")
+            _error(f"{exc.filename}: {exc.strerror or exc}")
     return wrapper
 
 

@@ -92,8 +92,9 @@ def parse_values(text: str, where: str) -> tuple[tuple[str, str], ...]:
 
 def split_spec(text: str) -> tuple[str, str]:
     """A spec string as (model name or path, settings). A path is text that ends in
-    ``.cm`` (or a front end's suffix) before the settings, or that has a ``/``; anything else
-    is a model name, even where a file of that name exists. A path may itself hold ``:``
+    ``.cm`` (or a front end's suffix) before the settings, or that has a ``/`` before them;
+    anything else is a model name, even where a file of that name exists. A path may itself
+    hold ``:``
     (``a:b.cm:alpha=0.5``): the split is after the suffix, preferring a file that exists."""
     suffixes = (SUFFIX, *FRONT_ENDS)
     cuts = [i for i in range(len(text) + 1)
@@ -102,13 +103,9 @@ def split_spec(text: str) -> tuple[str, str]:
         existing = [i for i in cuts if Path(text[:i]).is_file()]
         cut = (existing or cuts)[0]
         return text[:cut], text[cut + 1:]
-    if "/" in text:
-        if Path(text).exists():
-            return text, ""
-        slash = text.rindex("/")
-        base, _, settings = text[slash:].partition(":")
-        return text[:slash] + base, settings
     base, _, settings = text.partition(":")
+    if "/" in base and Path(text).exists():  # a path holding ':', without settings
+        return text, ""
     return base, settings
 
 

@@ -1,0 +1,83 @@
+"""Issue 8's promise, checked through the real command line: hostile files and command lines
+(tests/hostile_cases.py) never run code, never hang or eat memory, and each gets exactly one
+``costmodel: error:`` line (a hint line may follow) and exit status 2, with no traceback.
+
+Every case runs ``python -m costmodel ...`` as its own process under a CPU-time cap and an
+address-space cap (``resource.setrlimit`` before exec), two at a time: about a second of
+start-up each, so the corpus costs about a minute on two cores.
+"""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from tests.hostile_cases import CASES
+
+ROOT = Path(__file__).resolve().parents[1]
+#: CPU seconds a case may use (start-up is about one; a refusal must come at once).
+CPU_SECONDS = 8
+#: Wall-clock seconds before a case counts as hung (generous: the machine is shared).
+WALL_SECONDS = 60
+#: Address space of a case: sympy and numpy start in ~0.6 GB of it.
+MEMORY_BYTES = 2 * 1024 ** 3
+
+
+def _caps() -> None:
+    resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
+
+
+def _fill(text: str, folder: Path) -> str:
+    return text.replace("{dir}", str(folder)).replace("{marker}", str(folder / "MARKER"))
+
+
+def run_case(case, base: Path):
+    case_id, files, argv = case
+    folder = base / case_id
+    folder.mkdir()
+    for name, content in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_bytes(_fill(content, folder).encode("utf-8"))
+    args = [_fill(a, folder) for a in argv]
+    try:
+        done = subprocess.run([sys.executable, "-m", "costmodel", *args], cwd=ROOT,
+                              capture_output=True, text=True, errors="replace",
+                              timeout=WALL_SECONDS, preexec_fn=_caps)
+    except subprocess.TimeoutExpired:
+        return case_id, None, "", "timed out", folder
+    return case_id, done.returncode, done.stdout, done.stderr, folder
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory):
+    base = tmp_path_factory.mktemp("hostile")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda case: run_case(case, base), CASES))
+    return {case_id: rest for case_id, *rest in results}
+
+
+def test_the_corpus_is_large_and_named_uniquely():
+    ids = [case[0] for case in CASES]
+    assert len(ids) >= 80 and len(set(ids)) == len(ids)
+
+
+@pytest.mark.parametrize("case_id", [case[0] for case in CASES])
+def test_hostile_input_gets_one_clear_line(outcomes, case_id):
+    code, stdout, stderr, folder = outcomes[case_id]
+    assert not (folder / "MARKER").exists(), f"{case_id}: code ran"
+    assert code == 2, f"{case_id}: exit {code}\n{stderr[-2000:]}"
+    assert "Traceback" not in stderr, stderr[-2000:]
+    lines = stderr.strip().splitlines()
+    assert lines and lines[0].startswith("costmodel: error: "), stderr[-2000:]
+    assert len(lines) <= 2 and not lines[-1].startswith("costmodel: error:") or len(lines) == 1
+    assert len(lines[0]) < 600, lines[0]  # an excerpt, not the whole hostile text
