@@ -232,7 +232,9 @@ class Derivation:
 
 
 def _plain(value: Any) -> Any:
-    value = sympy.sympify(value)
+    if isinstance(value, str):  # a choice knob's value: text, never parsed
+        return value
+    value = sympy.sympify(value, strict=True)
     if value.is_Integer:
         return int(value)
     if value.is_Rational:
@@ -244,7 +246,7 @@ def show_value(value: Any) -> str:
     """A knob value as a user writes it: 7/5 as 1.4 (a terminating decimal), 1/3 as 1/3."""
     if isinstance(value, str):
         return value
-    value = sympy.sympify(value)
+    value = sympy.sympify(value, strict=True)
     if not value.is_Rational or value.is_Integer:
         return str(value)
     denominator = int(value.q)
@@ -283,7 +285,7 @@ def _exact_number(value: Any, what: str) -> Any:
 def equal(a: Expr, b: Expr) -> bool:
     """Exact symbolic equality: a cheap ``expand(cancel(a - b))`` first, ``simplify`` when
     that is not conclusive (the tests use ``simplify(a - b) == 0`` throughout)."""
-    difference = sympy.expand(sympy.cancel(sympy.sympify(a) - sympy.sympify(b)))
+    difference = sympy.expand(sympy.cancel(sympy.sympify(a, strict=True) - sympy.sympify(b, strict=True)))
     return difference == 0 or sympy.simplify(difference) == 0
 
 
@@ -414,7 +416,7 @@ def per_area(expr: Expr, area: Expr) -> Expr:
 
 def _symbols(*exprs: Expr) -> tuple[Symbol, ...]:
     order = [*S.BY_NAME.values(), B]
-    free = set().union(*(sympy.sympify(e).free_symbols for e in exprs))
+    free = set().union(*(sympy.sympify(e, strict=True).free_symbols for e in exprs))
     return tuple(s for s in order if s in free)
 
 
@@ -957,7 +959,7 @@ def _indent(text: str, prefix: str = "  ") -> str:
 def _count_text(value: Any) -> str:
     from ..report.table import human
 
-    value = sympy.sympify(value)
+    value = sympy.sympify(value, strict=True)
     if value.is_Integer:
         return f"{int(value):,}" + (f" ({human(int(value))})" if abs(value) >= 10_000 else "")
     if value.is_Rational:
@@ -1011,7 +1013,7 @@ def render_latex(d: Derivation, values: Mapping[Any, Any] | None = None) -> str:
     """A LaTeX fragment: a comment with the citation, an ``align*`` with every quantity."""
     lines = [f"% {d.name}: {d.title}", f"% {d.citation}", d.latex()]
     if values is not None:
-        rows = [rf"\text{{{_latex_text(label)}}} &= {sympy.latex(sympy.sympify(value))}"
+        rows = [rf"\text{{{_latex_text(label)}}} &= {sympy.latex(sympy.sympify(value, strict=True))}"
                 for label, value in d.at(values).items()]
         given = ", ".join(f"{k.name} = {v}" for k, v in d.substitutions(values).items())
         lines += [f"% at {given}", r"\begin{align*} " + r" \\ ".join(rows) + r" \end{align*}"]

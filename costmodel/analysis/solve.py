@@ -77,12 +77,12 @@ def human(value: Any) -> str:
 
 
 def _exact(value: Any) -> Any:
-    value = sympy.sympify(value)
+    value = sympy.sympify(value, strict=True)
     return int(value) if value.is_Integer else value
 
 
 def _fmt_exact(value: Any) -> str:
-    value = sympy.sympify(value)
+    value = sympy.sympify(value, strict=True)
     if value.is_Integer:
         return f"{int(value):,}"
     return f"{float(value):,.1f}"
@@ -123,7 +123,7 @@ def _json(value: Any) -> Any:
         return {k: _json(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_json(v) for v in value]
-    value = sympy.sympify(value)
+    value = sympy.sympify(value, strict=True)
     if value.is_Integer:
         return int(value)
     if value.is_Rational:  # 7/5 -> 1.4 (exact in decimal); 1/3 stays "1/3"
@@ -238,7 +238,7 @@ def _alpha_floor_layers(network, budgets, convention: str) -> str:
     costs = []
     for layer in network.layers:
         cost = conv.macs(layer.counts) if "macs" in budgets else conv.params(layer.counts)
-        value = sympy.sympify(cost).subs(S.alpha, 0)  # polynomials (and Max): continuous
+        value = sympy.sympify(cost, strict=True).subs(S.alpha, 0)  # polynomials (and Max): continuous
         if value != 0:
             costs.append((value, layer))
     costs.sort(key=lambda item: -float(item[0]))

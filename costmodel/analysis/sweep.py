@@ -447,7 +447,7 @@ def compile_network(network, symbols: Sequence[sympy.Symbol], convention: str) -
              "activations": network.total.activations}
     found: set = set()
     for expr in exprs.values():
-        _atoms(sympy.sympify(expr), found)
+        _atoms(sympy.sympify(expr, strict=True), found)
     atoms = tuple(sorted(found, key=sympy.default_sort_key))
     stray = {str(s) for a in atoms for s in a.free_symbols} - {str(s) for s in symbols}
     if stray:
@@ -456,9 +456,9 @@ def compile_network(network, symbols: Sequence[sympy.Symbol], convention: str) -
     swap = dict(zip(atoms, placeholders))
     counts = {}
     for name, expr in exprs.items():
-        poly = sympy.Poly(sympy.sympify(expr).xreplace(swap), *placeholders) if placeholders \
+        poly = sympy.Poly(sympy.sympify(expr, strict=True).xreplace(swap), *placeholders) if placeholders \
             else None
-        raw = poly.terms() if poly is not None else [((), sympy.sympify(expr))]
+        raw = poly.terms() if poly is not None else [((), sympy.sympify(expr, strict=True))]
         coefficients = [Rational(c) for _, c in raw]
         denominator = math.lcm(*(int(c.q) for c in coefficients)) if coefficients else 1
         counts[name] = _Polynomial([(tuple(m), int(c * denominator)) for (m, _), c in
@@ -662,7 +662,7 @@ def assumption_failures(assumptions: Iterable[Any], symbols: Sequence[sympy.Symb
             return which, functools.reduce(np.logical_and, (f for _, f in parts))
         if not isinstance(condition, sympy.Ne):
             raise RuntimeError(f"unexpected assumption {condition} (an Ne(a, b) condition)")
-        difference = sympy.sympify(condition.lhs - condition.rhs)
+        difference = sympy.sympify(condition.lhs - condition.rhs, strict=True)
         stray = {str(s) for s in difference.free_symbols if s not in index}
         if stray:
             raise RuntimeError(f"the assumption {condition} depends on unexpected symbols "

@@ -622,5 +622,5 @@ class _Evaluator:
             return table[key]
         except (KeyError, TypeError):
             choices = ", ".join(str(k) for k in table)
-            raise self.expr.error(f"no entry for {describe(key)} (entries: "
+            raise self.expr.error(f"no entry for {excerpt(str(key))} (entries: "
                                   f"{excerpt(choices, 200)})", node) from None

@@ -106,7 +106,7 @@ class Network:
     def free_symbols(self) -> set[sympy.Symbol]:
         """The symbols the closed forms depend on (knobs left symbolic)."""
         total = self.total
-        return set().union(*(sympy.sympify(value).free_symbols
+        return set().union(*(sympy.sympify(value, strict=True).free_symbols
                              for value in (total.macs, total.weights, total.norm_params)))
 
     def evaluate(self, values: Mapping[Any, Any] | None = None,
@@ -162,7 +162,7 @@ def _as_symbol(key: Any) -> Any:
 def exact(value: Any) -> Any:
     """A sympy number as a Python int when it is whole, else left exact (Rational or
     expression)."""
-    value = sympy.sympify(value)
+    value = sympy.sympify(value, strict=True)
     if value.is_Integer:
         return int(value)
     return value
