@@ -103,6 +103,17 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str]]] = [
         f"block b{i}():\n    b{i - 1}\n    b{i - 1}\n" for i in range(1, 40))),
     file_case("let-functions-doubling", "let f0(x) = x + 1\n" + "\n".join(
         f"let f{i}(x) = f{i - 1}(x) + f{i - 1}(x)" for i in range(1, 61)) + "\nconv f60(1)"),
+    file_case("let-functions-wide", "let f0(x) = x\n" + "".join(
+        f"let f{i}(x) = max(" + ", ".join([f"f{i - 1}(x)"] * 40) + ")\n" for i in range(1, 8))
+        + "conv f7(1) k=3"),
+    file_case("many-heavy-lines", "let f0(x) = x\n" + "".join(
+        f"let f{i}(x) = max(" + ", ".join([f"f{i - 1}(x)"] * 40) + ")\n" for i in range(1, 3))
+        + "conv f2(1) k=3\n" * 300),
+    ("too-small-search-on-a-huge-net", {"f.cm": "model t\nknob resolution 32 int\n"
+                                        "input 3 resolution resolution\n"
+                                        + "relu n=10000\n" * 1 + "dropout n=9000\n"
+                                        "maxpool 64\ngap\nfc 10\n"},
+     ["compare", "{dir}/f.cm"]),
     file_case("block-calls-itself", "b", header="block b():\n    relu\n    b\n"),
     file_case("blocks-call-each-other", "b1", header="block b1():\n    b2\nblock b2():\n    b1\n"),
     file_case("let-calls-itself", "let f(x) = f(x) + 1\nconv f(8)"),

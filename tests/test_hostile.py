@@ -81,3 +81,17 @@ def test_hostile_input_gets_one_clear_line(outcomes, case_id):
     assert lines and lines[0].startswith("costmodel: error: "), stderr[-2000:]
     assert len(lines) <= 2 and not lines[-1].startswith("costmodel: error:") or len(lines) == 1
     assert len(lines[0]) < 600, lines[0]  # an excerpt, not the whole hostile text
+
+
+@pytest.mark.parametrize("argv", [["derive", "{dir}/f.cm", "--format", "json"],
+                                  ["derive", "{dir}/f.cm", "--format", "latex"],
+                                  ["summary", "{dir}/f.cm", "--format", "json"]])
+def test_a_payload_that_is_only_a_name_is_printed_never_run(tmp_path, argv):
+    """A choice value is text: printing it (JSON config, LaTeX) never parses it."""
+    payload = "open('{marker}','w')"
+    files = {"f.cm": f"model t\nknob head {payload} choice {payload}|b\ninput 3 32 32\n"
+                     "conv 8 k=3\ngap\nfc 10\n"}
+    case_id, code, stdout, stderr, folder = run_case(("benign", files, argv), tmp_path)
+    assert code == 0, stderr
+    assert not (folder / "MARKER").exists()
+    assert "MARKER" in stdout or argv[-1] == "latex"

@@ -133,7 +133,7 @@ NUMPY_FUNCTIONS = {"MakeDivisible": _np_make_divisible}
 
 # --- numbers as users write them -----------------------------------------------------------
 
-_DECIMAL = re.compile(r"[+-]?(?:(\d+)(?:\.(\d*))?|\.(\d+))(?:[eE]([+-]?\d+))?\Z")
+_DECIMAL = re.compile(r"[+-]?(?:(\d+)(?:\.(\d*))?|\.(\d+))(?:[eE]([+-]?\d+))?\Z", re.ASCII)
 
 
 def is_number_text(text: str) -> bool:
@@ -412,11 +412,36 @@ def evaluate_text(text: str, env: Mapping[str, Any], source: str = "<spec>",
     return compile_expr(text, source, line).evaluate(env)
 
 
+_STEPS: ContextVar[list[int] | None] = ContextVar("costmodel_steps", default=None)
+
+
+@contextmanager
+def counting_steps() -> Iterator[list[int]]:
+    """Share one MAX_BUILD_STEPS budget among all evaluations inside (one build), so
+    that many lines each close to the limit cannot add up to minutes."""
+    token = _STEPS.set([0])
+    try:
+        yield _STEPS.get()
+    finally:
+        _STEPS.reset(token)
+
+
+def spend(units: int = 1) -> bool:
+    """Charge ``units`` of work (a layer built) to the current build's budget; False once it
+    is spent."""
+    counter = _STEPS.get()
+    if counter is None:
+        return True
+    counter[0] += units
+    return counter[0] <= limits.MAX_BUILD_STEPS
+
+
 @dataclass
 class _Budget:
-    """Work left for one evaluation, shared with the ``let`` functions it calls."""
+    """Work done by one evaluation (and the ``let`` functions it calls), counted in a
+    counter shared by the whole build where there is one."""
 
-    steps: int = 0
+    steps: list[int] = field(default_factory=lambda: _STEPS.get() or [0])
     calls: list[str] = field(default_factory=list)
 
 
@@ -440,11 +465,11 @@ class _Evaluator:
         self.expr, self.env, self.budget = expr, env, budget
 
     def visit(self, node: ast.AST) -> Any:
-        self.budget.steps += 1
-        if self.budget.steps > limits.MAX_EVALUATION_STEPS:
+        self.budget.steps[0] += 1
+        if self.budget.steps[0] > limits.MAX_BUILD_STEPS:
             chain = " -> ".join(self.budget.calls)
-            raise self.expr.error(f"evaluation takes more than {limits.MAX_EVALUATION_STEPS:,} "
-                                  "steps (limit MAX_EVALUATION_STEPS)"
+            raise self.expr.error(f"building takes more than {limits.MAX_BUILD_STEPS:,} "
+                                  "steps of work (limit MAX_BUILD_STEPS)"
                                   + (f"; let functions call each other too often ({chain})"
                                      if chain else ""), node)
         return getattr(self, "visit_" + type(node).__name__)(node)

@@ -21,8 +21,9 @@ from sympy import Integer, Rational
 
 from .. import limits
 from ..core import ops
-from ..core.expr import (assume_different, bind_let, describe, equal_if_decidable, is_number,
-                         is_number_text, read_number, recording_assumptions)
+from ..core.expr import (assume_different, bind_let, counting_steps, describe,
+                         equal_if_decidable, is_number, is_number_text, read_number,
+                         recording_assumptions, spend)
 from ..core.network import Layer, Network
 from ..core.ops import OPS, Shape
 from ..errors import CostModelError, InputTooSmall, SpecError
@@ -268,6 +269,9 @@ class _Builder:
             if not is_number(value):
                 raise self.error(f"{op}: {key}= must be a number, got {key}={describe(value)}",
                                  node, source, key)
+        if not spend():
+            raise self.error(f"building takes more than {limits.MAX_BUILD_STEPS:,} steps of "
+                             "work (limit MAX_BUILD_STEPS)", node, source, op)
         if len(self.layers) >= limits.MAX_LAYERS:
             raise self.error(f"the network has more than {limits.MAX_LAYERS:,} layers (limit "
                              "MAX_LAYERS)", node, source, op)
@@ -368,13 +372,15 @@ def build(spec: ModelSpec, values: Mapping[str, Any] | None = None,
     model = name or spec.name or Path(spec.source).stem
     knobs = resolve_knobs(spec, values or {}, model)
     try:
-        return _build(spec, knobs, model)
+        with counting_steps():
+            return _build(spec, knobs, model)
     except RecursionError:  # a safety net: the limits keep every build far from it
         raise SpecError("the file nests too deeply to build (see the limits in the README's "
                         "Safety section)", spec.source) from None
     except SpecError as exc:
         if isinstance(getattr(exc, "cause", None), InputTooSmall) and "resolution" in knobs:
-            smallest = _smallest_resolution(spec, knobs, model)
+            with counting_steps():
+                smallest = _smallest_resolution(spec, knobs, model)
             hint = f"; the smallest resolution that works is {smallest}" if smallest else ""
             raise CostModelError(f"{model}: resolution={knobs['resolution']} is too small for "
                                  f"the network's strides ({exc.reason}){hint}") from None
