@@ -188,12 +188,25 @@ class _Graph:
         return found
 
 
+def _parent(name: str) -> str:
+    return name.rpartition(".")[0]
+
+
+def _belongs(modifier: Layer, line: Layer) -> bool:
+    """Whether ``modifier`` is named as part of ``line``'s layer (``conv1.bn``) or beside it
+    (``layer1.0.bn1`` after ``layer1.0.conv1``): folding it then moves no layer to another
+    scope. A ReLU named as the start of the next unit stays a line of its own."""
+    return (_parent(modifier.name) == line.name
+            or _parent(modifier.name) == _parent(line.name))
+
+
 def _fold_modifiers(items: list[Item]) -> list[Item]:
     """``conv``, ``bn``, ``relu`` in a row become one line ``conv ... bn=1 act=relu``."""
     out: list[Item] = []
     for item in items:
         previous = out[-1] if out else None
-        if isinstance(item, Line) and isinstance(previous, Line) and _foldable(previous.layer):
+        if isinstance(item, Line) and isinstance(previous, Line) and \
+                _foldable(previous.layer) and _belongs(item.layer, previous.layer):
             if item.layer.op == "bn" and previous.bn is None and previous.act is None:
                 out[-1] = Line(previous.layer, item.layer, None)
                 continue

@@ -126,7 +126,8 @@ def _replace(items: tuple, calls: dict[int, Call]) -> tuple:
 
 
 def _block_name(leaves: list[str], taken: set[str]) -> str:
-    bases = Counter(re.sub(r"_?\d+\Z", "", leaf).lstrip("_") for leaf in leaves)
+    # inception3a, inception4b -> inception; unit1 -> unit; _0 -> unit
+    bases = Counter(re.sub(r"_?\d+[a-z]?\Z", "", leaf).lstrip("_") for leaf in leaves)
     base = bases.most_common(1)[0][0]
     if not IDENT.match(base or "-") or base in RESERVED or keyword.iskeyword(base):
         base = f"{base}_block" if IDENT.match(base or "-") else "unit"

@@ -27,6 +27,8 @@ reads at the written resolution.
 
 from __future__ import annotations
 
+import textwrap
+
 from ..core.network import Network
 from ..errors import CostModelError
 from .graph_tree import Fork, Line, network_tree
@@ -87,17 +89,18 @@ def _scoped_item(item, prefix: str):
     assert isinstance(item, Fork), item
     merge, branches = item.merge, item.branches
     if merge.op == "add" and len(branches) == 2:
+        # residual: adds (body, input) in that order; the other order is written as branches
         empty = [i for i, b in enumerate(branches) if not b]
-        if len(empty) == 1:
-            return Residual(merge, scoped(branches[1 - empty[0]], prefix), None)
+        if empty == [1]:
+            return Residual(merge, scoped(branches[0], prefix), None)
         if not empty and _shape(merge.output) != _shape(branches[0][0].layers[0].inputs[0]):
             # residual's shortcut runs only where the body changes the shape
             named = [i for i, b in enumerate(branches) if _branch_part(b, prefix) == "shortcut"]
             parts = [_branch_part(b, prefix) for b in branches]
-            if named or None in parts:
-                short = named[0] if named else min((0, 1), key=lambda i: len(_flat(branches[i])))
-                return Residual(merge, scoped(branches[1 - short], prefix),
-                                scoped(branches[short], f"{prefix}shortcut."))
+            if named == [1] or (not named and None in parts
+                                and len(_flat(branches[1])) <= len(_flat(branches[0]))):
+                return Residual(merge, scoped(branches[0], prefix),
+                                scoped(branches[1], f"{prefix}shortcut."))
     written = []
     for branch in branches:
         part = _branch_part(branch, prefix) if branch else None
@@ -163,6 +166,9 @@ def network_to_spec(network: Network, source: str | None = None, check: bool = T
                     "numbers, so the counts do not follow a resolution knob."]
     if notes:
         doc += ["", "Sizes that do not follow the resolution:"] + [f"* {n}" for n in notes]
+    doc = [wrapped for paragraph in doc
+           for wrapped in (textwrap.wrap(paragraph, 92, subsequent_indent="  " if
+                                         paragraph.startswith("* ") else "") or [""])]
     lines = ['"""' + doc[0]] + doc[1:] + ['"""', f"model {name}",
                                           f"note Imported from {origin}."]
     lines += [f"note {n}" for n in notes]
