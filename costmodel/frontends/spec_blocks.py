@@ -26,7 +26,7 @@ from ..core.ops import OPS
 from .graph_tree import ACTIVATIONS, Line
 from .spec_text import IDENT, Branches, Call, Group, Residual, Writer
 
-RESERVED = {"n", "name", "cin", "hin", "win", "resolution", "bn", "act", "none", "identity",
+RESERVED = {"n", "name", "cin", "hin", "win", "resolution", "bn", "none", "identity",
             "let", "if", "elif", "else", "group", "branch", "residual", "shortcut", "add",
             "concat", "mul", "block", "model", "input", "knob", "note", "paper", "defaults",
             *ACTIVATIONS, *HELPERS, *OPS}
@@ -48,11 +48,18 @@ class _Recorder(Writer):
         self.shortcuts: list[tuple[str, list]] = []  # per residual: (text, values) or ("", [])
         self.sink = self.values
         self.tag = "b"
-        self.keep_strides = True
+        self.template = True
+        self.omissible: dict[str, object] = {}  # placeholder -> the default it may leave out
 
     def record(self, key, value, where) -> str:
         self.sink.append((key, value))
         return f"\x00{self.tag}{len(self.sink) - 1}\x00"
+
+    def attr_text(self, key, value, where, default) -> str:
+        text = self.fmt(key, value, where)
+        if default is not None:
+            self.omissible[text.strip("\x00")] = default
+        return text
 
     def shortcut(self, item: Residual, prefix: str, indent: int) -> None:
         """A marker line where the shortcut goes; its text and numbers kept apart."""
@@ -94,7 +101,7 @@ def _groups_at(items: tuple, prefix: str, height: int, out: list) -> None:
     """Every group of ``height`` with the prefix its layers are named under, in order."""
     for item in items:
         if isinstance(item, Group):
-            if _height(item) == height:
+            if _height(item) <= height:  # lower ones again: they may match new ones now
                 out.append((item, prefix))
             else:
                 _groups_at(item.items, f"{prefix}{item.name}.", height, out)
@@ -104,6 +111,39 @@ def _groups_at(items: tuple, prefix: str, height: int, out: list) -> None:
         elif isinstance(item, Branches):
             for name, body in item.branches:
                 _groups_at(body, f"{prefix}{name or 'branch'}.", height, out)
+
+
+def shape_in(item):
+    """The feature map an item reads."""
+    if isinstance(item, Line):
+        return item.layer.inputs[0]
+    if isinstance(item, Call):
+        return item.shape_in
+    if isinstance(item, Branches):
+        body = next((b for _, b in item.branches if b), None)
+        return shape_in(body[0]) if body else item.merge.inputs[0]
+    return shape_in(item.items[0] if isinstance(item, Group) else item.body[0])
+
+
+def shape_out(item):
+    """The feature map an item writes."""
+    if isinstance(item, Line):
+        return item.layers[-1].output
+    if isinstance(item, Call):
+        return item.shape_out
+    if isinstance(item, Group):
+        return shape_out(item.items[-1])
+    return (item.merge if isinstance(item, Branches) else item.add).output
+
+
+def _as_residual(group: Group) -> Group | None:
+    """The group as a ``residual:`` around its layers, which adds nothing because the shape
+    changes (MobileNet v2's stride-2 units are its stride-1 units without the add); None
+    where a residual would add."""
+    x, y = shape_in(group), shape_out(group)
+    if (x.c, x.h, x.w) == (y.c, y.h, y.w):
+        return None
+    return Group(group.name, (Residual(None, group.items, None),))
 
 
 def _replace(items: tuple, calls: dict[int, Call]) -> tuple:
@@ -163,8 +203,11 @@ def _make_block(instances: list[tuple[Group, _Recorder]], taken: set[str]
         match = next((name for name, pv in params
                       if all(v is None or v == p for v, p in zip(values, pv))), None)
         if match is None and all(v == known[0] for v in known):
-            # a stride of 1 that never varies is the default: left out (None)
-            text_of[tag] = None if (key, known[0]) == ("s", 1) else _literal(known[0])
+            # a default that never varies is left out (None)
+            omissible = first.omissible.get(tag) if tag.startswith("b") else _shortcut_default(
+                recorders, tag)
+            text_of[tag] = None if omissible is not None and known[0] == omissible \
+                else _literal(known[0])
             continue
         if match is None:
             match = _param_name(key, {name for name, _ in params})
@@ -182,15 +225,20 @@ def _make_block(instances: list[tuple[Group, _Recorder]], taken: set[str]
             body.append(line)
         elif int(marker.group(1)) in shortcut_text:
             body.extend(shortcut_text[int(marker.group(1))].split("\n"))
-    body = [re.sub(r" s=\x00([^\x00]+)\x00",
+    body = [re.sub(r" \w+=\x00([^\x00]+)\x00",
                    lambda m: "" if text_of[m.group(1)] is None else m.group(0), line)
             for line in body]
     lines = (f"block {name}({header}):",) + tuple(
         re.sub(r"\x00([^\x00]+)\x00", lambda m: text_of[m.group(1)], line) for line in body)
     calls = [Call(name, tuple((p, vals[k]) for p, vals in params),
-                  tuple(defaults.items()), group.name)
+                  tuple(defaults.items()), group.name, shape_in(group), shape_out(group))
              for k, (group, _) in enumerate(instances)]
     return Block(name, lines), calls
+
+
+def _shortcut_default(recorders: list[_Recorder], tag: str):
+    """The default a shortcut's placeholder may leave out (from an instance that has it)."""
+    return next((r.omissible[tag] for r in recorders if tag in r.omissible), None)
 
 
 def _literal(value) -> str:
@@ -211,15 +259,24 @@ def find_blocks(tree: tuple) -> tuple[list[Block], tuple]:
     """Blocks for the groups that repeat, and ``tree`` with their instances as calls."""
     blocks: list[Block] = []
     taken = set(RESERVED)
-    height = 1
-    while height <= max((_height(item) for item in tree), default=0):
+    height, highest = 1, max((_height(item) for item in tree), default=0)
+    while height <= highest:
         found: list = []
         _groups_at(tree, "", height, found)
         clusters: dict[str, list] = {}
+        lifted = []
         for group, prefix in found:
             recorder = _render(group, prefix)
             key = "\n".join(recorder.lines)
             clusters.setdefault(key, []).append((group, recorder))
+            wrapped = _as_residual(group)
+            if wrapped is not None:
+                lifted.append((group, key, _render(wrapped, prefix)))
+        for group, key, recorder in lifted:
+            residual_key = "\n".join(recorder.lines)
+            if residual_key in clusters and residual_key != key:
+                clusters[key] = [x for x in clusters[key] if x[0] is not group]
+                clusters[residual_key].append((group, recorder))
         calls: dict[int, Call] = {}
         for key, instances in clusters.items():
             if len(instances) < 2 or len(key.split("\n")) < 2:

@@ -62,6 +62,8 @@ class Call:
     values: tuple[tuple[str, object], ...]
     defaults: tuple[tuple[str, object], ...]
     leaf: str
+    shape_in: object = None   # the feature maps the instance reads and writes
+    shape_out: object = None
 
     def written(self) -> list[tuple[str, object, bool]]:
         """(param, value, positional) for the arguments the line states."""
@@ -119,6 +121,8 @@ def written_attrs(layer: Layer) -> list[tuple[str, object]]:
 
 def number(value, where: str) -> str:
     """A number as the language writes it; anything else cannot be written as data."""
+    if isinstance(value, str) and IDENT.match(value):  # an activation's name
+        return value
     if isinstance(value, bool):
         return str(int(value))
     if isinstance(value, int) or getattr(value, "is_Integer", False):
@@ -140,6 +144,11 @@ def repeat_of(first: Layer, later: Layer) -> bool:
     return full_attrs(later) == expected
 
 
+#: Attributes a block template states even at their default, so that instances that differ
+#: only there (a stride, a depthwise kernel) can share one block: (op, attribute) -> default.
+TEMPLATE_DEFAULTS = {("conv", "s"): Integer(1), ("dw", "s"): Integer(1), ("dw", "k"): Integer(3)}
+
+
 # --- the writer -------------------------------------------------------------------------------
 
 Format = Callable[[str, object, str], str]  # (attribute, value, where) -> text
@@ -151,7 +160,11 @@ class Writer:
     def __init__(self, fmt: Format | None = None):
         self.fmt = fmt or (lambda key, value, where: number(value, where))
         self.lines: list[str] = []
-        self.keep_strides = False  # write s=1 on conv and dw lines too (block templates)
+        self.template = False  # write TEMPLATE_DEFAULTS too (a block template)
+
+    def attr_text(self, key: str, value, where: str, default) -> str:
+        """An attribute's value as text; ``default`` is what leaving it out would give."""
+        return self.fmt(key, value, where)
 
     def emit(self, indent: int, text: str) -> None:
         self.lines.append("    " * indent + text)
@@ -250,22 +263,24 @@ class Writer:
             words = [item.block] + self.call_args(item)
         else:
             where = f"layer {item.layer.name}"
-            attrs = written_attrs(item.layer)
-            if self.keep_strides and item.layer.op in ("conv", "dw") and \
-                    "s" not in dict(attrs):
-                attrs.append(("s", Integer(1)))  # a template states it, to vary it
+            attrs = dict(written_attrs(item.layer))
+            if self.template:  # state the defaults a block may want to vary
+                attrs.update({key: value for (op, key), value in TEMPLATE_DEFAULTS.items()
+                              if op == item.layer.op and key not in attrs})
+            order = OPS[item.layer.op].attr_names
             required = {n for n, d in OPS[item.layer.op].attrs if d is REQUIRED}
             words = [item.layer.op]
-            for position, (key, value) in enumerate(attrs):
+            for position, key in enumerate(sorted(attrs, key=order.index)):
                 # a pool's stride defaults to its window, not 1: kept apart from conv strides
                 fkey = "pool_s" if key == "s" and item.layer.op not in ("conv", "dw") else key
-                text = self.fmt(fkey, value, f"{where}: {key}")
+                text = self.attr_text(fkey, attrs[key], f"{where}: {key}",
+                                      TEMPLATE_DEFAULTS.get((item.layer.op, key)))
                 words.append(text if position == 0 and key in required
                              else f"{key}={text}")
             if item.bn is not None:
                 words.append("bn=1")
             if item.act is not None:
-                words.append(f"act={item.act.op}")
+                words.append(f"act={self.attr_text('act', item.act.op, where, None)}")
         if run > 1:
             words.append(f"n={run}")
         if automatic:
