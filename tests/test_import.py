@@ -216,3 +216,14 @@ def test_import_command_reports_a_bad_spec_in_one_line():
     result = CliRunner().invoke(app, ["import", "mobilnet_v1"])
     assert result.exit_code == 2
     assert result.output.startswith("costmodel: error: unknown model 'mobilnet_v1'")
+
+
+def test_the_readme_shows_what_import_writes():
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Importing a model", 1)[1].split("\n## ", 1)[0]
+    shown = section.split("```text\n", 1)[1].split("```", 1)[0]
+    assert shown in network_to_spec(zoo.build("resnet50"))
+    derived = derive_network("resnet50").expr
+    assert derived == 76848 * S.R**2 + 2048000 and "76848·R² + 2048000" in section
