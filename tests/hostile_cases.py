@@ -134,6 +134,8 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str]]] = [
     ("dev-zero", {}, ["compare", "/dev/zero"]),
     ("collapse-huge-n", {}, ["collapse", "--n", "1000000000"]),
     ("collapse-huge-m", {}, ["collapse", "--m", "100000000"]),
+    ("sweep-huge-check", {}, ["sweep", "mobilenet_v1", "--alpha", "0.5,1", "--check",
+                              "1000000000"]),
     ("sweep-huge-grid", {}, ["sweep", "mobilenet_v1", "--alpha", "0.001:100:0.001",
                              "--resolution", "1:100000:1"]),
 

@@ -795,6 +795,9 @@ def sweep(spec: str, lists: Mapping[str, str | Sequence[Any]], convention: str =
     ``verify=False`` skips those checks altogether (``check=0`` keeps the corners and
     special values)."""
     get_convention(convention)
+    if not 0 <= check <= limits.MAX_SWEEP_CHECKS:
+        raise CostModelError(f"--check {check}: check 0 to {limits.MAX_SWEEP_CHECKS:,} random "
+                             "points (limit MAX_SWEEP_CHECKS; each is a network built)")
     progress = progress or Progress()
     ref = resolve(spec)
     points = math.prod(list_size(raw, name) for name, raw in lists.items())
