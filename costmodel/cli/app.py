@@ -78,7 +78,9 @@ def run(args: list[str] | None = None) -> int:
     try:
         result = app(args=args, standalone_mode=False)
     except click.exceptions.NoArgsIsHelpError as exc:  # plain `costmodel`: the help
-        typer.echo(exc.ctx.get_help(), err=True)
+        text = exc.ctx.get_help()  # typer's rich help prints itself and returns ""
+        if text:
+            typer.echo(text)
         return 2
     except click.UsageError as exc:
         names, ctx = [], exc.ctx

@@ -43,6 +43,7 @@ Parsing builds frozen dataclasses only; expressions are validated by
 
 from __future__ import annotations
 
+import keyword
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -284,8 +285,11 @@ class _Parser:
 
     def ident(self, text: str, line: _Line, what: str) -> str:
         if not IDENT.match(text):
-            raise self.error(f"{what} must be a name (letters, digits, _), got {text!r}",
-                             line, text)
+            raise self.error(f"{what} must be a name (letters, digits, _), got "
+                             f"{limits.excerpt(text)!r}", line, limits.excerpt(text))
+        if keyword.iskeyword(text):
+            raise self.error(f"{what} cannot be {text!r}, a keyword of expressions; choose "
+                             "another name", line, text)
         return text
 
     # structure
@@ -379,6 +383,7 @@ class _Parser:
             raise self.error("write 'let NAME = EXPR' or 'let NAME(a, b) = EXPR'", line,
                              line.text)
         name, params, value = match.groups()
+        self.ident(name, line, "a let name")
         params = None if params is None else tuple(
             self.ident(p, line, "a parameter") for p in _split_commas(params))
         if params is not None and len(set(params)) != len(params):
