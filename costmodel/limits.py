@@ -15,8 +15,9 @@ from __future__ import annotations
 MAX_LITERAL_DIGITS = 40
 #: Largest decimal exponent of a literal, either sign: ``1e-999999999`` is refused.
 MAX_LITERAL_EXPONENT = 40
-#: Largest magnitude of any number an expression computes, and of any fraction's numerator
-#: and denominator: 10**60 (a 200-bit integer). Checked before a power is computed.
+#: Largest magnitude of any number an expression computes (a fraction's numerator and
+#: denominator too) and of each side of a layer's output: 10**60 (a 200-bit integer).
+#: Checked before a power is computed.
 MAX_NUMBER_DIGITS = 60
 MAX_NUMBER = 10 ** MAX_NUMBER_DIGITS
 #: Largest exponent in ``x ** n`` (``n`` must be a whole number), and largest degree a

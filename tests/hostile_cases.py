@@ -98,6 +98,9 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str]]] = [
         f"let a{i + 1} = a{i}*a{i}" for i in range(40)) + "\nconv a40"),
     file_case("pw-cin-squared-repeated", "pw (cin*cin) n=40"),
     file_case("pw-cin-power-repeated", "pw (cin**64) n=8"),
+    file_case("concat-doubling", "d n=1000", header="block d():\n    concat:\n"
+              "        branch:\n            identity\n        branch:\n            identity\n"),
+    file_case("depth-multiplier-growing", "dw m=64 n=100"),
     file_case("repeat-a-billion", "relu n=1000000000"),
     file_case("blocks-doubling", "b39", header="block b0():\n    relu\n" + "".join(
         f"block b{i}():\n    b{i - 1}\n    b{i - 1}\n" for i in range(1, 40))),

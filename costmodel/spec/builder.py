@@ -286,6 +286,12 @@ class _Builder:
             error.cause = exc  # kept for build(), which explains a too-small input
             raise error from None
         output = replace(result.shape, producer=name)
+        for side in (output.c, output.h, output.w):
+            if getattr(side, "is_Rational", False) and (abs(side.p) > limits.MAX_NUMBER
+                                                        or side.q > limits.MAX_NUMBER):
+                raise self.error(f"layer {name}: its output {output} grows beyond "
+                                 f"10^{limits.MAX_NUMBER_DIGITS} (limit MAX_NUMBER)", node,
+                                 source, op)
         self.layers.append(Layer(name, op, result.kind, tuple(attrs.items()), tuple(inputs),
                                  output, result.counts))
         return output
