@@ -9,9 +9,11 @@ start-up each, so the corpus costs about a minute on two cores.
 
 from __future__ import annotations
 
+import os
 import resource
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -20,8 +22,10 @@ import pytest
 from tests.hostile_cases import CASES
 
 ROOT = Path(__file__).resolve().parents[1]
-#: CPU seconds a case may use (start-up is about one; a refusal must come at once).
+#: CPU seconds after which a case is killed, and the CPU time a refusal may take (start-up,
+#: importing sympy, is about one second of it).
 CPU_SECONDS = 8
+REFUSAL_CPU_SECONDS = 4
 #: Wall-clock seconds before a case counts as hung (generous: the machine is shared).
 WALL_SECONDS = 60
 #: Address space of a case: sympy and numpy start in ~0.6 GB of it.
@@ -49,13 +53,26 @@ def run_case(case, base: Path):
         else:
             path.write_bytes(_fill(content, folder).encode("utf-8"))
     args = [_fill(a, folder) for a in argv]
-    try:
-        done = subprocess.run([sys.executable, "-m", "costmodel", *args], cwd=ROOT,
-                              capture_output=True, text=True, errors="replace",
-                              timeout=WALL_SECONDS, preexec_fn=_caps)
-    except subprocess.TimeoutExpired:
-        return case_id, None, "", "timed out", folder
-    return case_id, done.returncode, done.stdout, done.stderr, folder
+    out, err = folder / ".stdout", folder / ".stderr"
+    with open(out, "wb") as stdout, open(err, "wb") as stderr:
+        process = subprocess.Popen([sys.executable, "-m", "costmodel", *args], cwd=ROOT,
+                                   stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
+                                   preexec_fn=_caps)
+        deadline = time.monotonic() + WALL_SECONDS
+        while True:  # reaped with wait4, which also reports the child's CPU time
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                process.kill()
+                os.wait4(process.pid, 0)
+                process.returncode = -9
+                return case_id, None, "", "timed out", folder, None
+            time.sleep(0.02)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    read = lambda path: path.read_bytes().decode("utf-8", "replace")  # noqa: E731
+    return (case_id, process.returncode, read(out), read(err), folder,
+            usage.ru_utime + usage.ru_stime)
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +90,7 @@ def test_the_corpus_is_large_and_named_uniquely():
 
 @pytest.mark.parametrize("case_id", [case[0] for case in CASES])
 def test_hostile_input_gets_one_clear_line(outcomes, case_id):
-    code, stdout, stderr, folder = outcomes[case_id]
+    code, stdout, stderr, folder, cpu = outcomes[case_id]
     assert not (folder / "MARKER").exists(), f"{case_id}: code ran"
     assert code == 2, f"{case_id}: exit {code}\n{stderr[-2000:]}"
     assert "Traceback" not in stderr, stderr[-2000:]
@@ -81,6 +98,7 @@ def test_hostile_input_gets_one_clear_line(outcomes, case_id):
     assert lines and lines[0].startswith("costmodel: error: "), stderr[-2000:]
     assert len(lines) <= 2 and not lines[-1].startswith("costmodel: error:") or len(lines) == 1
     assert len(lines[0]) < 600, lines[0]  # an excerpt, not the whole hostile text
+    assert cpu < REFUSAL_CPU_SECONDS, f"{case_id}: {cpu:.1f} s of CPU"
 
 
 @pytest.mark.parametrize("argv", [["derive", "{dir}/f.cm", "--format", "json"],
@@ -91,7 +109,7 @@ def test_a_payload_that_is_only_a_name_is_printed_never_run(tmp_path, argv):
     payload = "open('{marker}','w')"
     files = {"f.cm": f"model t\nknob head {payload} choice {payload}|b\ninput 3 32 32\n"
                      "conv 8 k=3\ngap\nfc 10\n"}
-    case_id, code, stdout, stderr, folder = run_case(("benign", files, argv), tmp_path)
+    case_id, code, stdout, stderr, folder, cpu = run_case(("benign", files, argv), tmp_path)
     assert code == 0, stderr
     assert not (folder / "MARKER").exists()
     assert "MARKER" in stdout or argv[-1] == "latex"
