@@ -12,7 +12,7 @@ import pytest
 from sympy import Rational
 
 from costmodel import limits, zoo
-from costmodel.core.expr import is_number_text, read_number
+from costmodel.core.numbers import is_number_text, read_number
 from costmodel.core.ops import DOMAINS, OPS
 from costmodel.errors import CostModelError, SpecError
 from costmodel.spec import build, parse_text

@@ -43,7 +43,8 @@ from sympy import Expr, Integer, Rational, Symbol
 from ..core import ops
 from ..core import symbols as S
 from ..core.conventions import DEFAULT, convention as get_convention
-from ..core.expr import MakeDivisible, is_number_text, read_number
+from ..core.expr import MakeDivisible
+from ..core.numbers import is_number_text, read_number
 from ..limits import excerpt
 from ..core.network import Network, exact
 from ..core.ops import Result, Shape

@@ -39,7 +39,8 @@ from sympy import Expr, Integer, Rational
 
 from ..core import symbols as S
 from ..core.conventions import DEFAULT
-from ..core.expr import MakeDivisible, is_number_text, read_number
+from ..core.expr import MakeDivisible
+from ..core.numbers import is_number_text, read_number
 from ..limits import excerpt
 from ..errors import CostModelError
 from .derive import derive_network, network_totals, show_value, total_stride

@@ -68,7 +68,7 @@ from ..core import symbols as S
 from ..core.conventions import convention as get_convention
 from ..core.expr import MakeDivisible
 from .. import limits
-from ..core.expr import read_number
+from ..core.numbers import read_number
 from ..errors import CostModelError
 from ..spec.builder import parse_knob_value
 from ..spec.parser import Knob

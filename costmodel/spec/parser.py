@@ -49,7 +49,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import limits
-from ..core.expr import Expression, compile_expr, is_number_text, read_number
+from ..core.expr import Expression, compile_expr
+from ..core.numbers import is_number_text, read_number
 from ..errors import CostModelError, SpecError
 
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
