@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-torch = pytest.importorskip("torch")
+import torch  # noqa: E402
 
 import costmodel  # noqa: E402
 from costmodel import zoo  # noqa: E402
