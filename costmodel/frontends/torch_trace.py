@@ -37,10 +37,9 @@ from ..core import ops
 from ..core.network import Layer, Network, exact
 from ..core.ops import Shape
 from ..errors import CostModelError
+from . import WARNING
 from . import torch_rules as rules
 from .torch_rules import Alias, Emit, Pieces, Unsupported, Value
-
-WARNING = "warning: "
 
 
 @dataclass(frozen=True)
@@ -393,9 +392,6 @@ class TorchFileRef:
                 raise CostModelError(f"{self.name}: a traced module is counted at a numeric "
                                      f"resolution only, got resolution={resolution}")
             size[2:] = [int(resolution)] * 2
-            values_shown = {"resolution": int(resolution)}
-        else:
-            values_shown = {}
         factory = self._factory()
         try:
             module = factory(**values)
@@ -406,8 +402,7 @@ class TorchFileRef:
         if not isinstance(module, nn.Module):
             raise CostModelError(f"{self.name}: {self.factory}() returned "
                                  f"{type(module).__name__}, not an nn.Module")
-        config = tuple({**values_shown, **values}.items())
-        return trace_torch(module, size, self.name, config).network
+        return trace_torch(module, size, self.name, tuple(values.items())).network
 
     def _factory(self):
         module = _import_file(Path(self.path))
