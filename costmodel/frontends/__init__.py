@@ -2,7 +2,8 @@
 
 * :func:`to_torch` (``torch_build``): a SPEC as a PyTorch ``nn.Module``, layer for layer;
 * :func:`count_torch` (``torch_trace``): a user's ``nn.Module`` traced into a Network, the
-  same value a spec builds, so every analysis works on it; also the ``file.py:factory`` SPEC.
+  same value a spec builds, so every analysis works on it; also the ``file.py:factory`` SPEC;
+* :mod:`.to_spec`: any network written back as a layer-spec file (``costmodel import``).
 
 Nothing here imports torch until one of these is called: ``import costmodel`` and every command
 that does not need torch stay free of it.
