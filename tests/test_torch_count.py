@@ -145,3 +145,24 @@ def test_flop_counter_agrees_on_a_real_cpu_forward():
         module(torch.randn(1, 3, 32, 32))
     assert counter.get_total_flops() == 2 * load_model(HERE / "small_resnet.cm",
                                                        {"resolution": "32"}).macs()
+
+
+@pytest.mark.parametrize("factory", [nets.SmallResNet, nets.DenseBlockNet, nets.SENet],
+                         ids=["small_resnet", "dense_block", "se_net"])
+def test_import_of_a_traced_module_keeps_its_counts_and_gives_a_closed_form_in_R(factory):
+    """count_torch → costmodel import → a spec that builds to the traced counts at other
+    resolutions too, and whose closed form in R is those counts (R a multiple of the stride)."""
+    from costmodel.core import symbols as S
+    from costmodel.frontends.to_spec import network_to_spec
+    from costmodel.spec.builder import build
+    from costmodel.spec.parser import parse_text
+
+    module = factory()
+    text = network_to_spec(count_torch(module, (1, 3, 32, 32)), source="nets.py")
+    spec = parse_text(text, "imported.cm")
+    closed = build(spec, {"resolution": S.R})
+    assert closed.free_symbols == {S.R}
+    for resolution in (32, 64, 96):
+        traced = count_torch(module, (1, 3, resolution, resolution))
+        assert build(spec, {"resolution": str(resolution)}).total == traced.total
+        assert closed.evaluate({"R": resolution}, "torch") == traced.evaluate(convention_name="torch")

@@ -48,6 +48,8 @@ SPEC_HELP = ("A model name (`costmodel list`), name:key=value[,key=value] such a
              "(my_net.cm), or my_net.py:factory[:key=value,...], a function returning a PyTorch "
              "module to trace (needs torch). .cm files are data and never run; a .py:factory "
              "SPEC runs that file.")
+#: Shown under each SPEC-taking command's --help (typer does not print an argument's help).
+SPEC_EPILOG = "SPEC: " + SPEC_HELP
 InputOption = Annotated[str | None, typer.Option(
     "--input", metavar="N,C,H,W", show_default=False,
     help="Input size, e.g. 1,3,224,224: a traced module runs on it; a spec takes H as its "
@@ -103,7 +105,7 @@ def list_models(fmt: FormatOption = Format.table) -> None:
         emit(table.render(fmt.value))
 
 
-@app.command()
+@app.command(epilog=SPEC_EPILOG)
 @user_errors
 def compare(
     specs: Annotated[list[str], typer.Argument(help=SPEC_HELP, show_default=False)],
@@ -123,7 +125,7 @@ def compare(
         emit(table.render(fmt.value))
 
 
-@app.command()
+@app.command(epilog=SPEC_EPILOG)
 @user_errors
 def summary(
     spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],

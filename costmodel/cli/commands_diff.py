@@ -8,11 +8,11 @@ from typing import Annotated
 import typer
 
 from ..core.conventions import DEFAULT
-from .app import (SPEC_HELP, ConventionOption, Format, FormatOption, InputOption, Units,
+from .app import (SPEC_EPILOG, SPEC_HELP, ConventionOption, Format, FormatOption, InputOption, Units,
                   UnitsOption, app, emit, input_shape, user_errors)
 
 
-@app.command()
+@app.command(epilog=SPEC_EPILOG)
 @user_errors
 def diff(
     spec_a: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
