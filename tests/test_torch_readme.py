@@ -27,13 +27,18 @@ def test_python_example_values():
     assert f"# {module(torch.randn(1, 3, 160, 160)).shape}" in SECTION
 
 
-def test_the_safety_sentence_and_the_closed_form():
+def test_the_safety_sentence_and_the_closed_form(tmp_path):
+    from costmodel.analysis.derive import derive_network
+
     assert "`.cm` files are data and never run; a `.py:factory` SPEC runs that file" in SECTION
-    spec = parse_text(network_to_spec(costmodel.count_torch(my_net(), (1, 3, 224, 224))), "x.cm")
-    macs = build(spec, {"resolution": S.R}).macs()
+    path = tmp_path / "my_net.cm"
+    path.write_text(network_to_spec(costmodel.count_torch(my_net(), (1, 3, 224, 224))),
+                    encoding="utf-8")
+    macs = derive_network(str(path)).expr  # costmodel derive my_net.cm (R a multiple of 32)
     assert macs == sympy.Rational(8059, 2) * S.R**2 + 256000
     assert "MACs = 8059·R²/2 + 256000 (202,440,192 at R = 224)" in SECTION
     assert macs.subs(S.R, 224) == 202_440_192
+    assert build(parse_text(path.read_text(), "x.cm"), {"resolution": "224"}).macs() == 202_440_192
 
 
 def test_the_console_examples_match_the_commands(monkeypatch):
