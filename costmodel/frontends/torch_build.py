@@ -221,6 +221,9 @@ class SpecModule(nn.Module):
                 cin = _int(layer.inputs[0].numel, layer.name, "input features")
             info = LayerInfo(layer, attrs, cin, is_flat and layer.op != "fc")
             choice = (choose(layer) if choose else None) or Choice()
+            if choice.form not in ("module", "function"):
+                raise CostModelError(f"layer {layer.name}: a Choice's form is 'module' or "
+                                     f"'function', got {choice.form!r}")
             path = function = None
             if choice.form == "function":
                 if layer.op not in FUNCTIONS:

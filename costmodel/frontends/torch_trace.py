@@ -14,19 +14,14 @@ Notes that begin with ``warning:`` are shown by every command.
 
 A module ``torch.fx`` cannot trace (Python control flow on tensor values, for one) is run once
 with forward hooks on its leaf modules instead; the note says what that loses.
-
-The ``file.py:factory`` SPEC (:func:`load_spec`) imports that one file, and no other: it is
-the user's own Python and runs as such.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -172,7 +167,9 @@ def _call_name(node: fx.Node, module: nn.Module | None = None) -> str:
 
 # --- torch.fx -------------------------------------------------------------------------------
 
-def _trace_fx(module: nn.Module, input_size: tuple[int, ...]) -> tuple[_Recorder, int]:
+def _fx_graph(module: nn.Module, input_size: tuple[int, ...]) -> tuple[fx.GraphModule, int]:
+    """torch.fx's graph of ``module`` with every node's shape (ShapeProp on fake tensors), and
+    FlopCounterMode's FLOPs of that pass. Any failure here means: fall back to hooks."""
     from torch._subclasses.fake_tensor import FakeTensorMode
     from torch.fx.passes.shape_prop import ShapeProp
     from torch.utils.flop_counter import FlopCounterMode
@@ -183,6 +180,11 @@ def _trace_fx(module: nn.Module, input_size: tuple[int, ...]) -> tuple[_Recorder
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
         ShapeProp(gm, FakeTensorMode()).propagate(torch.empty(input_size,
                                                               device=_device(module)))
+    return gm, counter.get_total_flops()
+
+
+def _walk_fx(gm: fx.GraphModule, input_size: tuple[int, ...]) -> _Recorder:
+    """Each node of the graph through the rules, in order."""
     recorder = _Recorder(input_size)
     env: dict[fx.Node, Any] = {}
     seen_input = False
@@ -201,7 +203,7 @@ def _trace_fx(module: nn.Module, input_size: tuple[int, ...]) -> tuple[_Recorder
         args = fx.node.map_arg(node.args, lambda n: env.get(n))
         kwargs = fx.node.map_arg(node.kwargs, lambda n: env.get(n))
         env[node] = _fx_node(node, gm, args, kwargs, out_size, recorder)
-    return recorder, counter.get_total_flops()
+    return recorder
 
 
 def _fx_node(node: fx.Node, gm: fx.GraphModule, args, kwargs, out_size, recorder: _Recorder):
@@ -223,9 +225,9 @@ def _fx_node(node: fx.Node, gm: fx.GraphModule, args, kwargs, out_size, recorder
     try:
         if is_reshape and isinstance(args[0], Value) and args[0].shape is not None:
             how = method or node.target.__name__
-            result = rules.reshape(args[0], tuple(out_size), how, tuple(
-                a for a in args[1:] if isinstance(a, int)) if how != "permute" or len(args) > 2
-                else tuple(args[1]))
+            dims = args[1] if how == "permute" and len(args) == 2 else args[1:]  # permute(dims)
+            result = rules.reshape(args[0], tuple(out_size), how,
+                                   tuple(a for a in dims if isinstance(a, int)))
         elif rule is None:
             result = Unsupported("no rule for this call")
         else:
@@ -301,11 +303,19 @@ def trace_torch(module: nn.Module, input_shape: Sequence[int] = (1, 3, 224, 224)
     notes = []
     try:
         try:
-            recorder, flops = _trace_fx(module, size)
-            method = "fx"
+            graph, flops = _fx_graph(module, size)
         except Exception as exc:  # noqa: BLE001 - any failure of fx's tracing or shape pass
-            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-            recorder, flops = _trace_hooks(module, size)
+            graph, reason = None, f"{type(exc).__name__}: " + \
+                (str(exc).splitlines()[0] if str(exc) else "")
+        if graph is not None:
+            recorder, method = _walk_fx(graph, size), "fx"
+        else:
+            try:
+                recorder, flops = _trace_hooks(module, size)
+            except Exception as exc:  # noqa: BLE001 - the user's forward, on a zero input
+                raise CostModelError(f"{type(module).__name__} failed on a "
+                                     f"{'×'.join(map(str, size))} input ({reason}; then, run "
+                                     f"with hooks: {type(exc).__name__}: {exc})") from None
             method = "hooks"
             notes.append(
                 f"{WARNING}torch.fx could not trace this module ({reason[:160]}); it was traced "
@@ -359,99 +369,3 @@ def _uncounted_lines(uncounted: Sequence[Uncounted]) -> list[str]:
 def _uncounted_text(uncounted: Sequence[Uncounted]) -> str:
     lines = _uncounted_lines(uncounted)
     return ("; not counted: " + "; ".join(lines)) if lines else ""
-
-
-# --- the file.py:factory SPEC -----------------------------------------------------------------
-
-DEFAULT_INPUT = (1, 3, 224, 224)
-_LOADED: dict[Path, Any] = {}
-
-
-@dataclass(frozen=True)
-class TorchFileRef:
-    """A ``file.py:factory[:key=value,...]`` SPEC: the factory's module traced on demand.
-    ``resolution=`` sets the input's side; other values go to the factory as keywords."""
-
-    path: str
-    factory: str
-    values: tuple[tuple[str, str], ...]
-
-    @property
-    def name(self) -> str:
-        return f"{Path(self.path).stem}:{self.factory}"
-
-    def config(self) -> dict[str, Any]:
-        return {key: _number(value) for key, value in self.values}
-
-    def build(self, input_shape: Sequence[int] | None = None, **overrides: Any) -> Network:
-        values = {**self.config(), **overrides}
-        size = list(input_shape or DEFAULT_INPUT)
-        if "resolution" in values:
-            resolution = values.pop("resolution")
-            if not (isinstance(resolution, int) or getattr(resolution, "is_Integer", False)):
-                raise CostModelError(f"{self.name}: a traced module is counted at a numeric "
-                                     f"resolution only, got resolution={resolution}")
-            size[2:] = [int(resolution)] * 2
-        factory = self._factory()
-        try:
-            module = factory(**values)
-        except TypeError as exc:
-            raise CostModelError(f"{self.name}: calling {self.factory}"
-                                 f"({', '.join(f'{k}={v!r}' for k, v in values.items())}) "
-                                 f"failed: {exc}") from None
-        if not isinstance(module, nn.Module):
-            raise CostModelError(f"{self.name}: {self.factory}() returned "
-                                 f"{type(module).__name__}, not an nn.Module")
-        return trace_torch(module, size, self.name, tuple(values.items())).network
-
-    def _factory(self):
-        module = _import_file(Path(self.path))
-        factory = getattr(module, self.factory, None)
-        if not callable(factory):
-            found = sorted(n for n, v in vars(module).items()
-                           if callable(v) and not n.startswith("_") and
-                           getattr(v, "__module__", None) == module.__name__)
-            raise CostModelError(f"{self.path} has no function {self.factory!r}; its functions "
-                                 f"and classes: {', '.join(found) or 'none'}")
-        return factory
-
-
-def _import_file(path: Path):
-    """Import exactly the file the user named (it runs: it is their own Python)."""
-    key = path.resolve()
-    if key in _LOADED:
-        return _LOADED[key]
-    if not key.is_file():
-        raise CostModelError(f"no such file: {path}")
-    spec = importlib.util.spec_from_file_location(f"costmodel_user_{len(_LOADED)}_{key.stem}",
-                                                  key)
-    module = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(module)
-    except Exception as exc:  # noqa: BLE001 - the user's file: report, don't crash
-        raise CostModelError(f"{path}: running the file raised {type(exc).__name__}: {exc}") \
-            from None
-    _LOADED[key] = module
-    return module
-
-
-def _number(text: str) -> Any:
-    if re.fullmatch(r"[+-]?\d+", text):
-        return int(text)
-    try:
-        return float(text)
-    except ValueError:
-        return text
-
-
-def load_spec(path: str, rest: str) -> TorchFileRef:
-    """The front end for ``.py`` SPECs (``FRONT_ENDS``): ``rest`` is ``factory`` or
-    ``factory:key=value,...``."""
-    from ..zoo import parse_values
-
-    factory, _, settings = rest.partition(":")
-    factory = factory.strip()
-    if not factory.isidentifier():
-        raise CostModelError(f"{path}: name the function that returns the module, as "
-                             f"{path}:build (got {rest!r})")
-    return TorchFileRef(path, factory, parse_values(settings, f"{path}:{rest}"))

@@ -34,7 +34,7 @@ SUFFIX = ".cm"
 #: Loaders are imported only when a SPEC names such a file (they import torch or onnx).
 FRONT_ENDS: dict[str, str] = {
     # file.py:factory -- the user's own Python, imported (it runs); only the file named
-    ".py": "costmodel.frontends.torch_trace:load_spec",
+    ".py": "costmodel.frontends.torch_file:load_spec",
 }
 
 
