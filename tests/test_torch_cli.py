@@ -140,3 +140,13 @@ def test_diff_lines_up_stages_at_different_resolutions_and_renders_tables():
     assert "by stage" in text and "by layer type" in text and "layer by layer" in text
     assert "stride 8    28×28     20×20" in text
     assert "Δ = B − A" in text and "1 MAC = 2 FLOPs" in text
+
+
+def test_commands_that_need_a_spec_say_to_import_the_module_first(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    for args in (("derive", EXAMPLE), ("sweep", EXAMPLE, "--resolution", "96,128"),
+                 ("solve", EXAMPLE, "--macs", "100M", "--for", "resolution")):
+        result = invoke(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert "is a traced PyTorch module" in result.stderr and \
+            "costmodel import examples/my_net.py:build -o my_net.cm" in result.stderr, args
