@@ -6,6 +6,7 @@ from typing import Any
 
 from ..analysis.compare import UNIT_NOTE, convention_note, settings_text
 from ..analysis.diff import DiffRow, NetworkDiff
+from ..frontends import WARNING
 from .table import Column, Table
 
 LAYER_ROWS = 15  # layers shown in the per-layer table, largest MACs difference first
@@ -44,7 +45,9 @@ def diff_tables(result: NetworkDiff, units: str = "macs") -> tuple[Table, Table,
              f"Δ = B − A; Δ % is relative to A. Totals: A {scale * result.total.a.macs:,} "
              f"{label}, {result.total.a.params:,} params; B {scale * result.total.b.macs:,} "
              f"{label}, {result.total.b.params:,} params.",
-             UNIT_NOTE, convention_note(result.convention))
+             UNIT_NOTE, convention_note(result.convention),
+             *(f"{side}: {note}" for side, network in (("A", a), ("B", b))
+               for note in network.notes if note.startswith(WARNING)))
     rows = lambda items: tuple(_record(r, scale, units) for r in items)  # noqa: E731
     stage = Table("Where the costs differ: by stage (output size per side)",
                   _columns("stage", units, label, True),
