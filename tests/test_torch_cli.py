@@ -75,12 +75,16 @@ def test_uncounted_calls_are_shown_by_compare(monkeypatch, tmp_path):
     assert result.exit_code == 0, result.output
     text = flat(result.stdout)
     assert "odd:build: warning: not counted: nn.GELU × 1 (1): no rule for this module" in text
-    result = invoke("diff", "odd.py:build", "mobilenet_v1", "--input", "1,3,32,32")
+    result = invoke("diff", "odd.py:build", "mobilenet_v1", "--input", "1,3,16,16")
     assert result.exit_code == 0, result.output
     assert "A: warning: not counted: nn.GELU × 1 (1): no rule for this module" in flat(result.stdout)
 
 
 def test_bad_input_and_bad_py_specs_are_one_line_errors(monkeypatch, tmp_path):
+    (tmp_path / "fixed.py").write_text(
+        "from torch import nn\n"
+        "def build():\n    return nn.Sequential(nn.Conv2d(3, 8, 3), nn.Flatten(), nn.Linear(8 * 14 * 14, 10))\n",
+        encoding="utf-8")
     monkeypatch.chdir(ROOT)
     for args, message in [
         (("compare", "mobilenet_v2", "--input", "1,3,224"), "--input takes N,C,H,W"),
@@ -90,6 +94,8 @@ def test_bad_input_and_bad_py_specs_are_one_line_errors(monkeypatch, tmp_path):
         (("compare", "examples/missing.py:build"), "no such file"),
         (("compare", "examples/my_net.py"), "name the function that returns the module"),
         (("compare", "examples/my_net.py:build:depth=3"), "unexpected keyword argument 'depth'"),
+        (("compare", f"{tmp_path}/fixed.py:build", "--input", "1,3,32,32"),
+         "Sequential failed on a 1×3×32×32 input"),
     ]:
         result = invoke(*args)
         assert result.exit_code == 2, (args, result.output)

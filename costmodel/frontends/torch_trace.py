@@ -18,7 +18,9 @@ with forward hooks on its leaf modules instead; the note says what that loses.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -177,7 +179,9 @@ def _fx_graph(module: nn.Module, input_size: tuple[int, ...]) -> tuple[fx.GraphM
     tracer = fx.Tracer()
     graph = tracer.trace(module)
     gm = fx.GraphModule(tracer.root, graph)
-    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+    # ShapeProp prints a failing node's traceback before raising: the fallback reports it
+    with torch.no_grad(), FlopCounterMode(display=False) as counter, \
+            contextlib.redirect_stderr(io.StringIO()):
         ShapeProp(gm, FakeTensorMode()).propagate(torch.empty(input_size,
                                                               device=_device(module)))
     return gm, counter.get_total_flops()
