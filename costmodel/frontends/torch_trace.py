@@ -95,8 +95,9 @@ class _Recorder:
         if isinstance(result, Alias):
             return result.value
         if isinstance(result, Pieces):
-            widths = tuple(int(m.shape[1]) for m in out_size) if isinstance(out_size, tuple) \
-                else result.widths
+            pieces = out_size if isinstance(out_size, tuple) else ()
+            widths = tuple(int(m.shape[1]) for m in pieces) \
+                if pieces and all(hasattr(m, "shape") for m in pieces) else result.widths
             return Pieces(result.source, widths)
         if isinstance(result, Emit):
             if any(v.shape is None for v in result.inputs):
@@ -245,8 +246,8 @@ def _fx_node(node: fx.Node, gm: fx.GraphModule, args, kwargs, out_size, recorder
 
 
 def _op_word(text: str) -> str:
-    word = re.sub(r"[^A-Za-z0-9]+", "_", str(text)).strip("_") or "call"
-    return word
+    """A call's name as a layer-name word: ``matmul``, ``interpolate``."""
+    return re.sub(r"[^A-Za-z0-9]+", "_", str(text)).strip("_") or "call"
 
 
 # --- forward hooks (the fallback) -------------------------------------------------------------
