@@ -160,6 +160,7 @@ class Writer:
     def __init__(self, fmt: Format | None = None):
         self.fmt = fmt or (lambda key, value, where: number(value, where))
         self.lines: list[str] = []
+        self.homes: list[str] = []  # the enclosing scopes, innermost first
         self.template = False  # write TEMPLATE_DEFAULTS too (a block template)
 
     def attr_text(self, key: str, value, where: str, default) -> str:
@@ -170,9 +171,13 @@ class Writer:
         self.lines.append("    " * indent + text)
 
     def leaf(self, layer: Layer, prefix: str) -> str:
+        """The ``name=`` that gives ``layer`` its name under ``prefix``; where none can (a
+        layer in an unnamed branch), its name relative to the nearest scope that matches."""
         name = sanitize(layer.name)
-        rest = name[len(prefix):] if name.startswith(prefix) else name
-        return rest.replace(".", "_")
+        for home in (prefix, *self.homes):
+            if name.startswith(home):
+                return name[len(home):].replace(".", "_")
+        return name.replace(".", "_")
 
     def items(self, items: tuple, prefix: str, indent: int,
               counters: dict[str, int] | None = None) -> None:
@@ -204,7 +209,9 @@ class Writer:
                         scope = name
                         self.emit(indent + 1, f"branch {name}:")
                     if body:
+                        self.homes.insert(0, prefix)  # names in an unnamed branch
                         self.items(body, f"{prefix}{scope}.", indent + 2)
+                        self.homes.pop(0)
                     else:
                         self.emit(indent + 2, "identity")
                 self.bump(counters, item.merge.op)
