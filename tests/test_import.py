@@ -57,12 +57,28 @@ def test_every_zoo_model_keeps_its_closed_form_in_R(name):
         assert sympy.expand(difference) == 0, field
 
 
-def test_a_model_at_other_knobs_round_trips():
-    network = zoo.build("mobilenet_v2:alpha=0.5,resolution=160")
+@pytest.mark.parametrize("spec", [
+    "mobilenet_v2:alpha=0.5,resolution=160", "mobilenet_v2:rounding=none,alpha=0.35",
+    "mobilenet_v3_small:rounding=none,alpha=0.75", "shufflenet_v1:g=8",
+    "shufflenet_v2:impl=torchvision,alpha=0.5", "resnet50:variant=v1.5,resolution=192"])
+def test_models_at_other_knobs_round_trip(spec):
+    network = zoo.build(spec)
     text = network_to_spec(network)
-    assert "knob resolution 160 int min=1" in text and "input 3 resolution resolution" in text
+    side = network.input.h
+    assert f"knob resolution {side} int min=1" in text and "input 3 resolution resolution" in text
     built = rebuild(text)
     assert [layer_facts(x) for x in built.layers] == [layer_facts(x) for x in network.layers]
+
+
+def test_a_non_square_input_is_written_with_numbers():
+    x = Shape(sympy.Integer(3), sympy.Integer(32), sympy.Integer(48), "input")
+    a = hand_layer("a", "conv", [x], c=8, k=3, s=2)
+    b = hand_layer("b", "gap", [a.output])
+    network = Network("wide", (), x, (a, b))
+    text = network_to_spec(network)
+    assert "\ninput 3 32 48\n" in text and "knob resolution" not in text
+    assert "not square" in text
+    assert rebuild(text).layers[0].output == a.output
 
 
 def test_derive_gives_the_same_closed_form_from_the_written_file(tmp_path):

@@ -41,4 +41,3 @@ def import_spec(
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise CostModelError(f"cannot write {output}: {exc.strerror or exc}") from None
-    typer.echo(f"wrote {output} ({len(network.layers)} layers)", err=True)
