@@ -131,6 +131,41 @@ def test_squeezenet_fire_modules_are_one_block():
     assert text.count("\nfire ") == 8  # fire2 ... fire9
 
 
+def flat_named(network: Network) -> Network:
+    """``network`` with names that show no structure (``conv_0``, ``bn_1``...), as an ONNX
+    file from a framework without module paths has them; the graph is unchanged."""
+    names = {"input": "input"} | {layer.name: f"{layer.op}_{i}"
+                                   for i, layer in enumerate(network.layers)}
+    layers = tuple(replace(layer, name=names[layer.name],
+                           inputs=tuple(replace(x, producer=names[x.producer])
+                                        for x in layer.inputs),
+                           output=replace(layer.output, producer=names[layer.name]))
+                   for layer in network.layers)
+    return replace(network, layers=layers)
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v1", "resnet50", "googlenet", "vgg16",
+                                  "shufflenet_v2", "xception"])
+def test_without_structured_names_repeated_units_are_found_from_the_graph(name):
+    network = flat_named(zoo.build(name))
+    text = network_to_spec(network)  # checked layer for layer by rebuilding it
+    assert "\nblock unit(" in text
+    built = rebuild(text)
+    assert sorted(map(str, (x.counts for x in built.layers))) == \
+        sorted(map(str, (x.counts for x in network.layers)))
+    for field in COUNT_FIELDS:
+        assert sympy.expand(getattr(rebuild(text, resolution=S.R).total, field)
+                            - getattr(zoo.build(name, resolution=S.R).total, field)) == 0
+
+
+def test_flat_resnet_and_mobilenet_become_tables_of_units():
+    resnet = network_to_spec(flat_named(zoo.build("resnet50")))
+    assert "block unit(c, c2, s=1):" in resnet and "shortcut:" in resnet
+    assert "\nunit 128 512 s=2 n=4\n" in resnet
+    mobilenet = network_to_spec(flat_named(zoo.build("mobilenet_v1")))
+    assert "block unit(c, s=1):" in mobilenet and "\nunit 512 s=2 n=6\n" in mobilenet
+
+
 def test_sizes_pinned_by_the_written_resolution_are_noted():
     text = network_to_spec(zoo.build("alexnet"))
     assert "note pool6: adaptivepool gives 6×6×256 at every resolution" in text

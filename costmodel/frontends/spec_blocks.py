@@ -77,6 +77,7 @@ class _Recorder(Writer):
 
 def _render(group: Group, prefix: str) -> _Recorder:
     recorder = _Recorder()
+    recorder.anonymous = int(group.anonymous)
     recorder.items(group.items, f"{prefix}{group.name}.", 1)
     return recorder
 
@@ -143,7 +144,7 @@ def _as_residual(group: Group) -> Group | None:
     x, y = shape_in(group), shape_out(group)
     if (x.c, x.h, x.w) == (y.c, y.h, y.w):
         return None
-    return Group(group.name, (Residual(None, group.items, None),))
+    return Group(group.name, (Residual(None, group.items, None),), group.anonymous)
 
 
 def _replace(items: tuple, calls: dict[int, Call]) -> tuple:
@@ -152,7 +153,7 @@ def _replace(items: tuple, calls: dict[int, Call]) -> tuple:
         if id(item) in calls:
             out.append(calls[id(item)])
         elif isinstance(item, Group):
-            out.append(Group(item.name, _replace(item.items, calls)))
+            out.append(Group(item.name, _replace(item.items, calls), item.anonymous))
         elif isinstance(item, Residual):
             out.append(Residual(item.add, _replace(item.body, calls),
                                 None if item.shortcut is None else
@@ -255,10 +256,24 @@ def _param_name(key: str, taken: set[str]) -> str:
     return name
 
 
-def find_blocks(tree: tuple) -> tuple[list[Block], tuple]:
-    """Blocks for the groups that repeat, and ``tree`` with their instances as calls."""
+def find_blocks(tree: tuple, flat_names: bool = False) -> tuple[list[Block], tuple]:
+    """Blocks for the groups that repeat, and ``tree`` with their instances as calls. With
+    ``flat_names`` (the names show no structure), repeated runs of the graph's own units are
+    found first (:func:`~.spec_runs.repeated_runs`)."""
     blocks: list[Block] = []
     taken = set(RESERVED)
+    if flat_names:
+        from .spec_runs import inline_groups, repeated_runs
+
+        tree = repeated_runs(tree, lambda item: "\n".join(_render(Group("unit", (item,), True),
+                                                                    "").lines))
+    tree = _cluster(tree, blocks, taken)
+    if flat_names:
+        tree = inline_groups(tree)  # runs that found no partner are plain lines again
+    return blocks, tree
+
+
+def _cluster(tree: tuple, blocks: list[Block], taken: set[str]) -> tuple:
     height, highest = 1, max((_height(item) for item in tree), default=0)
     while height <= highest:
         found: list = []
@@ -288,7 +303,7 @@ def find_blocks(tree: tuple) -> tuple[list[Block], tuple]:
             calls.update((id(group), call) for (group, _), call in zip(instances, made))
         tree = _replace(tree, calls)
         height += 1
-    return blocks, tree
+    return tree
 
 
 def _shortcuts_agree(recorders: list[_Recorder]) -> bool:

@@ -30,10 +30,12 @@ IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 @dataclass(frozen=True)
 class Group:
-    """``group NAME:``: a naming scope."""
+    """``group NAME:``: a naming scope. An anonymous group is a repeated run the graph
+    showed, not the names: its layers take the builder's own names."""
 
     name: str
     items: tuple
+    anonymous: bool = False
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,7 @@ class Writer:
         self.fmt = fmt or (lambda key, value, where: number(value, where))
         self.lines: list[str] = []
         self.homes: list[str] = []  # the enclosing scopes, innermost first
+        self.anonymous = 0  # inside an anonymous group: every layer takes the builder's name
         self.template = False  # write TEMPLATE_DEFAULTS too (a block template)
 
     def attr_text(self, key: str, value, where: str, default) -> str:
@@ -192,7 +195,9 @@ class Writer:
                 continue
             if isinstance(item, Group):
                 self.emit(indent, f"group {item.name}:")
+                self.anonymous += item.anonymous
                 self.items(item.items, f"{prefix}{item.name}.", indent + 1)
+                self.anonymous -= item.anonymous
             elif isinstance(item, Residual):
                 self.emit(indent, "residual:")
                 self.items(item.body, prefix, indent + 1, counters)
@@ -237,12 +242,12 @@ class Writer:
         first = items[i]
         base, leaf = self._base_and_leaf(first, prefix)
         count = counters.get(base, 0)
-        automatic = leaf == auto_name(base, count + 1)
+        automatic = leaf == auto_name(base, count + 1) or self.anonymous > 0
         label = leaf[:-1] if leaf.endswith("1") and IDENT.match(leaf[:-1] or "-") else None
         n = 1
         while i + n < len(items) and self.repeats(first, items[i + n]):
             _, later = self._base_and_leaf(items[i + n], prefix)
-            if automatic and later == auto_name(base, count + n + 1):
+            if automatic and (later == auto_name(base, count + n + 1) or self.anonymous):
                 n += 1
             elif not automatic and label and later == f"{label}{n + 1}":
                 n += 1
@@ -265,7 +270,7 @@ class Writer:
 
     def line(self, item, run: int, prefix: str, indent: int, counters: dict[str, int]) -> None:
         base, leaf = self._base_and_leaf(item, prefix)
-        automatic = leaf == auto_name(base, counters.get(base, 0) + 1)
+        automatic = leaf == auto_name(base, counters.get(base, 0) + 1) or self.anonymous > 0
         if isinstance(item, Call):
             words = [item.block] + self.call_args(item)
         else:

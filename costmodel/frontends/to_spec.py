@@ -147,7 +147,8 @@ def network_to_spec(network: Network, source: str | None = None, check: bool = T
     text and compares every layer (see :func:`check_round_trip`). A graph the language cannot
     express raises a CostModelError naming the layer."""
     tree = scoped(network_tree(network))
-    blocks, body = find_blocks(tree)
+    blocks, body = find_blocks(tree, flat_names=not any("." in layer.name
+                                                        for layer in network.layers))
     shape = network.input
     for side in (shape.c, shape.h, shape.w):
         if not getattr(side, "is_Integer", isinstance(side, int)):
