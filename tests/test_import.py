@@ -169,7 +169,15 @@ def test_flat_resnet_and_mobilenet_become_tables_of_units():
 def test_sizes_pinned_by_the_written_resolution_are_noted():
     text = network_to_spec(zoo.build("alexnet"))
     assert "note pool6: adaptivepool gives 6×6×256 at every resolution" in text
-    assert "note fc6: fc reads a 6×6×256 map" in text
+    assert "fc6: fc reads" not in text  # after the adaptive pool its input is fixed
+    a = hand_layer("a", "conv", [X], c=8, k=3, s=2)
+    b = hand_layer("b", "avgpool", [a.output], k=16)
+    c = hand_layer("c", "fc", [a.output], c=10)
+    pooled = network_to_spec(hand_network(a, b))
+    assert "note b: a 16x16 window covers the whole 16×16×8 map at the written resolution " \
+           "only" in pooled
+    flat = network_to_spec(hand_network(a, c))
+    assert "note c: fc reads a 16×16×8 map here, whose side follows the resolution" in flat
 
 
 # --- graphs it cannot write -------------------------------------------------------------------
