@@ -17,6 +17,10 @@ from collections.abc import Callable
 from .spec_text import Branches, Call, Group, Residual
 
 
+#: The longest unit looked for, in items (a chain of n items costs O(n · MAX_WINDOW²)).
+MAX_WINDOW = 32
+
+
 def _substantial(window: tuple) -> bool:
     """Worth a block: two items or more, or one with branches (one repeated line is n=)."""
     return len(window) >= 2 or isinstance(window[0], (Residual, Branches))
@@ -30,7 +34,7 @@ def repeated_runs(items: tuple, key: Callable[[object], str]) -> tuple:
     keys = [None if isinstance(item, (Group, Call)) else key(item) for item in items]
     used = [False] * len(items)
     runs: dict[int, tuple[int, int]] = {}  # start -> (windows, length)
-    for length in range(1, len(items) // 2 + 1):
+    for length in range(1, min(len(items) // 2, MAX_WINDOW) + 1):
         i = 0
         while i + 2 * length <= len(items):
             window = keys[i:i + length]

@@ -164,6 +164,7 @@ class Writer:
         self.lines: list[str] = []
         self.homes: list[str] = []  # the enclosing scopes, innermost first
         self.anonymous = 0  # inside an anonymous group: every layer takes the builder's name
+        self.current = ""  # the scope name of the line being written
         self.template = False  # write TEMPLATE_DEFAULTS too (a block template)
 
     def attr_text(self, key: str, value, where: str, default) -> str:
@@ -271,6 +272,8 @@ class Writer:
     def line(self, item, run: int, prefix: str, indent: int, counters: dict[str, int]) -> None:
         base, leaf = self._base_and_leaf(item, prefix)
         automatic = leaf == auto_name(base, counters.get(base, 0) + 1) or self.anonymous > 0
+        # the name given to this line's layer (a block template names its widths so)
+        self.current = "" if automatic else leaf
         if isinstance(item, Call):
             words = [item.block] + self.call_args(item)
         else:
