@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.conventions import convention as get_convention
-from ..core.network import Network, exact
+from ..core.network import UNCOUNTED_NOTE, Network, exact
 from ..report.table import Column, Table, plain
 from ..zoo import resolve
 
@@ -65,8 +65,10 @@ def compare_table(rows: Sequence[Row], convention: str = "paper", units: str = "
                Column("params", "params", "count"),
                Column("macs_ratio", f"{'MACs' if units == 'macs' else 'FLOPs'} ÷ first", "ratio"),
                Column("params_ratio", "params ÷ first", "ratio"))
+    uncounted = tuple(f"{row.network.name}: {note}" for row in rows
+                      for note in row.network.notes if note.startswith(UNCOUNTED_NOTE))
     return Table(f"Model comparison ({convention} convention)", columns, tuple(records),
-                 (UNIT_NOTE, convention_note(convention)))
+                 (UNIT_NOTE, convention_note(convention), *uncounted))
 
 
 def compare_records(table: Table) -> list[dict[str, Any]]:

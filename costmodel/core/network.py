@@ -50,6 +50,11 @@ class Layer:
                 rf"{sympy.latex(self.counts.weights)}$")
 
 
+#: A front end's note that begins with this lists the ops of a file it could not count (by
+#: name and count); `compare` shows such notes too, so that no table hides them.
+UNCOUNTED_NOTE = "Not counted"
+
+
 @dataclass(frozen=True)
 class Network:
     """A built architecture: its name, the knob values it was built with (sympy symbols for

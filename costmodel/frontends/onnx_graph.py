@@ -144,10 +144,14 @@ def read_model(path: str):
         raise CostModelError(f"{path}: not an ONNX file (it does not parse as an ONNX "
                              f"ModelProto with a graph and an opset)")
     check_graph(model.graph, path)
-    try:
-        onnx.checker.check_model(model)
-    except onnx.checker.ValidationError as exc:
-        raise CostModelError(f"{path}: not a valid ONNX model: {_first_line(exc)}") from None
+    # the checker reads external weight files (beside the model, relative to the working
+    # directory); costmodel needs only their dims, so such models skip it (shape inference,
+    # strict, still checks every node against its operator schema)
+    if not any(t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer):
+        try:
+            onnx.checker.check_model(model)
+        except onnx.checker.ValidationError as exc:
+            raise CostModelError(f"{path}: not a valid ONNX model: {_first_line(exc)}") from None
     input_dims(model, path)  # one image input, NCHW
     return model
 

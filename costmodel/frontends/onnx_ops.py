@@ -302,7 +302,9 @@ class _Translator:
                 return value
         g = int(self.attr(node, "group", 1))
         if wdims[1] * g != x.c:
-            return f"weight {wdims} does not fit {x.c} input channels in {g} groups"
+            raise CostModelError(f"{self.path}: node {self.label(node)}: its weight "
+                                 f"{'×'.join(map(str, wdims))} does not fit {x.c} input "
+                                 f"channels in {g} groups")
         p = self._padding(node, x, k, s, d)
         if isinstance(p, str):
             return p
