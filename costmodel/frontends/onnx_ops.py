@@ -72,6 +72,7 @@ class _Translator:
         self.computed: list[int] = []  # layers whose weights the graph computes
         self.readers = Counter(n for node in self.graph.node for n in node.input if n)
         self.fc_from_matmul: dict[str, int] = {}
+        self.alias_of: dict[str, str] = {}  # Identity of a constant -> the tensor it repeats
         self.same_padding_varies = False
         self.folded_bias: list[int] = []
 
@@ -100,6 +101,8 @@ class _Translator:
         if all(kind == CONST for kind in kinds) or node.op_type in ("Shape", "Size"):
             self.structural[node.op_type] += 1
             self._remember_value(node)
+            if node.op_type == "Identity":  # exporters alias one stored tensor this way
+                self.alias_of[node.output[0]] = self.alias_of.get(node.input[0], node.input[0])
             for output in node.output:
                 self.state[output] = CONST
             return
@@ -234,7 +237,7 @@ class _Translator:
         """Weights counted as the file has them: a tensor several layers read is counted once,
         at the first; a weight the graph computes (not an initializer) is recorded."""
         for field, names in (("weights", weights), ("norm_params", norm)):
-            for tensor in filter(None, names):
+            for tensor in (self.alias_of.get(name, name) for name in names if name):
                 if tensor not in self.initializers and index not in self.computed:
                     self.computed.append(index)
                 if tensor in self.first_use:
