@@ -295,3 +295,26 @@ def test_importing_costmodel_does_not_import_onnx():
     code = ("import sys, costmodel.zoo, costmodel.cli.app\n"
             "assert 'onnx' not in sys.modules and 'torch' not in sys.modules\n")
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
+
+
+@pytest.mark.parametrize("command", [["derive"], ["solve", "--macs", "100M", "--for",
+                                                   "resolution"], ["sweep", "--resolution", "96"]])
+def test_symbolic_commands_point_to_the_spec_file_route(tmp_path, command):
+    path = save(network_to_onnx(zoo.build("squeezenet")), tmp_path)
+    result = subprocess.run([sys.executable, "-m", "costmodel", command[0], path, *command[1:]],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.startswith("costmodel: error: ") and len(result.stderr.splitlines()) == 1
+    assert f"costmodel import {path} > net.cm" in result.stderr
+
+
+def test_summary_json_carries_the_notes(tmp_path):
+    path = save(network_to_onnx(zoo.build("mobilenet_v1")), tmp_path)
+    result = subprocess.run([sys.executable, "-m", "costmodel", "summary", path, "-f", "json",
+                             "--convention", "torch"], cwd=ROOT, capture_output=True, text=True)
+    import json
+
+    data = json.loads(result.stdout)
+    assert data["total"]["macs"] == 568_740_352 and data["total"]["params"] == 4_231_976
+    assert data["config"] == {"resolution": 224}
+    assert data["notes"][0].startswith("Read from the ONNX file")

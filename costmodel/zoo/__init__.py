@@ -104,6 +104,17 @@ def resolve(text: str):
     return ModelRef(spec(base), base, values)
 
 
+def resolve_layer_spec(text: str, purpose: str) -> ModelRef:
+    """Resolve ``text`` where ``purpose`` needs the knobs of a layer-spec model (closed forms,
+    budgets, sweeps): a front end's file, counted at numbers only, is refused with the way to
+    write it as a spec file."""
+    ref = resolve(text)
+    if not isinstance(ref, ModelRef):
+        raise CostModelError(f"{text}: {purpose} need a layer-spec model; write the file as "
+                             f"one first (costmodel import {text} > net.cm) and use net.cm")
+    return ref
+
+
 def build(name: str, values: Mapping[str, Any] | None = None, **knobs: Any) -> Network:
     """Build zoo model (or spec string) ``name`` with knob values (numbers, strings, or sympy
     symbols to keep a knob symbolic)."""
