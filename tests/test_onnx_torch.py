@@ -177,3 +177,55 @@ def test_equal_tensors_the_exporter_stores_once_are_counted_once(tmp_path):
     shared = [note for note in net.notes if "counted once" in note]
     assert net.params("torch") == sum(p.numel() for p in module.parameters()) - 2 * 2 * 16
     assert len(shared) == 1 and "stem.1.weight (stem.1, block.1, block.5)" in shared[0]
+
+
+# --- every zoo model, through costmodel.to_torch and torch.onnx.export ---------------------------
+
+#: torch 2.13's TorchScript exporter has no ONNX form for aten::channel_shuffle
+#: (nn.ChannelShuffle, which to_torch uses), nor for AlexNet's adaptive_avg_pool2d after a
+#: ceil-mode max pool: these go through the dynamo exporter, which folds every
+#: BatchNormalization into its Conv.
+DYNAMO = {"shufflenet_v1", "shufflenet_v2", "alexnet"}
+
+
+def randomised(module):
+    """Distinct BN values (a fresh model's equal ones would be stored once, see above), and
+    non-zero shifts (a zero folded bias would be dropped by the dynamo exporter)."""
+    torch.manual_seed(0)
+    for bn in (m for m in module.modules() if isinstance(m, nn.BatchNorm2d)):
+        for tensor in (bn.weight.data, bn.bias.data, bn.running_mean):
+            tensor.uniform_(0.5, 2)
+        bn.running_var.uniform_(0.5, 2)
+    return module
+
+
+@pytest.mark.parametrize("name", __import__("costmodel.zoo", fromlist=["names"]).names())
+def test_every_zoo_model_exported_by_torch_counts_back_to_its_spec(name, tmp_path):
+    from costmodel import zoo
+    from costmodel.frontends import to_torch
+
+    expected = zoo.build(name)
+    module = randomised(to_torch(expected))
+    dynamo = name in DYNAMO
+    has_bn = any(layer.op == "bn" for layer in expected.layers)
+    # PRESERVE keeps BN; it also loses the shapes adaptive_avg_pool2d needs after a ceil-mode
+    # max pool, so the models without BN (AlexNet, VGG, GoogLeNet, SqueezeNet) export in eval
+    # mode, where there is nothing to fold
+    options = {"dynamo": True} if dynamo else {"dynamo": False, **(
+        {"training": torch.onnx.TrainingMode.PRESERVE} if has_bn else {})}
+    path = export(module, tmp_path / f"{name}.onnx", int(expected.input.h), **options)
+    net = load_spec(path).build()
+    assert net.macs() == expected.macs()
+    if dynamo:  # BN folded into the convs: C per BN instead of 2·C
+        assert not [layer for layer in net.layers if layer.op == "bn"]
+        assert net.params("torch") == folded_params(expected)
+    else:  # BN kept: torch convention, as module.parameters()
+        assert net.params("torch") == expected.params("torch") == \
+            sum(p.numel() for p in module.parameters())
+        assert net.params("paper") == expected.params("paper")
+    uncounted = [note for note in net.notes if note.startswith("Not counted")]
+    if name in ("alexnet", "googlenet"):
+        # torch exports LocalResponseNorm as its arithmetic (no MACs, no params), not as LRN
+        assert uncounted and "Div" in uncounted[0]
+    else:
+        assert not uncounted

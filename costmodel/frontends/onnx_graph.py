@@ -19,6 +19,7 @@ numeric input size.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,10 @@ from ..errors import CostModelError
 #: Protobuf cannot hold a message over 2 GiB; larger models keep their weights as external
 #: data, which costmodel does not need (it reads shapes, not weight values).
 MAX_BYTES = 2**31 - 1
+#: Files up to this size are also run through ``onnx.checker`` (it walks every weight).
+CHECKER_BYTES = 64 * 2**20
+#: Initializers with more elements than this are kept as dims only (see read_model).
+VALUES_KEPT = 4096
 #: The knobs a SPEC may set for an ONNX file: the input side(s) in pixels.
 KNOBS = ("resolution", "height", "width")
 
@@ -128,31 +133,52 @@ def read_model(path: str):
     if size > MAX_BYTES:
         raise CostModelError(f"{path}: {size:,} bytes is larger than an ONNX file can be "
                              f"({MAX_BYTES:,} bytes, protobuf's limit)")
-    data = file.read_bytes()
+    with file.open("rb") as stream:
+        head = stream.read(2)
     model = onnx.ModelProto()
     try:
-        model.ParseFromString(data)
+        model.ParseFromString(file.read_bytes())
         parsed = True
     except (DecodeError, RuntimeError, ValueError):
         parsed = False
     complete = parsed and model.ir_version > 0 and model.HasField("graph") and \
         len(model.graph.node) > 0 and len(model.opset_import) > 0
     if not complete:
-        if _starts_like_onnx(data):
+        if _starts_like_onnx(head):
             raise CostModelError(f"{path}: the ONNX model is incomplete (the file is truncated "
                                  f"or damaged: {size:,} bytes); export it again")
         raise CostModelError(f"{path}: not an ONNX file (it does not parse as an ONNX "
                              f"ModelProto with a graph and an opset)")
     check_graph(model.graph, path)
     # the checker reads external weight files (beside the model, relative to the working
-    # directory); costmodel needs only their dims, so such models skip it (shape inference,
-    # strict, still checks every node against its operator schema)
-    if not any(t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer):
+    # directory) and walks every weight; costmodel needs only their dims, so large or
+    # external-data models skip it (strict shape inference still checks every node against
+    # its operator schema)
+    external = any(t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer)
+    if not external and size <= CHECKER_BYTES:
         try:
             onnx.checker.check_model(model)
         except onnx.checker.ValidationError as exc:
             raise CostModelError(f"{path}: not a valid ONNX model: {_first_line(exc)}") from None
     input_dims(model, path)  # one image input, NCHW
+    return _without_weight_values(model)
+
+
+def _without_weight_values(model):
+    """The model with the values of large initializers dropped (their dims stay): counting
+    needs the dims, and small constants (shapes, bounds) only, and every later step (shape
+    inference copies the model twice) is then cheap even for a VGG-16 of 528 MB."""
+    import onnx
+
+    for tensor in model.graph.initializer:
+        if tensor.data_location != onnx.TensorProto.EXTERNAL and \
+                math.prod(tensor.dims) > VALUES_KEPT:
+            for name in ("raw_data", "float_data", "int32_data", "int64_data", "double_data",
+                         "uint64_data", "string_data"):
+                tensor.ClearField(name)
+            tensor.data_location = onnx.TensorProto.EXTERNAL
+            entry = tensor.external_data.add()
+            entry.key, entry.value = "location", "(values not read by costmodel)"
     return model
 
 
