@@ -64,6 +64,13 @@ def test_a_dynamic_input_is_counted_at_the_resolution_asked_for(tmp_path):
         load_spec(path).build(resolution=S.R)
     with pytest.raises(CostModelError, match="no knob 'alpha'"):
         load_spec(path, "alpha=0.5")
+    with pytest.raises(CostModelError, match="resolution must be a whole number >= 1; "
+                                             "received resolution=0"):
+        load_spec(path, "resolution=0").build()
+    tiny = save(model([helper.make_node("Conv", ["x", "w"], ["a"], kernel_shape=[3, 3])],
+                      [weight("w", 4, 8, 3, 3)], shape=(1, 8, "H", "W")), tmp_path, "tiny.onnx")
+    with pytest.raises(CostModelError, match="tiny.onnx: .*(too small|shape inference fails)"):
+        load_spec(tiny, "resolution=2").build()
 
 
 def test_a_fixed_input_may_be_counted_at_another_size(tmp_path):

@@ -70,7 +70,7 @@ class OnnxModelRef:
                                                                "width": width}
 
     def build(self, **overrides: Any) -> Network:
-        from .onnx_ops import translate
+        from .onnx_translate import translate
 
         settings = {**dict(self.values), **overrides}
         for key in settings:
@@ -101,7 +101,7 @@ class OnnxModelRef:
                         f"{self.path}: the input's {key} is dynamic ({fixed[axis]!r} in the "
                         f"file); give the input size, e.g. {self.path}:resolution=224")
                 given = fixed[axis]
-            sides.append(_side(given, key, self.path))
+            sides.append(_side(given, key if key in settings else "resolution", self.path))
         return sides[0], sides[1]
 
 
