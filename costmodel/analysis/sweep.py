@@ -72,7 +72,7 @@ from ..core.numbers import read_number
 from ..errors import CostModelError
 from ..spec.builder import parse_knob_value
 from ..spec.parser import Knob
-from ..zoo import ModelRef, resolve
+from ..zoo import ModelRef, resolve_layer_spec
 
 #: The count columns of a sweep, after the knob columns.
 COUNTS = ("macs", "flops", "params", "activations")
@@ -820,7 +820,7 @@ def sweep(spec: str, lists: Mapping[str, str | Sequence[Any]], convention: str =
         raise CostModelError(f"--check {check}: check 0 to {limits.MAX_SWEEP_CHECKS:,} random "
                              "points (limit MAX_SWEEP_CHECKS; each is a network built)")
     progress = progress or Progress()
-    ref = resolve(spec)
+    ref = resolve_layer_spec(spec, "sweeps")
     points = math.prod(list_size(raw, name) for name, raw in lists.items())
     if points > MAX_POINTS:  # before any value is read: a refusal takes no time
         raise CostModelError(f"the grid has {points:,} points; at most {MAX_POINTS:,} (limit "

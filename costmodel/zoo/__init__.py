@@ -33,7 +33,11 @@ SUFFIX = ".cm"
 #: ``loader(path, rest)`` with ``rest`` the text after ``path:`` (may be empty), returning an
 #: object with ``name``, ``build(**overrides) -> Network`` and ``config()``, as ModelRef has.
 #: Loaders are imported only when a SPEC names such a file (they import torch or onnx).
-FRONT_ENDS: dict[str, str] = {}
+FRONT_ENDS: dict[str, str] = {
+    # file.py:factory -- the user's own Python, imported (it runs); only the file named
+    ".py": "costmodel.frontends.torch_file:load_spec",
+    ".onnx": "costmodel.frontends.onnx_graph:load_spec",
+}
 
 
 @lru_cache(maxsize=1)
@@ -94,8 +98,8 @@ def split_spec(text: str) -> tuple[str, str]:
     """A spec string as (model name or path, settings). A path is text that ends in
     ``.cm`` (or a front end's suffix) before the settings, or that has a ``/`` before them;
     anything else is a model name, even where a file of that name exists. A path may itself
-    hold ``:``
-    (``a:b.cm:alpha=0.5``): the split is after the suffix, preferring a file that exists."""
+    hold ``:`` (``a:b.cm:alpha=0.5``): the split is after the suffix, preferring a file that
+    exists."""
     suffixes = (SUFFIX, *FRONT_ENDS)
     cuts = [i for i in range(len(text) + 1)
             if (i == len(text) or text[i] == ":") and text[:i].endswith(suffixes)]
@@ -123,6 +127,19 @@ def resolve(text: str):
         parsed = parse_file(base)
         return ModelRef(parsed, parsed.name or Path(base).stem, values)
     return ModelRef(spec(base), base, values)
+
+
+def resolve_layer_spec(text: str, purpose: str) -> ModelRef:
+    """Resolve ``text`` where ``purpose`` needs the knobs of a layer-spec model (closed forms,
+    budgets, sweeps): a front end's file, counted at numbers only, is refused with the way to
+    write it as a spec file."""
+    ref = resolve(text)
+    if not isinstance(ref, ModelRef):
+        stem = Path(text.partition(":")[0]).stem
+        raise CostModelError(f"{text}: {purpose} need a layer-spec model, and this file is "
+                             f"counted at one input size; write it as one first: costmodel "
+                             f"import {text} -o {stem}.cm, then use {stem}.cm")
+    return ref
 
 
 def build(name: str, values: Mapping[str, Any] | None = None, **knobs: Any) -> Network:
