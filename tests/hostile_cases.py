@@ -150,6 +150,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str]]] = [
     file_case("kernel-fraction", "conv 8 k=1.5"),
     file_case("kernel-negative", "conv 8 k=-3"),
     file_case("padding-negative", "conv 8 k=3 p=-5"),
+    file_case("padding-a-third", "conv 8 k=3 p=1/3"),
     file_case("dilation-zero", "conv 8 k=3 d=0"),
     file_case("depth-multiplier-zero", "dw m=0"),
     file_case("adaptivepool-negative", "adaptivepool -7"),

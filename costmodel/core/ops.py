@@ -85,7 +85,7 @@ class Result:
 #: Channels may be fractional: ``rounding=none`` keeps the papers' idealized widths c·alpha.
 DOMAINS: dict[str, str] = {
     "positive int": "a whole number >= 1",
-    "non-negative int": "a whole number >= 0",
+    "padding": "a whole number >= 0, or a half for asymmetric padding (2p is the total)",
     "channels": "a number > 0 (fractional only as an idealized width c·alpha)",
     "flag": "0 or 1",
 }
@@ -105,8 +105,10 @@ def in_domain(value: Any, domain: str) -> bool:
         return value in (0, 1)
     if domain == "positive int":
         return integer and value.is_positive is not False
-    if domain == "non-negative int":
-        return integer and value.is_nonnegative is not False
+    if domain == "padding":  # p pixels on each side; (a + b)/2 where an import pads a and b
+        doubled = 2 * value
+        whole = doubled.is_integer is not False if not doubled.is_number else doubled.is_Integer
+        return whole and value.is_nonnegative is not False
     if domain == "channels":
         return value.is_positive is not False
     raise AssertionError(f"unknown domain {domain!r}")
@@ -232,7 +234,7 @@ def _window_kind(prefix: str, kernel) -> str:
 # --- convolutions ---------------------------------------------------------------------------
 
 @op("conv", attr("c", "channels"), attr("k", "positive int"), attr("s", "positive int", 1),
-    attr("p", "non-negative int", None), attr("d", "positive int", 1),
+    attr("p", "padding", None), attr("d", "positive int", 1),
     attr("g", "positive int", 1), attr("bias", "flag", 0))
 def conv(x: Shape, c, k, s, p, d, g, bias) -> Result:
     """Convolution, ``c`` output channels, ``k``×``k`` kernel, stride ``s``, padding ``p``
@@ -254,7 +256,7 @@ def conv(x: Shape, c, k, s, p, d, g, bias) -> Result:
 
 
 @op("dw", attr("k", "positive int", 3), attr("s", "positive int", 1),
-    attr("p", "non-negative int", None), attr("d", "positive int", 1),
+    attr("p", "padding", None), attr("d", "positive int", 1),
     attr("m", "positive int", 1), attr("bias", "flag", 0))
 def depthwise(x: Shape, k, s, p, d, m, bias) -> Result:
     """Depthwise convolution: one ``k``×``k`` filter per channel (``m`` per channel with a
@@ -290,7 +292,7 @@ def _pool(x: Shape, k, s, p, ceil, kind: str) -> Result:
 
 
 @op("maxpool", attr("k", "positive int"), attr("s", "positive int", None),
-    attr("p", "non-negative int", 0), attr("ceil", "flag", 0))
+    attr("p", "padding", 0), attr("ceil", "flag", 0))
 def max_pool(x: Shape, k, s, p, ceil) -> Result:
     """Max pooling over ``k``×``k`` windows, stride ``s`` (default ``k``), ``ceil`` = 1 for
     Caffe-style ceil rounding of the output size. No MACs: K² comparisons per output."""
@@ -298,7 +300,7 @@ def max_pool(x: Shape, k, s, p, ceil) -> Result:
 
 
 @op("avgpool", attr("k", "positive int"), attr("s", "positive int", None),
-    attr("p", "non-negative int", 0), attr("ceil", "flag", 0))
+    attr("p", "padding", 0), attr("ceil", "flag", 0))
 def avg_pool(x: Shape, k, s, p, ceil) -> Result:
     """Average pooling, as ``maxpool``. Not counted as MACs (K² adds per output)."""
     return _pool(x, k, s, p, ceil, "avgpool")
