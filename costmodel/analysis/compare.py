@@ -66,7 +66,21 @@ def compare_table(rows: Sequence[Row], convention: str = "paper", units: str = "
                Column("macs_ratio", f"{'MACs' if units == 'macs' else 'FLOPs'} ÷ first", "ratio"),
                Column("params_ratio", "params ÷ first", "ratio"))
     return Table(f"Model comparison ({convention} convention)", columns, tuple(records),
-                 (UNIT_NOTE, convention_note(convention)))
+                 (UNIT_NOTE, convention_note(convention), *_exact_note(records, convention)))
+
+
+def _exact_note(records: Sequence[dict[str, Any]], convention: str) -> tuple[str, ...]:
+    """A tool's convention also states its totals in full, as the tool prints them."""
+    tool = get_convention(convention).tool
+    if tool is None:
+        return ()
+    totals = "; ".join(f"{r['model']}: {_full(r['macs'])} MACs, {_full(r['params'])} params"
+                       for r in records)
+    return (f"Exact, as {tool.name} {tool.version} reports them: {totals}.",)
+
+
+def _full(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) else str(value)
 
 
 def compare_records(table: Table) -> list[dict[str, Any]]:
