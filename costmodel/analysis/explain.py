@@ -84,6 +84,31 @@ def _rule(conv, layers) -> str:
     return text
 
 
+def why_lines(explanation: Explanation) -> list[str]:
+    """One sentence per convention: its total as the base total plus its non-zero lines,
+    e.g. ``fvcore 314,193,216 = paper 300,774,272 + 13,356,224 nn.BatchNorm2d (2 in) + ...``.
+    The zoo's notes quote these (tests/test_explain.py checks they are current)."""
+    e = explanation
+    lines = []
+    for target in e.targets:
+        terms = [f"{'+' if d > 0 else '−'} {_n(abs(d))} {line.call} ({line.rules[target]})"
+                 for line in e.lines if (d := e.delta(line, target)) != 0]
+        lines.append(" ".join([f"{target} {_n(e.macs[target])} = {e.base} "
+                               f"{_n(e.macs[e.base])}", *terms]))
+    return lines
+
+
+def why_note(explanation: Explanation, spec: str) -> str:
+    """A one-line note for a model file: each convention's total, readable, and the command
+    that explains them (tests/test_explain.py checks the zoo's notes against it)."""
+    from ..report.table import human
+
+    e = explanation
+    figures = ", ".join(f"{human(e.macs[t])} ({t})" for t in e.targets)
+    return (f"Counters print {figures} MACs: `costmodel explain {spec}` takes the "
+            f"{e.base} convention's {human(e.macs[e.base])} to each, op by op.")
+
+
 def records(explanation: Explanation) -> dict[str, Any]:
     """The JSON form: exact integers, every line's MACs and rule per convention."""
     from ..report.table import plain

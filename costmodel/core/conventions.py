@@ -128,7 +128,8 @@ THOP = Tool(
         "nn.LocalResponseNorm": ("0", "no rule: zero"),
         **{call: ("0", "an operator or no-op module: zero") for call in _ZERO_ELSEWHERE},
     },
-    "hooked", "only modules with a rule report their parameters() (a reused module once)")
+    "hooked", "only modules with a rule report their parameters() (a reused module once; "
+              "the root module's own never: dfs_count sums its children)")
 
 PTFLOPS = Tool(
     "ptflops", "0.7.5",
