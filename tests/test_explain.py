@@ -78,9 +78,12 @@ def test_the_zoo_notes_quote_explain(model):
 
 
 def test_the_readme_table_is_current():
+    from costmodel.report.conventions_doc import README_END, README_START, readme_block
+
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = readme.split("(tests/test_explain.py keeps it current) -->\n", 1)[1]
-    block = block.split("<!-- end of explain -->", 1)[0]
+    block = readme.split(README_START, 1)[1].split(README_END, 1)[0]
+    assert block == readme_block(), \
+        "regenerate: python -m costmodel.report.conventions_doc --readme README.md"
     assert block == explain_table(explain(zoo.build("mobilenet_v2"))).render("markdown")
     assert "314.2M, 327.5M and 320.3M for torchvision's MobileNet v2" in readme
     net = zoo.build("mobilenet_v2")

@@ -3,7 +3,7 @@ exactly (MACs and params), run in this process on hand-written transcriptions of
 models (tests/torchvision_modules.py) and on one-op modules that pin every rule, the tools'
 bugs included.
 
-Tools and versions: fvcore 0.1.5, thop 0.1.1 (post2209072238), ptflops 0.7.5, torchprofile
+Tools and versions: fvcore 0.1.5 (post20221221), thop 0.1.1 (post2209072238), ptflops 0.7.5, torchprofile
 0.1.0, calflops 0.3.2, with torch 2.13.0 (CPU); tests/tool_counts.py runs them. The tool runs
 here take about 10 s in all.
 """

@@ -1,6 +1,6 @@
 """Run the real counters on a module: each function returns the tool's own (MACs, params).
 
-Checked with fvcore 0.1.5, thop 0.1.1 (thop-0.1.1.post2209072238), ptflops 0.7.5,
+Checked with fvcore 0.1.5 (post20221221), thop 0.1.1 (thop-0.1.1.post2209072238), ptflops 0.7.5,
 torchprofile 0.1.0, calflops 0.3.2 and torch 2.13.0. Each is called as its README shows, on a
 1×3×R×R input in eval mode; their printing is silenced. Where a tool reports no parameter
 count (torchprofile, FlopCounterMode), ``sum(p.numel() for p in model.parameters())`` stands

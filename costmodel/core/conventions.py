@@ -78,7 +78,7 @@ class Convention:
 _ZERO_ELSEWHERE = ("+", "+=", "*", "torch.cat", "channel_shuffle", "Tensor.chunk", "nn.Dropout")
 
 FVCORE = Tool(
-    "fvcore", "0.1.5",
+    "fvcore", "0.1.5 (0.1.5.post20221221)",
     "FlopCountAnalysis(model, x).total(): traces with torch.jit and counts aten ops "
     "(fvcore/nn/flop_count.py _DEFAULT_SUPPORTED_OPS, jit_handles.py); one MAC = one flop",
     {

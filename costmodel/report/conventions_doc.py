@@ -1,6 +1,8 @@
-"""docs/conventions.md, generated from the rules tables (a test checks the file is current).
+"""docs/conventions.md, generated from the rules tables, and the README's explain table
+(tests/test_explain.py checks both are current).
 
-Regenerate with ``python -m costmodel.report.conventions_doc > docs/conventions.md``.
+Regenerate with ``python -m costmodel.report.conventions_doc > docs/conventions.md`` and
+``python -m costmodel.report.conventions_doc --readme README.md``.
 """
 
 from __future__ import annotations
@@ -66,7 +68,31 @@ def render() -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+README_START = "(tests/test_explain.py keeps it current) -->\n"
+README_END = "<!-- end of explain -->"
+
+
+def readme_block() -> str:
+    from ..analysis.explain import explain, explain_table
+    from ..zoo import build
+
+    return explain_table(explain(build("mobilenet_v2"))).render("markdown")
+
+
+def refresh_readme(path: str) -> None:
+    from pathlib import Path
+
+    text = Path(path).read_text(encoding="utf-8")
+    head, rest = text.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    Path(path).write_text(head + README_START + readme_block() + README_END + tail,
+                          encoding="utf-8")
+
+
 if __name__ == "__main__":
     import sys
 
-    sys.stdout.write(render())
+    if sys.argv[1:2] == ["--readme"]:
+        refresh_readme(sys.argv[2])
+    else:
+        sys.stdout.write(render())
