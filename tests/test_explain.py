@@ -117,8 +117,8 @@ def test_cli_explain_table_json_markdown():
 def test_cli_explain_bad_input():
     result = runner.invoke(app, ["explain", "mobilenet_v2", "--between", "paper", "fvc"])
     assert result.exit_code == 2 and "'fvc' is not a convention" in result.stderr
-    result = runner.invoke(app, ["explain", "alexnet", "--between", "paper", "fvcore"])
-    assert result.exit_code == 2 and "lrn layers" in result.stderr
+    result = runner.invoke(app, ["explain", "mobilenet_v2", "resnet50"])
+    assert result.exit_code == 2 and "'resnet50' is not a convention" in result.stderr
 
 
 def test_compare_prints_a_tools_own_figure():

@@ -43,26 +43,28 @@ CALLS: tuple[str, ...] = tuple(dict.fromkeys(
 @dataclass(frozen=True)
 class Reference:
     """Where a zoo model's reference implementation writes ops differently from
-    :data:`DEFAULT_CALLS`: ``calls`` maps an op to the call used for every layer of that op,
-    under the knob values in ``when``; ``shared`` names modules called more than once
-    (no count depends on it: the hooks count each call, and those modules hold no
-    parameters; recorded for ``to_torch``)."""
+    :data:`DEFAULT_CALLS`, under the knob values in ``when``: ``calls`` maps an op to the
+    call used for every layer of that op; ``shared`` = (op, depth): the layers of that op
+    whose names have more than ``depth`` parts share one module, ``<first depth parts>.<op>``
+    (no count depends on it: the hooks count every call and those modules hold no
+    parameters; ``to_torch`` builds it so)."""
 
     source: str
     calls: tuple[tuple[str, str], ...]
     when: tuple[tuple[str, Any], ...] = ()
-    shared: str = ""
+    shared: tuple[str, int] | None = None
 
 
 _RESNET = Reference(
-    "torchvision/models/resnet.py: Bottleneck.forward (out += identity)",
-    (("add", "+="),),
-    shared="each block's one nn.ReLU serves conv1, conv2 and the add; the stem has its own")
+    "torchvision/models/resnet.py: Bottleneck.forward (out += identity; one self.relu "
+    "serves conv1, conv2 and the add)",
+    (("add", "+="),), shared=("relu", 2))
 
 #: zoo model -> how torchvision writes it, where that differs from DEFAULT_CALLS
 REFERENCE_CALLS: dict[str, Reference] = {
     "mobilenet_v2": Reference(
-        "torchvision/models/mobilenetv2.py: MobileNetV2._forward_impl",
+        "torchvision/models/mobilenetv2.py: MobileNetV2._forward_impl "
+        "(nn.functional.adaptive_avg_pool2d(x, (1, 1)))",
         (("gap", "F.adaptive_avg_pool2d"),)),
     "mobilenet_v3_large": Reference(
         "torchvision/models/mobilenetv3.py: InvertedResidual.forward (result += input)",
@@ -89,6 +91,13 @@ def with_reference_calls(network: "Network", model: str) -> "Network":
     if reference is None or any(str(settings.get(k)) != str(v) for k, v in reference.when):
         return network
     calls = dict(reference.calls)
-    layers = tuple(replace(layer, call=calls[layer.op]) if layer.op in calls else layer
-                   for layer in network.layers)
-    return replace(network, layers=layers)
+    op, depth = reference.shared or ("", 0)
+    layers = []
+    for layer in network.layers:
+        if layer.op in calls:
+            layer = replace(layer, call=calls[layer.op])
+        parts = layer.name.split(".")
+        if layer.op == op and len(parts) > depth:
+            layer = replace(layer, module=".".join(parts[:depth] + [op]))
+        layers.append(layer)
+    return replace(network, layers=tuple(layers))

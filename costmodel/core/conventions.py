@@ -10,6 +10,8 @@ layer by layer. A rule is a sum of terms over these quantities of the layer:
 * ``macs``: the conv/FC multiply-accumulates (the paper convention's count);
 * ``bias``: the output elements of a conv/FC layer that has a bias (0 without one);
 * ``input`` / ``output``: the elements of the layer's (first) input / output tensor;
+* ``padded``: for a local response norm of size n, the (C + n − 1)·H·W elements of the
+  channel-padded map that ``F.local_response_norm`` pools (0 for other layers);
 
 e.g. ``"2 input"`` is 2 per input element, ``"macs + bias"`` the MACs plus one per biased
 output element, ``"0"`` nothing. ``None`` marks a call whose cost in that tool is not
@@ -96,7 +98,8 @@ FVCORE = Tool(
         "nn.Hardsigmoid": ("0", "aten::hardsigmoid: unsupported, skipped"),
         "nn.Hardswish": ("0", "aten::hardswish_: unsupported, skipped"),
         "nn.SiLU": ("0", "aten::silu_: unsupported, skipped"),
-        "nn.LocalResponseNorm": (None, "several aten ops, not modelled"),
+        "nn.LocalResponseNorm": ("0", "F.local_response_norm's aten::mul, avg_pool3d, pow, "
+                                      "div: all unsupported, skipped"),
         **{call: ("0", "aten::add/add_/mul/cat/view/chunk/dropout: not counted")
            for call in _ZERO_ELSEWHERE},
     },
@@ -153,7 +156,9 @@ PTFLOPS = Tool(
         "nn.Hardsigmoid": ("0", "no hook (zero-op)"),
         "nn.Hardswish": ("0", "no hook (zero-op)"),
         "nn.SiLU": ("input", "no module hook, but the patched F.silu: 1 per element"),
-        "nn.LocalResponseNorm": (None, "patched pools and Tensor.mul inside: not modelled"),
+        "nn.LocalResponseNorm": ("3 input + padded", "no hook, but F.local_response_norm "
+                                 "calls the patched Tensor.mul twice and Tensor.add (1 per "
+                                 "element each) and F.avg_pool3d on the channel-padded map"),
         **{call: ("0", "operators (+, +=, *) are not the patched torch.add/mul: zero")
            for call in _ZERO_ELSEWHERE},
     },
@@ -194,7 +199,8 @@ TORCHPROFILE = Tool(
         "nn.SiLU": ("0", "aten::silu_: zero-cost op"),
         "nn.Hardsigmoid": ("0", "aten::hardsigmoid: no handler, skipped (a warning)"),
         "nn.Hardswish": ("0", "aten::hardswish_: no handler, skipped (a warning)"),
-        "nn.LocalResponseNorm": (None, "aten::mul and avg_pool3d inside: not modelled"),
+        "nn.LocalResponseNorm": ("3 output", "F.local_response_norm: two aten::mul and an "
+                                             "aten::avg_pool3d, 1 per element each"),
         **{call: ("0", "aten::add/add_/cat/view/chunk/dropout: zero-cost ops")
            for call in _ZERO_ELSEWHERE if call != "*"},
     },
@@ -273,10 +279,13 @@ def quantities(layer: "Layer") -> dict[str, Any]:
 
     attrs = dict(layer.attrs)
     biased = layer.op in ("conv", "dw", "pw", "fc") and bool(attrs.get("bias", layer.op == "fc"))
+    x = layer.inputs[0] if layer.inputs else None
+    padded = (x.c + attrs.get("size", 5) - 1) * x.h * x.w if layer.op == "lrn" else Integer(0)
     return {"macs": layer.counts.macs,
             "bias": layer.output.numel if biased else Integer(0),
-            "input": layer.inputs[0].numel if layer.inputs else Integer(0),
-            "output": layer.output.numel}
+            "input": x.numel if x is not None else Integer(0),
+            "output": layer.output.numel,
+            "padded": padded}
 
 
 def parse_rule(rule: str) -> tuple[tuple[int, str], ...]:

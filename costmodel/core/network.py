@@ -34,6 +34,9 @@ class Layer:
     #: the PyTorch call that computes it where not the op's default (:mod:`.calls`):
     #: what hook-based counters see
     call: str = ""
+    #: the path of a module this layer shares with other layers, where the reference calls
+    #: one module several times (torchvision's ResNet block and its one ReLU); else empty
+    module: str = ""
 
     @property
     def sources(self) -> tuple[str, ...]:

@@ -11,7 +11,8 @@ from ..core.calls import DEFAULT_CALLS, REFERENCE_CALLS
 from ..core.conventions import CONVENTIONS, TOOLS, parse_rule
 
 _SPELLED = {"macs": "MACs", "bias": "biased output element", "input": "input element",
-            "output": "output element"}
+            "output": "output element",
+            "padded": "element of the channel-padded map ((C + size − 1)·H·W)"}
 
 
 def spell(rule: str | None) -> str:
