@@ -105,7 +105,9 @@ def test_the_issues_mobilenet_v2_figures(tool):
 # --- one op at a time: every rule, bugs included ---------------------------------------------
 
 class Functional(nn.Module):
-    """A parameter-free op written as a call in forward (no module for hooks to see)."""
+    """A parameter-free op written as a call in forward (no module for hooks to see). The
+    function is looked up at each call, as a forward does: ptflops and calflops patch
+    torch.nn.functional's attributes, and miss a function object held from before."""
 
     def __init__(self, function):
         super().__init__()
@@ -133,6 +135,14 @@ ONE_OP = {
         x, (1, 1))), "gap"),
     "Tensor.mean": (lambda: Functional(lambda x: x.mean([2, 3], keepdim=True)), "gap"),
     "nn.LocalResponseNorm": (lambda: nn.LocalResponseNorm(4), "lrn size=4"),
+    "F.relu": (lambda: Functional(lambda x: nn.functional.relu(x)), "relu"),
+    "F.relu6": (lambda: Functional(lambda x: nn.functional.relu6(x)), "relu6"),
+    "F.max_pool2d": (lambda: Functional(lambda x: nn.functional.max_pool2d(x, 2)), "maxpool 2"),
+    "F.avg_pool2d": (lambda: Functional(lambda x: nn.functional.avg_pool2d(x, 2)), "avgpool 2"),
+    "F.silu": (lambda: Functional(lambda x: nn.functional.silu(x)), "swish"),
+    "F.hardswish": (lambda: Functional(lambda x: nn.functional.hardswish(x)), "hswish"),
+    "F.hardsigmoid": (lambda: Functional(lambda x: nn.functional.hardsigmoid(x)), "hsigmoid"),
+    "torch.sigmoid": (lambda: Functional(lambda x: torch.sigmoid(x)), "sigmoid"),
 }
 
 

@@ -35,9 +35,22 @@ DEFAULT_CALLS: dict[str, str] = {
     "shuffle": "channel_shuffle", "split": "Tensor.chunk",
 }
 
-#: Every call a rules table must cover: the defaults and the alternatives references use.
+#: Every call a rules table must cover: the defaults, the alternatives references use, and
+#: the functional forms a traced module may call.
 CALLS: tuple[str, ...] = tuple(dict.fromkeys(
-    (*DEFAULT_CALLS.values(), "F.adaptive_avg_pool2d", "Tensor.mean", "+=")))
+    (*DEFAULT_CALLS.values(), "F.adaptive_avg_pool2d", "Tensor.mean", "+=",
+     "F.relu", "F.relu6", "F.max_pool2d", "F.avg_pool2d", "F.silu", "F.hardswish",
+     "F.hardsigmoid", "torch.sigmoid")))
+
+#: how torch.fx names the operators (``_operator.add``...), as the rules tables name them
+TRACED_NAMES = {"operator.add": "+", "operator.iadd": "+=", "operator.mul": "*",
+                "operator.imul": "*", "torch.mean": "Tensor.mean"}
+
+
+def traced_call(name: str) -> str:
+    """A front end's name for a traced call (``nn.Conv2d``, ``F.relu``, ``operator.add``) as
+    the rules tables name it: what a tracing front end stores in ``Layer.call``."""
+    return TRACED_NAMES.get(name, name)
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,9 @@ class Convention:
 # --- the tools' rules -----------------------------------------------------------------------
 
 _ZERO_ELSEWHERE = ("+", "+=", "*", "torch.cat", "channel_shuffle", "Tensor.chunk", "nn.Dropout")
+# functional forms of the activations and pools, as a traced module may call them
+_FUNCTIONAL = ("F.relu", "F.relu6", "F.max_pool2d", "F.avg_pool2d", "F.silu", "F.hardswish",
+               "F.hardsigmoid", "torch.sigmoid")
 
 FVCORE = Tool(
     "fvcore", "0.1.5 (0.1.5.post20221221)",
@@ -102,6 +105,7 @@ FVCORE = Tool(
                                       "div: all unsupported, skipped"),
         **{call: ("0", "aten::add/add_/mul/cat/view/chunk/dropout: not counted")
            for call in _ZERO_ELSEWHERE},
+        **{call: ("0", "as the module's aten op: skipped") for call in _FUNCTIONAL},
     },
     "all", "parameter_count(model)[\"\"]: every parameter, BN scale and shift included")
 
@@ -130,6 +134,7 @@ THOP = Tool(
         "nn.SiLU": ("0", "no rule: zero"),
         "nn.LocalResponseNorm": ("0", "no rule: zero"),
         **{call: ("0", "an operator or no-op module: zero") for call in _ZERO_ELSEWHERE},
+        **{call: ("0", "a functional call: no hook") for call in _FUNCTIONAL},
     },
     "hooked", "only modules with a rule report their parameters() (a reused module once; "
               "the root module's own never: dfs_count sums its children)")
@@ -161,6 +166,10 @@ PTFLOPS = Tool(
                                  "element each) and F.avg_pool3d on the channel-padded map"),
         **{call: ("0", "operators (+, +=, *) are not the patched torch.add/mul: zero")
            for call in _ZERO_ELSEWHERE},
+        **{call: ("input", "patched functional: 1 per input element")
+           for call in ("F.relu", "F.relu6", "F.max_pool2d", "F.avg_pool2d", "F.silu")},
+        **{call: ("0", "not patched") for call in ("F.hardswish", "F.hardsigmoid",
+                                                   "torch.sigmoid")},
     },
     "all", "sum of parameters with requires_grad: BN scale and shift included")
 
@@ -175,7 +184,7 @@ PTFLOPS_ATEN = Tool(
         **{call: ("0", "not in ATEN_OPS_MAPPING") for call in (
             "nn.BatchNorm2d", "nn.ReLU", "nn.ReLU6", "nn.Sigmoid", "nn.Hardsigmoid",
             "nn.Hardswish", "nn.SiLU", "nn.MaxPool2d", "nn.AvgPool2d", "nn.AdaptiveAvgPool2d",
-            "F.adaptive_avg_pool2d", "Tensor.mean", *_ZERO_ELSEWHERE)},
+            "F.adaptive_avg_pool2d", "Tensor.mean", *_ZERO_ELSEWHERE, *_FUNCTIONAL)},
     },
     "all", "sum of parameters with requires_grad: BN scale and shift included")
 
@@ -203,6 +212,9 @@ TORCHPROFILE = Tool(
                                              "aten::avg_pool3d, 1 per element each"),
         **{call: ("0", "aten::add/add_/cat/view/chunk/dropout: zero-cost ops")
            for call in _ZERO_ELSEWHERE if call != "*"},
+        "F.avg_pool2d": ("output", "aten::avg_pool2d: 1 per output element"),
+        **{call: ("0", "as the module's aten op: zero-cost or no handler")
+           for call in _FUNCTIONAL if call != "F.avg_pool2d"},
     },
     "all", "torchprofile reports no parameters; shown: sum of model.parameters()")
 
@@ -219,6 +231,7 @@ CALFLOPS = Tool(
             "nn.AdaptiveAvgPool2d", "F.adaptive_avg_pool2d", "nn.LocalResponseNorm")},
         **{call: ("0", "not patched") for call in (
             "nn.Sigmoid", "nn.Hardsigmoid", "nn.Hardswish", "Tensor.mean", *_ZERO_ELSEWHERE)},
+        **{call: ("0", "FLOPs only, or not patched: no MACs") for call in _FUNCTIONAL},
     },
     "all", "sum of parameters with requires_grad: BN scale and shift included")
 
