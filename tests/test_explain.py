@@ -132,3 +132,24 @@ def test_compare_prints_a_tools_own_figure():
 def test_records_are_json_ready():
     data = records(explain(zoo.build("squeezenet"), ["paper", "thop"]))
     assert json.loads(json.dumps(data)) == data
+
+
+@pytest.mark.parametrize("command", [
+    ["summary", "mobilenet_v2", "-f", "json"],
+    ["sweep", "mobilenet_v2", "--alpha", "0.5,1", "--resolution", "160,224", "-f", "json",
+     "-q"],
+    ["derive", "mobilenet_v2", "-f", "json"],
+    ["solve", "mobilenet_v2", "--macs", "200M", "--for", "alpha", "-f", "json"],
+])
+def test_every_command_counts_under_a_tools_convention(command):
+    result = runner.invoke(app, [*command, "--convention", "thop"])
+    assert result.exit_code == 0, result.output
+    if command[0] == "summary":
+        data = json.loads(result.stdout)
+        assert data["total"]["macs"] == 327_486_720
+        assert sum(layer["macs"] for layer in data["layers"]) == 327_486_720
+    if command[0] == "sweep":
+        rows = json.loads(result.stdout)
+        rows = rows["rows"] if isinstance(rows, dict) else rows
+        point = next(r for r in rows if r["alpha"] == 1 and r["resolution"] == 224)
+        assert point["macs"] == 327_486_720

@@ -106,7 +106,7 @@ def summary_tables(network: Network, convention: str = "paper", units: str = "ma
     total_macs, total_params = exact(network.macs(convention)), exact(network.params(convention))
     layers = []
     for layer in network.layers:
-        macs, params = exact(conv.macs(layer.counts)), exact(conv.params(layer.counts))
+        macs, params = exact(conv.layer_macs(layer)), exact(conv.layer_params(layer))
         layers.append({"name": layer.name, "type": layer.kind,
                        "shape": f"{' + '.join(map(str, layer.inputs))} → {layer.output}",
                        "input": [str(s) for s in layer.inputs], "output": str(layer.output),
