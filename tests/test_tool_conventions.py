@@ -89,6 +89,22 @@ def test_preset_equals_the_tool_on_to_torch_modules(spec, tool):
         assert measured_to_torch(spec, tool) == measured(spec, tool)
 
 
+@cache
+def traced(spec: str):
+    from costmodel import count_torch
+
+    resolution = NETWORKS[spec][1]
+    return count_torch(module(spec), (1, 3, resolution, resolution))
+
+
+@pytest.mark.parametrize("tool", list(TOOLS))
+@pytest.mark.parametrize("spec", list(NETWORKS))
+def test_preset_equals_the_tool_on_traced_modules(spec, tool):
+    # count_torch records each layer's call as traced (F.adaptive_avg_pool2d, x.mean, +=...)
+    network = traced(spec)
+    assert (network.macs(tool), network.params(tool)) == measured(spec, tool)
+
+
 # The figures for torchvision's MobileNet v2 at 224, measured with the tools above
 # (FlopCounterMode's FLOPs / 2); the hand-written module gives each exactly.
 MOBILENET_V2_224 = {"torch": 300_774_272, "fvcore": 314_193_216, "thop": 327_486_720,
@@ -266,11 +282,16 @@ fc 10
 
 @pytest.mark.parametrize("tool", list(TOOLS))
 def test_a_hand_written_module_with_skipped_ops(tool):
+    from costmodel import count_torch
+
     network = build(parse_text(MIXED_SPEC))
     network = replace(network, layers=tuple(
         replace(layer, call="F.adaptive_avg_pool2d") if layer.op == "gap" else layer
         for layer in network.layers))
-    assert (network.macs(tool), network.params(tool)) == TOOLS[tool](Mixed(), 64)
+    expected = TOOLS[tool](Mixed(), 64)
+    assert (network.macs(tool), network.params(tool)) == expected
+    traced_network = count_torch(Mixed(), (1, 3, 64, 64))
+    assert (traced_network.macs(tool), traced_network.params(tool)) == expected
 
 
 def test_a_call_without_a_rule_is_named():

@@ -47,9 +47,13 @@ TRACED_NAMES = {"operator.add": "+", "operator.iadd": "+=", "operator.mul": "*",
                 "operator.imul": "*", "torch.mean": "Tensor.mean"}
 
 
-def traced_call(name: str) -> str:
+def traced_call(name: str, op: str) -> str:
     """A front end's name for a traced call (``nn.Conv2d``, ``F.relu``, ``operator.add``) as
-    the rules tables name it: what a tracing front end stores in ``Layer.call``."""
+    the rules tables name it: what a tracing front end stores in ``Layer.call``. Ops that
+    only move data (shuffle, split, concat, dropout) cost nothing in any tool however they
+    are written (``view``/``transpose``, ``chunk``/``narrow``...): they keep the default."""
+    if op in ("shuffle", "split", "concat", "dropout"):
+        return ""
     return TRACED_NAMES.get(name, name)
 
 

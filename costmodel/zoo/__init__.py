@@ -32,7 +32,10 @@ SUFFIX = ".cm"
 #: ``loader(path, rest)`` with ``rest`` the text after ``path:`` (may be empty), returning an
 #: object with ``name``, ``build(**overrides) -> Network`` and ``config()``, as ModelRef has.
 #: Loaders are imported only when a SPEC names such a file (they import torch or onnx).
-FRONT_ENDS: dict[str, str] = {}
+FRONT_ENDS: dict[str, str] = {
+    # file.py:factory -- the user's own Python, imported (it runs); only the file named
+    ".py": "costmodel.frontends.torch_file:load_spec",
+}
 
 
 @lru_cache(maxsize=1)
