@@ -306,3 +306,25 @@ def test_a_call_without_a_rule_is_named():
 def test_conventions_the_cli_offers():
     assert list(CONVENTIONS) == ["paper", "torch", "fvcore", "thop", "ptflops", "ptflops-aten",
                                  "torchprofile", "calflops"]
+
+
+def test_explain_on_a_users_python_file_gives_each_tools_figure():
+    # a file.py:factory SPEC is traced; explain's totals are the tools' own on its module
+    import importlib.util
+    import json
+
+    from typer.testing import CliRunner
+
+    from costmodel.cli.app import app
+
+    from pathlib import Path
+
+    path = Path(__file__).parent.parent / "examples" / "my_net.py"
+    spec = importlib.util.spec_from_file_location("my_net", path)
+    my_net = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(my_net)
+    result = CliRunner().invoke(app, ["explain", f"{path}:build", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    totals = json.loads(result.stdout)["totals"]
+    for tool, run in TOOLS.items():
+        assert (totals[tool]["macs"], totals[tool]["params"]) == run(my_net.build(), 224), tool
