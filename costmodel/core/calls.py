@@ -73,8 +73,8 @@ class Reference:
 
 
 _RESNET = Reference(
-    "torchvision/models/resnet.py: Bottleneck.forward (out += identity; one self.relu "
-    "serves conv1, conv2 and the add)",
+    "torchvision/models/resnet.py: BasicBlock/Bottleneck.forward (out += identity; one "
+    "self.relu serves the block's convolutions and the add)",
     (("add", "+="),), shared=("relu", 2))
 
 #: zoo model -> how torchvision writes it, where that differs from DEFAULT_CALLS
@@ -92,7 +92,8 @@ REFERENCE_CALLS: dict[str, Reference] = {
     "shufflenet_v2": Reference(
         "torchvision/models/shufflenetv2.py: ShuffleNetV2._forward_impl (x.mean([2, 3]))",
         (("gap", "Tensor.mean"),), when=(("impl", "torchvision"),)),
-    "resnet50": _RESNET, "resnet101": _RESNET, "resnet152": _RESNET,
+    **dict.fromkeys(("resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
+                     "resnext50_32x4d"), _RESNET),
 }
 
 

@@ -61,7 +61,8 @@ def render() -> str:
     for model, ref in REFERENCE_CALLS.items():
         when = "".join(f" ({k}={v})" for k, v in ref.when)
         calls = ", ".join(f"`{op}` → `{call}`" for op, call in ref.calls)
-        shared = f"; {ref.shared}" if ref.shared else ""
+        shared = (f"; the `{ref.shared[0]}` layers under each `<first {ref.shared[1]} name "
+                  f"parts>` share one module" if ref.shared else "")
         out.append(f"| `{model}`{when} | {calls} | {ref.source}{shared} |")
     out += ["", "## Example: torchvision's MobileNet v2 at 224", "",
             "`costmodel explain mobilenet_v2 -f markdown`:", "",
