@@ -328,3 +328,22 @@ def test_explain_on_a_users_python_file_gives_each_tools_figure():
     totals = json.loads(result.stdout)["totals"]
     for tool, run in TOOLS.items():
         assert (totals[tool]["macs"], totals[tool]["params"]) == run(my_net.build(), 224), tool
+
+
+def test_to_torch_writes_zoo_models_as_torchvision_does():
+    from costmodel import to_torch
+
+    def kinds(module):
+        return [type(m).__name__ for m in module.modules()]
+
+    mobilenet = to_torch(built("mobilenet_v2"))
+    assert "AdaptiveAvgPool2d" not in kinds(mobilenet)  # F.adaptive_avg_pool2d in forward
+    resnet = to_torch(zoo.build("resnet18", resolution="64"))
+    block = resnet.get_submodule("layer1.basic1")
+    relus = [name for name, m in block.named_modules() if isinstance(m, nn.ReLU)]
+    assert relus == ["relu"]  # one ReLU per block, called twice
+    assert kinds(resnet).count("ReLU") == 1 + 8  # the stem's and one per block
+    assert "AdaptiveAvgPool2d" in kinds(resnet)  # torchvision's ResNet pools with a module
+    shufflenet = to_torch(built("shufflenet_v2:impl=torchvision"))
+    assert "AdaptiveAvgPool2d" not in kinds(shufflenet)  # x.mean([2, 3])
+    assert "AdaptiveAvgPool2d" in kinds(to_torch(zoo.build("shufflenet_v2")))  # official impl
