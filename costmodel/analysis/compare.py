@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.conventions import convention as get_convention
-from ..core.network import Network, exact
+from ..core.network import WARNING, Network, exact
 from ..report.table import Column, Table, plain
 
 UNITS = ("macs", "flops")
@@ -67,8 +67,6 @@ def compare_table(rows: Sequence[Row], convention: str = "paper", units: str = "
                Column("params", "params", "count"),
                Column("macs_ratio", f"{'MACs' if units == 'macs' else 'FLOPs'} ÷ first", "ratio"),
                Column("params_ratio", "params ÷ first", "ratio"))
-    from ..frontends import WARNING
-
     warnings = tuple(f"{row.network.name}: {note}" for row in rows for note in row.network.notes
                      if note.startswith(WARNING))
     return Table(f"Model comparison ({convention} convention)", columns, tuple(records),

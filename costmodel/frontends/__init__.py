@@ -3,7 +3,9 @@
 * :func:`to_torch` (``torch_build``): a SPEC as a PyTorch ``nn.Module``, layer for layer;
 * :func:`count_torch` (``torch_trace``): a user's ``nn.Module`` traced into a Network, the
   same value a spec builds, so every analysis works on it; also the ``file.py:factory`` SPEC;
-* :mod:`.to_spec`: any network written back as a layer-spec file (``costmodel import``).
+* :mod:`.to_spec`: any network written back as a layer-spec file (``costmodel import``);
+* :mod:`.onnx_graph`: an ONNX file as a Network, the ``model.onnx[:resolution=R]`` SPEC
+  (registered in :data:`costmodel.zoo.FRONT_ENDS`; imports onnx only when a SPEC names one).
 
 Nothing here imports torch until one of these is called: ``import costmodel`` and every command
 that does not need torch stay free of it.
@@ -14,11 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ..core.network import WARNING  # noqa: F401  (the front ends' notes start with it)
 from ..errors import CostModelError
-
-#: Notes that begin with this are shown by every command (compare too), not only by summary:
-#: calls a front end could not count, a trace that lost something.
-WARNING = "warning: "
 
 
 def to_torch(spec: Any, **kwargs: Any):

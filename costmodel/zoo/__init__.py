@@ -35,6 +35,7 @@ SUFFIX = ".cm"
 FRONT_ENDS: dict[str, str] = {
     # file.py:factory -- the user's own Python, imported (it runs); only the file named
     ".py": "costmodel.frontends.torch_file:load_spec",
+    ".onnx": "costmodel.frontends.onnx_graph:load_spec",
 }
 
 
@@ -110,6 +111,19 @@ def resolve(text: str):
         parsed = parse_file(base)
         return ModelRef(parsed, parsed.name or Path(base).stem, values)
     return ModelRef(spec(base), base, values, zoo=True)
+
+
+def resolve_layer_spec(text: str, purpose: str) -> ModelRef:
+    """Resolve ``text`` where ``purpose`` needs the knobs of a layer-spec model (closed forms,
+    budgets, sweeps): a front end's file, counted at numbers only, is refused with the way to
+    write it as a spec file."""
+    ref = resolve(text)
+    if not isinstance(ref, ModelRef):
+        stem = Path(text.partition(":")[0]).stem
+        raise CostModelError(f"{text}: {purpose} need a layer-spec model, and this file is "
+                             f"counted at one input size; write it as one first: costmodel "
+                             f"import {text} -o {stem}.cm, then use {stem}.cm")
+    return ref
 
 
 def build(name: str, values: Mapping[str, Any] | None = None, **knobs: Any) -> Network:
