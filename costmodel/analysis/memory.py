@@ -46,6 +46,10 @@ PER_CHANNEL = frozenset({"dw", "maxpool", "avgpool", "gap", "adaptivepool", "shu
 #: Ops that reduce over input channels: they can accumulate a streamed input tile by tile.
 REDUCING = frozenset({"conv", "pw", "fc"})
 ZERO = Integer(0)
+TABLE_NOTE = ("Traffic: feature maps read and written and weights read by every kernel "
+              "(batch norm folded, dropout the identity, activations separate kernels), in "
+              "{dtype} bytes; peak: the most activation bytes alive at once, layers in the "
+              "network's order (costmodel memory SPEC shows both per layer).")
 
 
 def dtype_bytes(dtype: str) -> int:
