@@ -27,6 +27,7 @@ class Calibration:
     copy_bytes: int
     repeats: int
     machine: str
+    overhead_seconds: float = 0.0
 
     def toml(self) -> str:
         """The profile as a TOML file `costmodel latency --hw PATH` reads."""
@@ -41,7 +42,9 @@ class Calibration:
             f"# median of {self.repeats} copies of {self.copy_bytes // 2**20} MiB (read + write "
             "counted)",
             f"bandwidth_bytes_per_second = {self.bandwidth_bytes_per_second:.6g}",
-            "overhead_seconds_per_layer = 0.0",
+            "# median time of one call of a tiny op (ReLU on one element) through the library: "
+            "the fixed cost per kernel (0 when not measured)",
+            f"overhead_seconds_per_layer = {self.overhead_seconds:.6g}",
             f'source = "costmodel calibrate ({self.library}, {self.threads} thread(s))"', ""])
 
 
@@ -93,6 +96,16 @@ def calibrate(name: str = "this_machine", threads: int = 1, size: int = 1024,
         src = torch.empty(copy_bytes // 4, dtype=torch.float32).fill_(1.0)
         dst = torch.empty_like(src)
         copy = _median_seconds(lambda: dst.copy_(src), repeats)
+        tiny = torch.zeros(1, 1, 1, 1)
+        relu = torch.nn.ReLU()
+        calls = 2000
+
+        def many() -> None:
+            with torch.inference_mode():
+                for _ in range(calls):
+                    relu(tiny)
+
+        overhead = _median_seconds(many, repeats) / calls
         label = f"torch {torch.__version__}"
     else:
         import numpy as np
@@ -105,6 +118,7 @@ def calibrate(name: str = "this_machine", threads: int = 1, size: int = 1024,
         src = np.ones(copy_bytes // 4, dtype=np.float32)
         dst = np.empty_like(src)
         copy = _median_seconds(lambda: np.copyto(dst, src), repeats)
+        overhead = 0.0
         label = f"numpy {np.__version__}"
     return Calibration(name, label, threads, n**3 / matmul, 2 * copy_bytes / copy, n,
-                       copy_bytes, repeats, machine_description())
+                       copy_bytes, repeats, machine_description(), overhead)
