@@ -2,11 +2,12 @@
 alpha × resolution grid, and its roofline (`costmodel calibrate`), into data files the latency
 report reads, so `costmodel report` regenerates without measuring again.
 
-    python benchmarks/measure_cpu_times.py [--out reports/beyond_flops] [--quick]
+    python benchmarks/measure_cpu_times.py [--out costmodel/data/measured] [--quick]
 
 Method: torch.utils.benchmark.Timer, one thread (torch.set_num_threads(1)), batch 1, fp32,
-inference mode; the median of blocked_autorange (at least --min-run-time seconds of runs) per
-model. Batch norm is replaced by the identity: folding it into the convolution before it, as the
+inference mode; per model the median of blocked_autorange (at least --min-run-time seconds of
+runs), measured in --rounds rounds over the whole list (so a burst of load from other jobs hits
+different models in different rounds), keeping the smallest round median. Batch norm is replaced by the identity: folding it into the convolution before it, as the
 paper convention and every inference runtime do, changes only the weights (and adds a bias),
 not the work. Activations stay separate modules (not in place), as the unfused traffic model
 assumes. Writes cpu_times.csv (one row per model, the machine described in its header) and
@@ -42,20 +43,23 @@ def specs(quick: bool) -> list[str]:
     return chosen
 
 
-def measure(spec: str, min_run_time: float) -> tuple[float, float, int]:
+def measure(spec: str, min_run_time: float, cache: dict) -> tuple[float, float, int]:
     import torch
     from torch.utils import benchmark
 
     from costmodel.frontends import to_torch
     from costmodel.zoo import resolve
 
-    network = resolve(spec).build()
-    module = to_torch(network)
-    for name, child in list(module.named_modules()):
-        for attr, grandchild in list(child.named_children()):
-            if isinstance(grandchild, torch.nn.BatchNorm2d):
-                setattr(child, attr, torch.nn.Identity())
-    x = torch.randn(1, int(network.input.c), int(network.input.h), int(network.input.w))
+    if spec not in cache:
+        network = resolve(spec).build()
+        module = to_torch(network)
+        for _, child in list(module.named_modules()):
+            for attr, grandchild in list(child.named_children()):
+                if isinstance(grandchild, torch.nn.BatchNorm2d):
+                    setattr(child, attr, torch.nn.Identity())
+        cache[spec] = module, torch.randn(1, int(network.input.c), int(network.input.h),
+                                          int(network.input.w))
+    module, x = cache[spec]
     with torch.inference_mode():
         module(x)  # warm up
         timer = benchmark.Timer(stmt="module(x)", globals={"module": module, "x": x},
@@ -66,9 +70,10 @@ def measure(spec: str, min_run_time: float) -> tuple[float, float, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "reports" / "beyond_flops")
+    parser.add_argument("--out", type=Path, default=ROOT / "costmodel" / "data" / "measured")
     parser.add_argument("--quick", action="store_true", help="a small grid, for a smoke run")
     parser.add_argument("--min-run-time", type=float, default=0.5)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
     import torch
@@ -83,30 +88,43 @@ def main() -> None:
     print(f"calibrated: {profile.peak_macs_per_second / 1e9:.3g} GMAC/s, "
           f"{profile.bandwidth_bytes_per_second / 1e9:.3g} GB/s, "
           f"{profile.overhead_seconds * 1e6:.3g} µs per op", file=sys.stderr)
+    chosen = specs(args.quick)
+    medians: dict[str, list[float]] = {spec: [] for spec in chosen}
+    iqrs: dict[str, list[float]] = {spec: [] for spec in chosen}
+    errors: dict[str, str] = {}
+    for round_ in range(args.rounds):
+        for spec in chosen:
+            if spec in errors:
+                continue
+            try:
+                median, iqr, _ = measure(spec, args.min_run_time, {})  # rebuilt: memory
+            except Exception as exc:  # a model to_torch cannot build is recorded, not hidden
+                errors[spec] = f"{type(exc).__name__}: {exc}"[:200]
+                print(f"{spec}: failed ({exc})", file=sys.stderr)
+                continue
+            medians[spec].append(median)
+            iqrs[spec].append(iqr)
+            print(f"round {round_ + 1}: {spec}: {median * 1e3:.3f} ms", file=sys.stderr)
     rows = []
-    for spec in specs(args.quick):
-        start = time.perf_counter()
-        try:
-            median, iqr, runs = measure(spec, args.min_run_time)
-        except Exception as exc:  # a model to_torch cannot build is recorded, not hidden
-            rows.append({"spec": spec, "median_ms": "", "iqr_ms": "", "runs": 0,
-                         "error": f"{type(exc).__name__}: {exc}"[:200]})
-            print(f"{spec}: failed ({exc})", file=sys.stderr)
+    for spec in chosen:
+        if spec in errors:
+            rows.append({"spec": spec, "error": errors[spec]})
             continue
-        macs = int(resolve(spec).build().macs())
-        rows.append({"spec": spec, "median_ms": f"{median * 1e3:.4f}",
-                     "iqr_ms": f"{iqr * 1e3:.4f}", "runs": runs, "macs": macs, "error": ""})
-        print(f"{spec}: {median * 1e3:.3f} ms ({time.perf_counter() - start:.1f} s)",
-              file=sys.stderr)
+        best = min(range(len(medians[spec])), key=lambda i: medians[spec][i])
+        rows.append({"spec": spec, "macs": int(resolve(spec).build().macs()),
+                     "median_ms": f"{medians[spec][best] * 1e3:.4f}",
+                     "iqr_ms": f"{iqrs[spec][best] * 1e3:.4f}",
+                     "round_medians_ms": " ".join(f"{m * 1e3:.3f}" for m in medians[spec]),
+                     "error": ""})
     with open(args.out / "cpu_times.csv", "w", newline="", encoding="utf-8") as f:
         f.write(f"# Measured by benchmarks/measure_cpu_times.py on "
                 f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")
         f.write(f"# machine: {machine_description()}; torch {torch.__version__}; 1 thread; "
                 "batch 1; fp32; batch norm as identity (folded); median of "
-                "torch.utils.benchmark blocked_autorange; the machine was shared with other "
-                "jobs, so times are noisy\n")
-        writer = csv.DictWriter(f, ["spec", "macs", "median_ms", "iqr_ms", "runs", "error"],
-                                lineterminator="\n")
+                f"torch.utils.benchmark blocked_autorange, the smallest of {args.rounds} "
+                "rounds; the machine was shared with other jobs, so times are noisy\n")
+        writer = csv.DictWriter(f, ["spec", "macs", "median_ms", "iqr_ms", "round_medians_ms",
+                                    "error"], lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
     print(f"wrote {args.out / 'cpu_times.csv'} and {args.out / 'this_machine.toml'}",

@@ -67,3 +67,26 @@ def test_latency_fits_report_every_predictor(fresh):
         (d, p) for d in B.DATASETS for p in ("MACs", "memory traffic", "roofline")}
     for r in table:
         assert -1 <= float(r["spearman"]) <= 1 and float(r["median"]) >= 0
+
+
+def test_readme_beyond_flops_figures_are_computed():
+    from costmodel import zoo
+    from costmodel.analysis import latency as L
+    from costmodel.analysis import memory as M
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Beyond FLOPs", 1)[1].split("\n## ", 1)[0]
+    net = zoo.resolve("mobilenet_v2").build()
+    assert f"{M.traffic_bytes(net, 'fp16'):,} bytes at fp16" in section
+    assert f"{int(net.macs()):,} MACs" in section
+    assert f"{M.peak_memory(net).bytes('fp16'):,} bytes" in section
+    for spec, shown in (("mobilenet_v1", "1,605,632"), ("mobilenet_v2", "401,408"),
+                        ("shufflenet_v1:alpha=2,g=3", "752,640"),
+                        ("shufflenet_v1:alpha=2,g=2", "627,200")):
+        assert M.largest_materialized(zoo.resolve(spec).build()).numel * 2 == int(
+            shown.replace(",", "")) and shown in section
+    estimate = L.estimate(net, L.load("pixel1"), fused=True).total_seconds
+    assert f"estimated at {estimate * 1e3:.1f} ms" in section
+    fits = {(r["dataset"], r["predictor"]): r for r in
+            rows(ROOT / "reports" / B.FOLDER, "latency_fits")}
+    assert f"ρ = {float(fits['table8_gpu', 'MACs']['spearman']):.2f}" in section

@@ -50,7 +50,7 @@ class Hardware:
         return self.peak_macs_per_second / self.bandwidth_bytes_per_second
 
 
-def _from_toml(text: str, where: str) -> Hardware:
+def from_toml(text: str, where: str) -> Hardware:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -90,10 +90,10 @@ def load(name_or_path: str) -> Hardware:
     never executed)."""
     if name_or_path in builtin_names():
         resource = importlib.resources.files("costmodel.hardware") / f"{name_or_path}.toml"
-        return _from_toml(resource.read_text(encoding="utf-8"), f"{name_or_path} (built in)")
+        return from_toml(resource.read_text(encoding="utf-8"), f"{name_or_path} (built in)")
     path = Path(name_or_path)
     if path.suffix == ".toml" and path.is_file():
-        return _from_toml(path.read_text(encoding="utf-8"), str(path))
+        return from_toml(path.read_text(encoding="utf-8"), str(path))
     raise CostModelError(f"unknown hardware {name_or_path!r}; built in: "
                          f"{', '.join(builtin_names())} (or give the path of a .toml profile, "
                          "e.g. one written by `costmodel calibrate`)")

@@ -92,18 +92,31 @@ class LayerMemory:
     def intensity(self, dtype: str = "fp32") -> Expr | None:
         """Arithmetic intensity: MACs per byte of traffic (None for a layer with no traffic)."""
         traffic = self.traffic_bytes(dtype)
-        return None if traffic == 0 else self.macs / traffic
+        return None if traffic == 0 else sympy.sympify(self.macs) / traffic
 
 
 def layer_memory(layer: Layer, fused: bool = False) -> LayerMemory:
     """The traffic of one layer (zero for a layer that is not a kernel, see the module doc).
     For a single-input layer, read + written + weights is ShuffleNet v2's memory access cost,
     :func:`costmodel.analysis.derive.memory_access_cost` (the tests check they agree)."""
+    macs = _plain(layer.counts.macs)
     if is_aliased(layer, fused):
-        return LayerMemory(layer.name, layer.op, layer.kind, ZERO, ZERO, ZERO, layer.counts.macs)
+        return LayerMemory(layer.name, layer.op, layer.kind, 0, 0, 0, macs)
     return LayerMemory(layer.name, layer.op, layer.kind,
-                       sympy.Add(*(shape.numel for shape in layer.inputs)),
-                       layer.output.numel, layer.counts.weights, layer.counts.macs)
+                       sum((_numel(shape) for shape in layer.inputs), 0), _numel(layer.output),
+                       _plain(layer.counts.weights), macs)
+
+
+def _plain(value: Expr) -> Expr | int:
+    """A whole number as a Python int (fast sums), anything else left to sympy."""
+    return int(value) if getattr(value, "is_Integer", False) else value
+
+
+def _numel(shape) -> Expr | int:
+    sides = (shape.c, shape.h, shape.w)
+    if all(getattr(side, "is_Integer", False) or isinstance(side, int) for side in sides):
+        return int(shape.c) * int(shape.h) * int(shape.w)
+    return shape.numel
 
 
 def layers_memory(network: Network, fused: bool = False) -> tuple[LayerMemory, ...]:
@@ -112,7 +125,7 @@ def layers_memory(network: Network, fused: bool = False) -> tuple[LayerMemory, .
 
 def traffic(network: Network, fused: bool = False) -> Expr:
     """The network's memory traffic in elements (one sympy Add over its layers)."""
-    return sympy.Add(*(m.traffic for m in layers_memory(network, fused)))
+    return sympy.sympify(sum((m.traffic for m in layers_memory(network, fused)), 0))
 
 
 def traffic_bytes(network: Network, dtype: str = "fp32", fused: bool = False) -> Expr:
@@ -182,6 +195,8 @@ def peak_memory(network: Network, fused: bool = False,
             buffer = owner[source]
             last[buffer] = max(last[buffer], step_of[name])
     last[owner[network.layers[-1].name] if network.layers else "input"] = len(order)
+    if order and all(getattr(v, "is_Integer", False) for v in size.values()):
+        return _numeric_peak(order, born, last, {b: int(v) for b, v in size.items()})
     totals = []
     for i in range(len(order)):
         alive = tuple(b for b in born if born[b] <= i <= last[b])
@@ -192,6 +207,30 @@ def peak_memory(network: Network, fused: bool = False,
         best = max(range(len(totals)), key=lambda i: totals[i][0])  # first of equal peaks
         return Peak(totals[best][0], order[best], totals[best][1], order)
     return Peak(sympy.Max(*(total for total, _ in totals)), "", (), order)
+
+
+def _numeric_peak(order: tuple[str, ...], born: dict[str, int], last: dict[str, int],
+                  size: dict[str, int]) -> Peak:
+    """The same peak in one sweep over the steps, for whole-number sizes."""
+    starting: dict[int, list[str]] = {}
+    for buffer, step in born.items():
+        starting.setdefault(max(step, 0), []).append(buffer)
+    ending: dict[int, list[str]] = {}
+    for buffer, step in last.items():
+        ending.setdefault(step, []).append(buffer)
+    alive: dict[str, None] = {}
+    total, best, best_step = 0, -1, 0
+    for i in range(len(order)):
+        for buffer in starting.get(i, ()):
+            alive[buffer] = None
+            total += size[buffer]
+        if total > best:
+            best, best_step, best_alive = total, i, tuple(alive)
+        for buffer in ending.get(i, ()):
+            if buffer in alive:
+                del alive[buffer]
+                total -= size[buffer]
+    return Peak(Integer(best), order[best_step], best_alive, order)
 
 
 # --- tensors to materialize (MobileNet v2 §5.1, Table 3) --------------------------------------

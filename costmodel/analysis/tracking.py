@@ -76,6 +76,29 @@ def table8_points(device: str) -> tuple[Point, ...]:
                  if fig.model and key in fig.measured)
 
 
+MEASURED = "measured"  # costmodel/data/measured/: this machine's times and calibrated profile
+
+
+def measured_file(name: str):
+    """A file of ``costmodel/data/measured/`` (a Traversable), or None when not measured."""
+    resource = importlib.resources.files("costmodel.data").joinpath(MEASURED, name)
+    return resource if resource.is_file() else None
+
+
+def cpu_points() -> tuple[Point, ...]:
+    """This machine's measured CPU forward times of ``to_torch`` modules
+    (``benchmarks/measure_cpu_times.py``), or nothing when they have not been measured."""
+    resource = measured_file("cpu_times.csv")
+    if resource is None:
+        return ()
+    lines = resource.read_text(encoding="utf-8").splitlines()
+    machine = " ".join(line.lstrip("# ") for line in lines if line.startswith("#"))
+    rows = csv.DictReader(line for line in lines if not line.startswith("#"))
+    return tuple(Point(r["spec"], r["spec"], float(r["median_ms"]) / 1e3,
+                       f"this machine, benchmarks/measure_cpu_times.py ({machine})")
+                 for r in rows if r["median_ms"])
+
+
 def spearman(xs: Sequence[float], ys: Sequence[float]) -> float:
     """Spearman's rank correlation (ties get their average rank)."""
     def ranks(values: Sequence[float]) -> list[float]:

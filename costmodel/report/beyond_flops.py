@@ -211,12 +211,25 @@ DATASETS: dict[str, tuple[Callable[[], tuple[T.Point, ...]], str, bool, str]] = 
     "table8_arm": (lambda: T.table8_points("arm"), "snapdragon810", False,
                    "the paper times each operator as its own kernel (G4)"),
 }
+if T.measured_file("cpu_times.csv") is not None and T.measured_file("this_machine.toml"):
+    DATASETS["cpu_this_machine"] = (
+        T.cpu_points, "this_machine.toml", False,
+        "to_torch modules run each activation as its own module; batch norm replaced by the "
+        "identity (folded)")
+
+
+def profile_of(dataset: str) -> L.Hardware:
+    hw = DATASETS[dataset][1]
+    if hw.endswith(".toml"):
+        return L.from_toml(T.measured_file(hw).read_text(encoding="utf-8"),
+                          f"costmodel/data/measured/{hw}")
+    return L.load(hw)
 
 
 @lru_cache(maxsize=None)
 def predicted(dataset: str) -> tuple[T.Predicted, ...]:
-    points, hw, fused, _ = DATASETS[dataset]
-    return T.predict(points(), L.load(hw), fused, build=network)
+    points, _, fused, _ = DATASETS[dataset]
+    return T.predict(points(), profile_of(dataset), fused, build=network)
 
 
 def _latency_points(dataset: str, title: str) -> Table:
@@ -235,7 +248,8 @@ def _latency_points(dataset: str, title: str) -> Table:
             "fit_roofline": None if r.excluded else round(100 * (r.point.seconds / (
                 fit["roofline"].scale * r.roofline_seconds) - 1), 1),
             "excluded": r.excluded})
-    profile = L.load(hw)
+    profile = profile_of(dataset)
+    hw = profile.name
     return Table(title, (
         Column("label", "model"), Column("spec", "spec"), Column("ms", "measured ms", "text"),
         Column("macs", "MACs", "count"), Column("traffic", "traffic (bytes)", "count"),
@@ -266,6 +280,11 @@ def latency_table8_arm() -> Table:
                                          f"images/s) against MACs, traffic and the roofline")
 
 
+def latency_cpu() -> Table:
+    return _latency_points("cpu_this_machine", "This machine's CPU (to_torch modules, one "
+                                               "thread) against MACs, traffic and the roofline")
+
+
 def latency_fits() -> Table:
     """Spearman rank correlation and fitted-scale error, per dataset and predictor."""
     rows = []
@@ -277,8 +296,6 @@ def latency_fits() -> Table:
                          "scale": f"{f.scale:.4g}",
                          "median": round(100 * f.median_abs_error, 1),
                          "max": round(100 * f.max_abs_error, 1)})
-    for dataset, extra in _cpu_datasets().items():
-        rows.extend(extra)
     return Table("How well MACs, memory traffic and the roofline track measured speed", (
         Column("dataset", "measurements"), Column("n", "n", "text"),
         Column("predictor", "predictor"), Column("spearman", "Spearman ρ", "text"),
@@ -292,12 +309,6 @@ def latency_fits() -> Table:
         "figures (costmodel/hardware/), not fitted to these measurements.", UNITS))
 
 
-def _cpu_datasets() -> dict[str, list[dict[str, Any]]]:
-    """This machine's measured CPU times, when reports/beyond_flops/cpu_times.csv exists
-    (added by the part of the report that measures them)."""
-    return {}
-
-
 TABLES: dict[str, Callable[[], Table]] = {
     "mobilenet_v2_table3": mobilenet_v2_table3,
     "mobilenet_v2_working_set": mobilenet_v2_working_set,
@@ -309,6 +320,8 @@ TABLES: dict[str, Callable[[], Table]] = {
     "latency_table8_arm": latency_table8_arm,
     "latency_fits": latency_fits,
 }
+if "cpu_this_machine" in DATASETS:
+    TABLES["latency_cpu"] = latency_cpu
 
 
 # --- figures ------------------------------------------------------------------------------------
@@ -362,7 +375,7 @@ def _latency_scatter(folder: Path) -> list[Path]:
     from .figures import _footnote, _new_figure, _save_both, _style
 
     with _style():
-        fig = _new_figure(12.0, 11.0)
+        fig = _new_figure(12.0, 3.7 * len(DATASETS))
         grid = fig.subplots(len(DATASETS), 3)
         for row_axes, dataset in zip(grid, DATASETS):
             rows = [r for r in predicted(dataset) if not r.excluded]
