@@ -2,15 +2,15 @@
 memory bandwidth (bytes per second), with torch where it is installed and numpy otherwise, into
 a hardware profile (see :mod:`costmodel.analysis.latency`).
 
-The figures are medians of repeated runs with a fixed thread count, so a busy machine gives
-lower, noisier figures: the profile records the threads, repeats and library used.
+A roof is an upper bound, and other jobs on a shared machine can only slow a run down, so each
+figure keeps the fastest of its repeated runs (with a fixed thread count); the profile records
+the threads, repeats and library used.
 """
 
 from __future__ import annotations
 
 import os
 import platform
-import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,13 +36,13 @@ class Calibration:
             f'name = "{_escape(self.name)}"',
             f'description = "{_escape(self.machine)}, {self.threads} thread(s), {self.library}"',
             'dtype = "fp32"',
-            f"# median of {self.repeats} runs of a {self.matmul_size}x{self.matmul_size} fp32 "
+            f"# fastest of {self.repeats} runs of a {self.matmul_size}x{self.matmul_size} fp32 "
             "matrix multiply (n^3 MACs each)",
             f"peak_macs_per_second = {self.peak_macs_per_second:.6g}",
-            f"# median of {self.repeats} copies of {self.copy_bytes // 2**20} MiB (read + write "
+            f"# fastest of {self.repeats} copies of {self.copy_bytes // 2**20} MiB (read + write "
             "counted)",
             f"bandwidth_bytes_per_second = {self.bandwidth_bytes_per_second:.6g}",
-            "# median time of one call of a tiny op (ReLU on one element) through the library: "
+            "# fastest time of one call of a tiny op (ReLU on one element) through the library: "
             "the fixed cost per kernel (0 when not measured)",
             f"overhead_seconds_per_layer = {self.overhead_seconds:.6g}",
             f'source = "costmodel calibrate ({self.library}, {self.threads} thread(s))"', ""])
@@ -52,14 +52,14 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def _median_seconds(run: Callable[[], object], repeats: int) -> float:
+def _fastest_seconds(run: Callable[[], object], repeats: int) -> float:
     run()  # warm up: first-touch page faults, library initialization
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         run()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return min(times)
 
 
 def machine_description() -> str:
@@ -92,10 +92,10 @@ def calibrate(name: str = "this_machine", threads: int = 1, size: int = 1024,
         torch.set_num_threads(threads)
         a = torch.randn(n, n)
         b = torch.randn(n, n)
-        matmul = _median_seconds(lambda: torch.mm(a, b), repeats)
+        matmul = _fastest_seconds(lambda: torch.mm(a, b), repeats)
         src = torch.empty(copy_bytes // 4, dtype=torch.float32).fill_(1.0)
         dst = torch.empty_like(src)
-        copy = _median_seconds(lambda: dst.copy_(src), repeats)
+        copy = _fastest_seconds(lambda: dst.copy_(src), repeats)
         tiny = torch.zeros(1, 1, 1, 1)
         relu = torch.nn.ReLU()
         calls = 2000
@@ -105,7 +105,7 @@ def calibrate(name: str = "this_machine", threads: int = 1, size: int = 1024,
                 for _ in range(calls):
                     relu(tiny)
 
-        overhead = _median_seconds(many, repeats) / calls
+        overhead = _fastest_seconds(many, repeats) / calls
         label = f"torch {torch.__version__}"
     else:
         import numpy as np
@@ -114,10 +114,10 @@ def calibrate(name: str = "this_machine", threads: int = 1, size: int = 1024,
         rng = np.random.default_rng(0)
         a = rng.standard_normal((n, n), dtype=np.float32)
         b = rng.standard_normal((n, n), dtype=np.float32)
-        matmul = _median_seconds(lambda: a @ b, repeats)
+        matmul = _fastest_seconds(lambda: a @ b, repeats)
         src = np.ones(copy_bytes // 4, dtype=np.float32)
         dst = np.empty_like(src)
-        copy = _median_seconds(lambda: np.copyto(dst, src), repeats)
+        copy = _fastest_seconds(lambda: np.copyto(dst, src), repeats)
         overhead = 0.0
         label = f"numpy {np.__version__}"
     return Calibration(name, label, threads, n**3 / matmul, 2 * copy_bytes / copy, n,

@@ -72,7 +72,7 @@ def calibrate(
     size: Annotated[int, typer.Option("--size", min=64, help="Matrix side for matmul.")] = 1024,
     copy_mib: Annotated[int, typer.Option("--copy-mib", min=8,
                                           help="MiB copied for bandwidth.")] = 256,
-    repeats: Annotated[int, typer.Option("--repeats", min=1, help="Runs; the median is kept.")] = 5,
+    repeats: Annotated[int, typer.Option("--repeats", min=1, help="Runs; the fastest is kept.")] = 5,
     library: Annotated[str, typer.Option(
         "--library", help="auto (torch where installed, else numpy), torch or numpy.")] = "auto",
 ) -> None:

@@ -9,7 +9,7 @@ in their own folder, with a section of the report index.
 
 from __future__ import annotations
 
-import math
+import csv
 import os
 from collections.abc import Callable
 from functools import lru_cache
@@ -241,6 +241,7 @@ def _latency_points(dataset: str, title: str) -> Table:
         records.append({
             "label": r.point.label, "spec": r.point.spec, "ms": round(r.point.seconds * 1e3, 3),
             "macs": r.macs, "traffic": r.traffic_bytes,
+            "achieved": round(r.macs / r.point.seconds / 1e9, 2),
             "roofline_ms": round(r.roofline_seconds * 1e3, 3),
             "memory_share": round(100 * r.memory_bound_share, 1),
             "fit_macs": None if r.excluded else round(100 * (r.point.seconds / (
@@ -253,6 +254,7 @@ def _latency_points(dataset: str, title: str) -> Table:
     return Table(title, (
         Column("label", "model"), Column("spec", "spec"), Column("ms", "measured ms", "text"),
         Column("macs", "MACs", "count"), Column("traffic", "traffic (bytes)", "count"),
+        Column("achieved", "GMAC/s achieved", "text"),
         Column("roofline_ms", f"roofline ms ({hw})", "text"),
         Column("memory_share", "memory-bound %", "text"),
         Column("fit_macs", "error, MACs fit %", "text"),
@@ -262,7 +264,9 @@ def _latency_points(dataset: str, title: str) -> Table:
         f"{profile.source}. Execution model: {'fused' if fused else 'unfused'} ({why}); "
         "fp32, batch 1.",
         "Errors: measured / (fitted scale × predictor) - 1, the scale fitted on the rows not "
-        "left out (costmodel.analysis.tracking).", UNITS))
+        "left out (costmodel.analysis.tracking). GMAC/s achieved: MACs ÷ measured time (per "
+        "batch for the GPU), against the profile's peak of "
+        f"{profile.peak_macs_per_second / 1e9:.3g} GMAC/s.", UNITS))
 
 
 def latency_pixel1() -> Table:
@@ -283,6 +287,49 @@ def latency_table8_arm() -> Table:
 def latency_cpu() -> Table:
     return _latency_points("cpu_this_machine", "This machine's CPU (to_torch modules, one "
                                                "thread) against MACs, traffic and the roofline")
+
+
+def latency_ops() -> Table:
+    """Single layers on this machine against their roofline (benchmarks/measure_op_times.py):
+    where the estimate fails, layer by layer."""
+    from ..spec import build, parse_text
+
+    text = T.measured_file("op_times.csv").read_text(encoding="utf-8").splitlines()
+    machine = " ".join(line.lstrip("# ") for line in text if line.startswith("#"))
+    profile = profile_of("cpu_this_machine")
+    rows = []
+    for r in csv.DictReader(line for line in text if not line.startswith("#")):
+        net = build(parse_text(f"model op\ninput {r['c']} {r['h']} {r['w']}\n{r['line']}\n"))
+        est = L.estimate(net, profile)
+        layer = est.layers[0]
+        measured = float(r["median_us"]) / 1e6
+        rows.append({"label": r["label"], "macs": layer.macs, "bytes": layer.bytes,
+                     "intensity": round(layer.intensity, 2) if layer.intensity else None,
+                     "bound": layer.bound, "roofline_us": round(layer.seconds * 1e6, 1),
+                     "measured_us": round(measured * 1e6, 1),
+                     "rounds": r["round_medians_us"],
+                     "ratio": round(measured / layer.seconds, 2),
+                     "gmacs": round(layer.macs / measured / 1e9, 2) if layer.macs else None,
+                     "gbs": round(layer.bytes / measured / 1e9, 2)})
+    return Table("Single layers on this machine's CPU against the roofline", (
+        Column("label", "layer"), Column("macs", "MACs", "count"),
+        Column("bytes", "bytes", "count"), Column("intensity", "MACs/byte", "text"),
+        Column("bound", "bound"), Column("roofline_us", "roofline µs", "text"),
+        Column("measured_us", "measured µs", "text"),
+        Column("rounds", "round medians µs", "text"),
+        Column("ratio", "measured ÷ roofline", "text"),
+        Column("gmacs", "GMAC/s achieved", "text"), Column("gbs", "GB/s achieved", "text")),
+        tuple(rows), (
+        f"Measured: {machine}. Roofline: costmodel/data/measured/this_machine.toml "
+        f"({profile.peak_macs_per_second / 1e9:.3g} GMAC/s matmul, "
+        f"{profile.bandwidth_bytes_per_second / 1e9:.3g} GB/s copy, "
+        f"{profile.overhead_seconds_per_layer * 1e6:.2g} µs per op), fp32, one layer each "
+        "(its own kernel, reading its input and writing its output). Measured is the smallest "
+        "round median; the rounds show how much load from other jobs moved it.",
+        "Read with care: the bandwidth roof is a 256 MiB copy (DRAM), while these feature maps "
+        "(0.7–3.6 MB) fit in the caches, so memory-bound layers can beat it; and PyTorch picks "
+        "a different kernel per shape, so two depthwise layers of similar size can differ "
+        "several-fold in GMAC/s.", UNITS))
 
 
 def latency_fits() -> Table:
@@ -322,6 +369,8 @@ TABLES: dict[str, Callable[[], Table]] = {
 }
 if "cpu_this_machine" in DATASETS:
     TABLES["latency_cpu"] = latency_cpu
+    if T.measured_file("op_times.csv") is not None:
+        TABLES["latency_ops"] = latency_ops
 
 
 # --- figures ------------------------------------------------------------------------------------
