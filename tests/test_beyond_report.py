@@ -77,9 +77,9 @@ def test_readme_beyond_flops_figures_are_computed():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Beyond FLOPs", 1)[1].split("\n## ", 1)[0]
     net = zoo.resolve("mobilenet_v2").build()
-    assert f"{M.traffic_bytes(net, 'fp16'):,} bytes at fp16" in section
+    assert f"{int(M.traffic_bytes(net, 'fp16')):,} bytes at fp16" in section
     assert f"{int(net.macs()):,} MACs" in section
-    assert f"{M.peak_memory(net).bytes('fp16'):,} bytes" in section
+    assert f"{int(M.peak_memory(net).bytes('fp16')):,} bytes" in section
     for spec, shown in (("mobilenet_v1", "1,605,632"), ("mobilenet_v2", "401,408"),
                         ("shufflenet_v1:alpha=2,g=3", "752,640"),
                         ("shufflenet_v1:alpha=2,g=2", "627,200")):
@@ -90,3 +90,15 @@ def test_readme_beyond_flops_figures_are_computed():
     fits = {(r["dataset"], r["predictor"]): r for r in
             rows(ROOT / "reports" / B.FOLDER, "latency_fits")}
     assert f"ρ = {float(fits['table8_gpu', 'MACs']['spearman']):.2f}" in section
+
+
+def test_readme_fits_table_is_the_reports():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    fits = rows(ROOT / "reports" / B.FOLDER, "latency_fits")
+    for dataset in B.DATASETS:
+        r = {x["predictor"]: x for x in fits if x["dataset"] == dataset}
+        cells = (f"| {r['MACs']['n']} | {r['MACs']['spearman']} / "
+                 f"{r['memory traffic']['spearman']} / {r['roofline']['spearman']} | "
+                 f"{r['MACs']['median']} / {r['memory traffic']['median']} / "
+                 f"{r['roofline']['median']} |")
+        assert cells in readme, dataset
