@@ -166,3 +166,23 @@ def test_working_set_of_a_residual_block_by_hand():
     assert (w.bottleneck_in, w.bottleneck_out, w.largest_inner) == (x, x, expanded)
     assert w.peak_materialized == x + 2 * expanded == 978_432
     assert w.peak_streamed == 2 * x + 2 * 56 * 56 == 156_800
+
+
+def test_memory_command_takes_an_execution_order(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    order = tmp_path / "order.txt"
+    order.write_text("a\nbranch2.c\nbranch2.d\nbranch1.b\nconcat1\ne\nadd1\n")
+    result = subprocess.run([sys.executable, "-m", "costmodel", "memory",
+                             str(SPECS / "branchy.cm"), "--order", str(order), "-f", "json"],
+                            cwd=root, capture_output=True, text=True, timeout=120)
+    data = json.loads(result.stdout)
+    assert (data["peak_bytes"], data["peak_step"]) == (4 * 176, "branch2.d")
+    order.write_text("branch1.b\na\n")
+    result = subprocess.run([sys.executable, "-m", "costmodel", "memory",
+                             str(SPECS / "branchy.cm"), "--order", str(order)],
+                            cwd=root, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and result.stderr.startswith("costmodel: error:")

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import json
 from enum import Enum
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
+
+from ..errors import CostModelError
 
 from .app import SPEC_HELP, Format, FormatOption, app, emit, user_errors
 
@@ -34,6 +37,9 @@ def memory(
     spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
     dtype: DtypeOption = Dtype.fp32,
     fused: FusedOption = False,
+    order: Annotated[Optional[Path], typer.Option(
+        "--order", help="A text file listing every layer name once, one per line, in the "
+                        "order to run them (default: the network's order).")] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Memory traffic per layer, arithmetic intensity and peak activation memory."""
@@ -44,9 +50,17 @@ def memory(
     from ..zoo import resolve
 
     network = resolve(spec).build()
-    table = memory_table(network, dtype.value, fused)
+    names = None
+    if order is not None:
+        try:
+            text = order.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise CostModelError(f"cannot read --order {str(order)!r}: "
+                                 f"{exc.strerror or exc}") from None
+        names = [line.strip() for line in text.splitlines() if line.strip()]
+    peak = M.peak_memory(network, fused, names)
+    table = memory_table(network, dtype.value, fused, peak)
     if fmt == Format.json:
-        peak = M.peak_memory(network, fused)
         largest = M.largest_materialized(network)
         emit(json.dumps({
             "model": network.name, "config": {k: plain(v) for k, v in network.config},

@@ -20,14 +20,17 @@ def traffic_note(dtype: str, fused: bool) -> str:
             f"before it, dropout the identity; {how}. Intensity = MACs per byte.")
 
 
-def peak_note(peak: M.Peak, dtype: str) -> str:
+def peak_note(peak: M.Peak, dtype: str, network: Network | None = None) -> str:
     where = f" while running {peak.step}" if peak.step else ""
+    given = network is not None and peak.order != tuple(l.name for l in network.layers)
+    how = "the given order" if given else "the network's order"
     return (f"Peak activation memory {exact(peak.bytes(dtype)):,} bytes{where} (layers run in "
-            "the network's order; a buffer lives from the layer that writes it to its last "
+            f"{how}; a buffer lives from the layer that writes it to its last "
             "reader, the input from the start and the output to the end).")
 
 
-def memory_table(network: Network, dtype: str = "fp32", fused: bool = False) -> Table:
+def memory_table(network: Network, dtype: str = "fp32", fused: bool = False,
+                 peak: M.Peak | None = None) -> Table:
     """Per layer: MACs, elements read and written, weights, traffic in bytes, intensity."""
     rows = []
     for m in M.layers_memory(network, fused):
@@ -40,7 +43,7 @@ def memory_table(network: Network, dtype: str = "fp32", fused: bool = False) -> 
     notes = (f"{network.name}: traffic {exact(total):,} bytes ({dtype}), "
              f"MACs {exact(network.macs()):,}, intensity "
              f"{_float(network.macs() / total) or 0:.3g} MACs/byte.",
-             peak_note(M.peak_memory(network, fused), dtype),
+             peak_note(peak or M.peak_memory(network, fused), dtype, network),
              f"Largest tensor to materialize when inverted-residual-style chains are streamed "
              f"(MobileNet v2 §5.1): {largest.name}, {largest.h}×{largest.w}×{largest.c}, "
              f"{exact(largest.numel * M.dtype_bytes(dtype)):,} bytes.",
