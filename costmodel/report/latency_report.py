@@ -211,5 +211,6 @@ def latency_scatter(folder: Path) -> list[Path]:
         _footnote(fig, "Each predictor times one fitted scale (costmodel.analysis.tracking). "
                        "Pixel 1: TF-slim MobileNet v2 checkpoints and MobileNet v1 (MobileNet "
                        "v2 Table 4); GPU and ARM: ShuffleNet v2 Table 8 rows whose network is "
-                       "the zoo's.")
+                       "the zoo's; CPU (when measured): this machine, to_torch modules, one "
+                       "thread (costmodel/data/measured/cpu_times.csv).")
         return _save_both(fig, folder, "latency_vs_predictors")
