@@ -153,7 +153,9 @@ def buffers(network: Network, fused: bool = False) -> dict[str, str]:
     "input" for the network's input). Aliased layers share their source's buffer."""
     owner = {"input": "input"}
     for layer in network.layers:
-        owner[layer.name] = owner[layer.sources[0]] if is_aliased(layer, fused) else layer.name
+        # a source that is no layer (an op a front end could not count) is its own buffer
+        owner[layer.name] = owner.get(layer.sources[0], layer.sources[0]) \
+            if is_aliased(layer, fused) else layer.name
     return owner
 
 
@@ -191,8 +193,10 @@ def peak_memory(network: Network, fused: bool = False,
         layer = by_name[name]
         if owner[name] == name:
             born[name], size[name], last[name] = step_of[name], layer.output.numel, step_of[name]
-        for source in layer.sources:
-            buffer = owner[source]
+        for source, shape in zip(layer.sources, layer.inputs):
+            buffer = owner.get(source, source)
+            if buffer not in born:  # written by an op that is not a layer, just before
+                born[buffer], size[buffer], last[buffer] = step_of[name], shape.numel, step_of[name]
             last[buffer] = max(last[buffer], step_of[name])
     last[owner[network.layers[-1].name] if network.layers else "input"] = len(order)
     if order and all(getattr(v, "is_Integer", False) for v in size.values()):
@@ -271,7 +275,7 @@ def materialized(network: Network) -> tuple[Tensor, ...]:
         if owner[layer.name] != layer.name:
             continue
         for source in layer.sources:
-            readers.setdefault(owner[source], set()).add(layer.name)
+            readers.setdefault(owner.get(source, source), set()).add(layer.name)
     by_name = {layer.name: layer for layer in network.layers}
     output = owner[network.layers[-1].name] if network.layers else "input"
     streamed: dict[str, bool] = {"input": False}
@@ -283,7 +287,7 @@ def materialized(network: Network) -> tuple[Tensor, ...]:
         reader = by_name[next(iter(reads))] if len(reads) == 1 else None
         emits = layer.op in PER_CHANNEL or layer.op in REDUCING and layer.op != "fc"
         consumes = reader is not None and (reader.op in PER_CHANNEL or reader.op in REDUCING)
-        inputs_streamed = any(streamed[owner[s]] for s in layer.sources)
+        inputs_streamed = any(streamed.get(owner.get(s, s), False) for s in layer.sources)
         reducing_both_ways = layer.op in REDUCING and not is_depthwise(layer) and inputs_streamed
         is_streamed = (layer.name != output and emits and consumes and not reducing_both_ways)
         streamed[layer.name] = is_streamed
@@ -328,21 +332,22 @@ def working_sets(network: Network) -> tuple[WorkingSet, ...]:
     readers: dict[str, list[Layer]] = {}
     for layer in kernels:
         for source in layer.sources:
-            readers.setdefault(owner[source], []).append(layer)
+            readers.setdefault(owner.get(source, source), []).append(layer)
     sets = []
     for start in kernels:
-        if not tensors[start.name].streamed or any(tensors[owner[s]].streamed
-                                                   for s in start.sources):
+        sources = [owner.get(s, s) for s in start.sources]
+        if not tensors[start.name].streamed or any(b not in tensors or tensors[b].streamed
+                                                   for b in sources):
             continue
         chain = [start]
         while tensors[chain[-1].name].streamed:
             chain.append(readers[chain[-1].name][0])
-        x_names = [owner[s] for s in start.sources]
+        x_names = sources
         x = sympy.Add(*(tensors[b].numel for b in x_names))
         y = tensors[chain[-1].name].numel
         inner = [tensors[k.name] for k in chain[:-1]]
         shortcut = any(len(readers.get(b, [])) > 1 for b in x_names)
-        steps = [sympy.Add(*(tensors[owner[s]].numel for s in k.sources), tensors[k.name].numel,
+        steps = [sympy.Add(*(tensors[owner.get(s, s)].numel for s in k.sources), tensors[k.name].numel,
                            x if shortcut and i > 0 else 0) for i, k in enumerate(chain)]
         sets.append(WorkingSet(start.name, chain[-1].name, x, y,
                                max((t.numel for t in inner), key=_number),

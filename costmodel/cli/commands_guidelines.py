@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from .app import SPEC_HELP, Format, FormatOption, app, emit, user_errors
+from .app import (SPEC_HELP, Format, FormatOption, InputOption, app, emit, input_shape,
+                  user_errors)
 
 
 @app.command()
@@ -16,6 +17,7 @@ from .app import SPEC_HELP, Format, FormatOption, app, emit, user_errors
 def guidelines(
     spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
     fmt: FormatOption = Format.table,
+    input_size: InputOption = None,
 ) -> None:
     """ShuffleNet v2's guidelines G1-G4: pass, warn or fail, and the layers that break them.
 
@@ -23,9 +25,9 @@ def guidelines(
     ops, each measured by memory access cost (elements moved) at the network's shapes."""
     from ..analysis.guidelines import check, records
     from ..report.beyond_tables import guidelines_table
-    from ..zoo import resolve
+    from ..frontends import build_spec
 
-    network = resolve(spec).build()
+    network = build_spec(spec, input_shape(input_size))
     checks = check(network)
     if fmt == Format.json:
         emit(json.dumps(records(checks), indent=2))

@@ -11,7 +11,8 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import CostModelError
-from .app import SPEC_HELP, Format, FormatOption, app, emit, user_errors
+from .app import (SPEC_HELP, Format, FormatOption, InputOption, app, emit, input_shape,
+                  user_errors)
 from .commands_memory import Dtype, FusedOption
 
 
@@ -29,13 +30,14 @@ def latency(
     no_overhead: Annotated[bool, typer.Option(
         "--no-overhead", help="Leave out the profile's fixed cost per kernel.")] = False,
     fmt: FormatOption = Format.table,
+    input_size: InputOption = None,
 ) -> None:
     """Roofline latency estimate per layer: compute- or memory-bound, and the total."""
     from ..analysis.latency import estimate, load, record
     from ..report.beyond_tables import latency_table
-    from ..zoo import resolve
+    from ..frontends import build_spec
 
-    network = resolve(spec).build()
+    network = build_spec(spec, input_shape(input_size))
     est = estimate(network, load(hw), dtype.value if dtype else None, fused,
                    not no_overhead, batch)
     if fmt == Format.json:

@@ -14,7 +14,8 @@ import typer
 
 from ..errors import CostModelError
 
-from .app import SPEC_HELP, Format, FormatOption, app, emit, user_errors
+from .app import (SPEC_HELP, Format, FormatOption, InputOption, app, emit, input_shape,
+                  user_errors)
 
 
 class Dtype(str, Enum):
@@ -41,15 +42,16 @@ def memory(
         "--order", help="A text file listing every layer name once, one per line, in the "
                         "order to run them (default: the network's order).")] = None,
     fmt: FormatOption = Format.table,
+    input_size: InputOption = None,
 ) -> None:
     """Memory traffic per layer, arithmetic intensity and peak activation memory."""
     from ..analysis import memory as M
     from ..core.network import exact
     from ..report.beyond_tables import memory_table
     from ..report.table import plain
-    from ..zoo import resolve
+    from ..frontends import build_spec
 
-    network = resolve(spec).build()
+    network = build_spec(spec, input_shape(input_size))
     names = None
     if order is not None:
         try:
