@@ -134,7 +134,7 @@ def g2(network: Network) -> Check:
         else:  # k×k: a dense conv with the same FLOPs and input has c2/g outputs, same weights
             traffic = memory.layer_memory(layer)
             grouped = traffic.traffic
-            dense = traffic.read + sympy.sympify(traffic.written) / groups + traffic.weights
+            dense = traffic.read + sympy.sympify(traffic.written, strict=True) / groups + traffic.weights
         excess = _pct(grouped - dense, dense)
         findings.append(Finding(layer.name, {"g": int(groups), "mac": int(grouped),
                                              "dense_mac": int(dense),

@@ -92,7 +92,7 @@ class LayerMemory:
     def intensity(self, dtype: str = "fp32") -> Expr | None:
         """Arithmetic intensity: MACs per byte of traffic (None for a layer with no traffic)."""
         traffic = self.traffic_bytes(dtype)
-        return None if traffic == 0 else sympy.sympify(self.macs) / traffic
+        return None if traffic == 0 else sympy.sympify(self.macs, strict=True) / traffic
 
 
 def layer_memory(layer: Layer, fused: bool = False) -> LayerMemory:
@@ -125,7 +125,7 @@ def layers_memory(network: Network, fused: bool = False) -> tuple[LayerMemory, .
 
 def traffic(network: Network, fused: bool = False) -> Expr:
     """The network's memory traffic in elements (one sympy Add over its layers)."""
-    return sympy.sympify(sum((m.traffic for m in layers_memory(network, fused)), 0))
+    return sympy.sympify(sum((m.traffic for m in layers_memory(network, fused)), 0), strict=True)
 
 
 def traffic_bytes(network: Network, dtype: str = "fp32", fused: bool = False) -> Expr:
