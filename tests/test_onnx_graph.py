@@ -239,7 +239,8 @@ def test_shared_and_computed_weights_are_counted_as_the_file_has_them(tmp_path):
     # three 1x1 convs 8 -> 8 on 16×16: MACs 3·16·16·64; the shared 64 weights count once
     assert net.macs() == 3 * 16 * 16 * 64
     assert [layer.counts.weights for layer in net.layers] == [64, 0, 64]
-    assert any("counted once" in n and "w (first, second)" in n for n in net.notes)
+    assert any("counted once, at the first (64 params fewer than counting every use): "
+               "w (first, second)." in n for n in net.notes)
     assert any("computed in the graph" in n and "third" in n for n in net.notes)
 
 
