@@ -326,3 +326,18 @@ def test_summary_json_carries_the_notes(tmp_path):
     assert data["total"]["macs"] == 568_740_352 and data["total"]["params"] == 4_231_976
     assert data["config"] == {"resolution": 224}
     assert data["notes"][0].startswith("Read from the ONNX file")
+
+
+def test_an_op_of_another_domain_is_listed_with_its_domain(tmp_path):
+    nodes = [helper.make_node("Conv", ["x", "w"], ["a"], kernel_shape=[1, 1]),
+             helper.make_node("FusedThing", ["a"], ["b"], domain="com.example"),
+             helper.make_node("Relu", ["b"], ["c"])]
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 16, 16])],
+        [helper.make_tensor_value_info("c", TensorProto.FLOAT, [None] * 4)],
+        [weight("w", 4, 8, 1, 1)])
+    net = count(helper.make_model(graph, opset_imports=[
+        helper.make_opsetid("", 17), helper.make_opsetid("com.example", 1)]), tmp_path)
+    # its output's shape is unknown, so the Relu after it cannot be counted either: both listed
+    assert [layer.op for layer in net.layers] == ["conv"]
+    assert "com.example.FusedThing ×1, Relu (not on a feature map) ×1." in net.notes[1]
