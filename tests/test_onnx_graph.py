@@ -340,4 +340,4 @@ def test_an_op_of_another_domain_is_listed_with_its_domain(tmp_path):
         helper.make_opsetid("", 17), helper.make_opsetid("com.example", 1)]), tmp_path)
     # its output's shape is unknown, so the Relu after it cannot be counted either: both listed
     assert [layer.op for layer in net.layers] == ["conv"]
-    assert "com.example.FusedThing ×1, Relu (not on a feature map) ×1." in net.notes[1]
+    assert "Relu (not on a feature map) ×1, com.example.FusedThing ×1." in net.notes[1]
