@@ -73,6 +73,17 @@ def test_a_dynamic_input_is_counted_at_the_resolution_asked_for(tmp_path):
         load_spec(tiny, "resolution=2").build()
 
 
+def test_an_input_shape_as_the_input_option_gives_it(tmp_path):
+    path = save(network_to_onnx(zoo.build("mobilenet_v2"), dynamic=True), tmp_path)
+    net = load_spec(path).build(input_shape=(8, 3, 160, 192))  # counts per sample: N aside
+    assert net.settings == {"height": 160, "width": 192}
+    assert net.input.h == 160 and net.input.w == 192
+    assert load_spec(path, "resolution=128").build(input_shape=(1, 3, 160, 160)).settings == \
+        {"resolution": 128}  # the SPEC's own size wins
+    with pytest.raises(CostModelError, match="takes 3-channel input; --input gives C=1"):
+        load_spec(path).build(input_shape=(1, 1, 160, 160))
+
+
 def test_a_fixed_input_may_be_counted_at_another_size(tmp_path):
     path = save(network_to_onnx(zoo.build("resnet18")), tmp_path)
     assert load_spec(path, "resolution=256").build().macs() == \
