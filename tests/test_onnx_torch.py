@@ -235,3 +235,11 @@ def test_every_zoo_model_exported_by_torch_counts_back_to_its_spec(name, tmp_pat
         assert uncounted and "Div" in uncounted[0]
     else:
         assert not uncounted
+
+
+def test_the_dynamo_exporter_drops_the_zero_biases_of_a_fresh_model(tmp_path):
+    # fresh BN statistics fold to all-zero conv biases, which the dynamo exporter's optimizer
+    # removes: the file then has the paper convention's params exactly
+    path = export(Tiny().eval(), tmp_path / "tiny.onnx", dynamo=True)
+    net = load_spec(path).build()
+    assert net.params("torch") == net.params("paper") == spec().params("paper")
