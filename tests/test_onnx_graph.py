@@ -41,7 +41,7 @@ def test_every_zoo_model_written_as_onnx_counts_back_to_its_spec(name, tmp_path)
     for convention in ("paper", "torch"):
         assert net.macs(convention) == spec.macs(convention)
         assert net.params(convention) == spec.params(convention)
-    assert not [note for note in net.notes if note.startswith("Not counted")]
+    assert not [note for note in net.notes if note.startswith("warning: not counted")]
     names = {"input"}
     for layer in net.layers:  # the graph's edges: every source is an earlier layer
         assert set(layer.sources) <= names, layer.name
@@ -229,7 +229,7 @@ def test_unsupported_ops_are_listed_by_name_and_count(tmp_path):
     net = load_spec(path).build()
     assert [layer.op for layer in net.layers] == ["conv", "relu"]
     assert net.layers[1].sources == (net.layers[0].name,)  # reads past the uncounted ops
-    assert "Not counted (no costmodel formula; the next layer reads past them): Softmax ×2, " \
+    assert "warning: not counted (no costmodel formula; the next layer reads past them): Softmax ×2, " \
            "LeakyRelu ×1." in net.notes
     shown = subprocess.run([sys.executable, "-m", "costmodel", "summary", path], cwd=ROOT,
                            capture_output=True, text=True)

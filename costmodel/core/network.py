@@ -50,9 +50,9 @@ class Layer:
                 rf"{sympy.latex(self.counts.weights)}$")
 
 
-#: A front end's note that begins with this lists the ops of a file it could not count (by
-#: name and count); `compare` shows such notes too, so that no table hides them.
-UNCOUNTED_NOTE = "Not counted"
+#: Notes that begin with this are shown by every command (compare too), not only by summary:
+#: calls or ops a front end could not count (by name and count), a trace that lost something.
+WARNING = "warning: "
 
 
 @dataclass(frozen=True)

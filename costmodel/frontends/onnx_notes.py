@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..core.network import UNCOUNTED_NOTE, Layer
+from ..core.network import WARNING, Layer
 
 
 #: How many shared tensors a note names before "and N more".
@@ -28,7 +28,7 @@ def notes(reader, layers: list[Layer]) -> tuple[str, ...]:
            f"batch of 1 image of {image.c}×{image.h}×{image.w} (C×H×W): counts are per image."
            if image is not None else f"Read from the ONNX file {reader.path}."]
     if reader.uncounted:
-        out.append(f"{UNCOUNTED_NOTE} (no costmodel formula; the next layer reads past them): "
+        out.append(f"{WARNING}not counted (no costmodel formula; the next layer reads past them): "
                    f"{_listed(reader.uncounted)}.")
     if reader.structural:
         out.append(f"Constants and shape computations (no arithmetic on feature maps, not "

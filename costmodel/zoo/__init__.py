@@ -33,6 +33,8 @@ SUFFIX = ".cm"
 #: object with ``name``, ``build(**overrides) -> Network`` and ``config()``, as ModelRef has.
 #: Loaders are imported only when a SPEC names such a file (they import torch or onnx).
 FRONT_ENDS: dict[str, str] = {
+    # file.py:factory -- the user's own Python, imported (it runs); only the file named
+    ".py": "costmodel.frontends.torch_file:load_spec",
     ".onnx": "costmodel.frontends.onnx_graph:load_spec",
 }
 
