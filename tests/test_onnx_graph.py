@@ -352,3 +352,19 @@ def test_an_op_of_another_domain_is_listed_with_its_domain(tmp_path):
     # its output's shape is unknown, so the Relu after it cannot be counted either: both listed
     assert [layer.op for layer in net.layers] == ["conv"]
     assert "Relu (not on a feature map) ×1, com.example.FusedThing ×1." in net.notes[1]
+
+
+def test_the_input_option_on_the_command_line(tmp_path):
+    path = save(network_to_onnx(zoo.build("mobilenet_v2"), dynamic=True), tmp_path)
+    result = subprocess.run([sys.executable, "-m", "costmodel", "compare", path, "--input",
+                             "1,3,160,160", "-f", "json"], cwd=ROOT, capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stderr
+    import json
+
+    row = json.loads(result.stdout)[0]
+    assert row["config"] == {"resolution": 160}
+    assert row["macs"] == zoo.build("mobilenet_v2", resolution=160).macs()
+    wrong = subprocess.run([sys.executable, "-m", "costmodel", "summary", path, "--input",
+                            "1,1,160,160"], cwd=ROOT, capture_output=True, text=True)
+    assert wrong.returncode == 2 and "takes 3-channel input; --input gives C=1" in wrong.stderr
