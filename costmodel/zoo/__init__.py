@@ -112,8 +112,10 @@ def resolve_layer_spec(text: str, purpose: str) -> ModelRef:
     write it as a spec file."""
     ref = resolve(text)
     if not isinstance(ref, ModelRef):
-        raise CostModelError(f"{text}: {purpose} need a layer-spec model; write the file as "
-                             f"one first (costmodel import {text} > net.cm) and use net.cm")
+        stem = Path(text.partition(":")[0]).stem
+        raise CostModelError(f"{text}: {purpose} need a layer-spec model, and this file is "
+                             f"counted at one input size; write it as one first: costmodel "
+                             f"import {text} -o {stem}.cm, then use {stem}.cm")
     return ref
 
 
