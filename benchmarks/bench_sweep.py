@@ -29,7 +29,8 @@ SPEC = "mobilenet_v2"          # rounding=reference is its default
 
 
 def in_process(repeat: int) -> dict[str, float]:
-    from costmodel.analysis import sweep as sw
+    from costmodel.analysis import closed_forms as cf, sweep as sw
+    from costmodel.report.sweep_output import write_csv
     from costmodel.core import symbols as S
     from costmodel import zoo
 
@@ -40,24 +41,24 @@ def in_process(repeat: int) -> dict[str, float]:
         totals.append(time.perf_counter() - start)
         with tempfile.TemporaryFile() as out:
             start = time.perf_counter()
-            sw.write_csv(result, out)
+            write_csv(result, out)
             csv_times.append(time.perf_counter() - start)
     assert len(result) == 1_000_000 and result.exact
     # the evaluation alone: compiled closed forms -> 10^6 exact counts (MACs, FLOPs, params,
     # activations), spatial validity included
     network = zoo.build(SPEC, alpha=S.alpha, resolution=S.R)
     start = time.perf_counter()
-    compiled = sw.compile_network(network, (S.alpha, S.R), "paper")
+    compiled = cf.compile_network(network, (S.alpha, S.R), "paper")
     compile_time = time.perf_counter() - start
-    values = [[sw._exact_value(v) for v in axis.values] for axis in result.axes]
+    values = [list(axis.values) for axis in result.axes]
     evaluations, conditions = [], []
     for _ in range(repeat):
         start = time.perf_counter()
-        sw.evaluate_compiled(compiled, values)
+        cf.evaluate_network(compiled, values)
         evaluations.append(time.perf_counter() - start)
         # where the closed forms' assumptions (Ne conditions) fail, exactly, over the grid
         start = time.perf_counter()
-        sw.assumption_failures(network.assumptions, (S.alpha, S.R), values)
+        cf.assumption_failures(network.assumptions, (S.alpha, S.R), values)
         conditions.append(time.perf_counter() - start)
     # networks built one by one, as a loop over the grid would
     rng = random.Random(0)

@@ -12,15 +12,10 @@ from typing import Any
 
 from ..core.conventions import convention as get_convention
 from ..core.network import Network, exact
-from ..report.table import Column, Table, plain
+from ..report.table import UNIT_NOTE, Column, Table, convention_note, plain
 from ..zoo import resolve
 
 UNITS = ("macs", "flops")
-UNIT_NOTE = "MACs = multiply-accumulates; 1 MAC = 2 FLOPs (the papers' FLOPs/Mult-Adds are MACs)."
-
-
-def convention_note(name: str) -> str:
-    return f"Convention {name}: {get_convention(name).description}."
 
 
 def settings_text(config: dict[str, Any]) -> str:

@@ -31,11 +31,10 @@ from typing import Any
 
 from sympy import Integer
 
-from ..core.conventions import convention as get_convention
 from ..core.network import Network, exact
 from ..core.ops import Counts, Shape, apply
 from ..data.published import PublishedFigure, cite, figures
-from .table import Column, Table
+from .table import Column, Table, convention_note
 
 __all__ = ["TABLES", "REASONS", "NOT_IN_ZOO", "VARIANTS", "agrees", "printed_step",
            "delta_percent", "network", "variant_network"]
@@ -54,7 +53,7 @@ RULE_NOTE = ("Δ% = (computed - published) / published x 100. A row has a reason
 
 
 def _convention_note() -> str:
-    return f"Convention {CONVENTION}: {get_convention(CONVENTION).description}."
+    return convention_note(CONVENTION)
 
 
 # --- exact comparison with printed figures ---------------------------------------------------

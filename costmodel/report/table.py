@@ -17,6 +17,16 @@ from typing import Any
 
 FORMATS = ("table", "json", "csv", "markdown", "latex")
 
+#: What a MAC is, under every table that counts them.
+UNIT_NOTE = "MACs = multiply-accumulates; 1 MAC = 2 FLOPs (the papers' FLOPs/Mult-Adds are MACs)."
+
+
+def convention_note(name: str) -> str:
+    """What the convention ``name`` counts, as a table's note."""
+    from ..core.conventions import convention
+
+    return f"Convention {name}: {convention(name).description}."
+
 
 @dataclass(frozen=True)
 class Column:
