@@ -50,6 +50,7 @@ def derive(
     memory access cost) in closed form, checked against the paper's form; whole networks as
     polynomials in the resolution (and alpha)."""
     from ..analysis import derive as D
+    from ..report import derivation_text as render
 
     if fmt not in DERIVE_FORMATS:
         raise CostModelError(f"derive prints --format table, json, latex or markdown; not "
@@ -59,12 +60,12 @@ def derive(
         if fmt == Format.json:
             emit(json.dumps(rows, indent=2))
             return
-        from ..report.table import Column, Table
+        from ..report.table import UNIT_NOTE, Column, Table
 
         table = Table("Derivations (costmodel derive NAME)", (
             Column("name", "name"), Column("title", "what"), Column("source", "source")),
             tuple(rows), ("Any zoo model or .cm file also derives: costmodel derive "
-                          "mobilenet_v2.", D.UNIT_NOTE))
+                          "mobilenet_v2.", UNIT_NOTE))
         emit(table.render(fmt.value))
         return
     values = _parse_at(at)
@@ -78,11 +79,11 @@ def derive(
     if fmt == Format.json:
         emit(json.dumps(result.to_dict(values), indent=2, ensure_ascii=False))
     elif fmt == Format.latex:
-        emit(D.render_latex(result, values))
+        emit(render.render_latex(result, values))
     elif fmt == Format.markdown:
-        emit(D.render_markdown(result, values))
+        emit(render.render_markdown(result, values))
     else:
-        emit(D.render_text(result, values))
+        emit(render.render_text(result, values))
 
 
 class Target(str, Enum):

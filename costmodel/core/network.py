@@ -62,6 +62,9 @@ class Network:
     doc: str = ""
     notes: tuple[str, ...] = field(default=())
     assumptions: tuple[Any, ...] = field(default=())
+    #: The product of the strides down to the most reduced feature map (32 for MobileNets),
+    #: recorded while building.
+    total_stride: int = 1
 
     def holds_at(self, values: Mapping[Any, Any]) -> bool:
         """Whether every assumption holds at ``values`` (symbols or their names to numbers),

@@ -7,11 +7,10 @@ that returns plain values (exact Python ints where a count is drawn at one confi
 that tests check the data, not pixels.
 
 Sweeps over alpha and the resolution build each network once with a sympy symbol for the knob
-and evaluate the closed form on a numpy grid (``lambdify`` with
-:data:`costmodel.core.expr.NUMPY_FUNCTIONS`). The grids are chosen so that float64 is exact:
-alpha runs over multiples of 1/1024 and the resolution over integers, so every channel count
-``c·alpha``, every ``floor`` and every product below 2**53 is computed without rounding (the
-counts here stay below 2e10). The tests compare the sweeps with exact builds.
+and evaluate the closed form exactly over the grid (:func:`costmodel.core.evaluate.evaluate`,
+the evaluator `costmodel sweep` uses); the exact counts become floats only to be drawn. Alpha
+runs over multiples of 1/1024, exact in binary, so the grid's floats are its exact values.
+The tests compare the sweeps with exact builds.
 
 Rendering uses matplotlib's object API (``matplotlib.figure.Figure``), never pyplot, so it is
 headless and leaves a caller's pyplot state alone. Output is deterministic: fixed SVG hash
@@ -173,22 +172,18 @@ def _millions(axis) -> None:
 # --------------------------------------------------------------------------- sweeps
 
 @functools.lru_cache(maxsize=64)
-def _lambdified_macs(model: str, knob: str, symbol, **knobs: Any) -> Callable[[np.ndarray],
-                                                                              np.ndarray]:
-    """MACs of ``model`` as a numpy function of one knob, from one symbolic build (cached:
-    the symbolic build is the slow part)."""
-    import sympy
-
+def _macs_of(model: str, knob: str, symbol, **knobs: Any) -> Callable[[np.ndarray], np.ndarray]:
+    """MACs of ``model`` as a function of one knob over a grid, from one symbolic build
+    (cached: the symbolic build is the slow part), evaluated exactly and drawn as floats."""
     from .. import zoo
-    from ..core.expr import NUMPY_FUNCTIONS
+    from ..core.evaluate import evaluate
 
     expr = zoo.build(model, **{knob: symbol, **knobs}).macs()
-    function = sympy.lambdify(symbol, expr, modules=[NUMPY_FUNCTIONS, "numpy"])
 
-    def evaluate(values: np.ndarray) -> np.ndarray:
-        values = np.asarray(values, dtype=float)
-        return np.broadcast_to(np.asarray(function(values), dtype=float), values.shape).copy()
-    return evaluate
+    def at(values: np.ndarray) -> np.ndarray:
+        exact = evaluate(expr, {symbol: [Fraction(v) for v in np.asarray(values).tolist()]})
+        return np.array([float(v) for v in exact.tolist()], dtype=float)
+    return at
 
 
 @dataclass(frozen=True)
@@ -220,7 +215,7 @@ def alpha_sweep_data(grid: np.ndarray = ALPHA_GRID) -> list[Series]:
     for model, extra in (("mobilenet_v1", {}), ("mobilenet_v2", {}),
                          ("shufflenet_v1", {"g": 3})):
         for rounding in ("reference", "none"):
-            macs = _lambdified_macs(model, "alpha", S.alpha, rounding=rounding, **extra)(grid)
+            macs = _macs_of(model, "alpha", S.alpha, rounding=rounding, **extra)(grid)
             series.append(Series(model, _pretty(model), rounding, np.array(grid), macs))
     for model, extra in (("shufflenet_v1", {"g": 3}), ("shufflenet_v2", {})):
         exact = tuple(int(zoo.build(model, alpha=_num(a), **extra).macs())
@@ -239,7 +234,7 @@ def resolution_sweep_data(models: Sequence[str] = ("mobilenet_v1", "mobilenet_v2
     from ..core import symbols as S
 
     return [Series(model, _pretty(model), "reference", np.array(grid),
-                   _lambdified_macs(model, "resolution", S.R)(grid)) for model in models]
+                   _macs_of(model, "resolution", S.R)(grid)) for model in models]
 
 
 # --------------------------------------------------------------------------- ShuffleNet groups

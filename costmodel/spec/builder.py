@@ -147,6 +147,9 @@ class _Builder:
         self.spec, self.model = spec, model_name
         self.blocks = dict(library())
         self.layers: list[Layer] = []
+        # the product of the strides up to each feature map, by producer; their largest is
+        # the network's total stride (as timm's EfficientNetBuilder tracks it)
+        self.strides: dict[str, int] = {"input": 1}
 
     def error(self, message: str, node: Node, source: str | None = None,
               token: str | None = None) -> SpecError:
@@ -266,6 +269,8 @@ class _Builder:
             error.cause = exc  # kept for build(), which explains a too-small input
             raise error from None
         output = replace(result.shape, producer=name)
+        self.strides[name] = max(self.strides.get(x.producer, 1) for x in inputs) * \
+            _stride(op, attrs)
         self.layers.append(Layer(name, op, result.kind, tuple(attrs.items()), tuple(inputs),
                                  output, result.counts))
         return output
@@ -294,6 +299,17 @@ class _Builder:
                 bound[pname] = default.evaluate({**env, **bound})
         env.update(bound)
         return self.run(block.body, x, env, _Scope(name + "."), block.source)
+
+
+def _stride(op: str, attrs: Mapping[str, Any]) -> int:
+    """A layer's stride: its ``s=`` (a pooling layer's defaults to its kernel ``k``); 1 for an
+    op without one, or while it is symbolic."""
+    if "s" not in ops.OPS[op].attr_names:
+        return 1
+    default = dict(ops.OPS[op].attrs)["s"]
+    stride = attrs.get("s", default)
+    stride = attrs.get("k") if stride is None else stride
+    return int(stride) if getattr(stride, "is_Integer", isinstance(stride, int)) else 1
 
 
 def _same_shape(a: Shape, b: Shape) -> bool:
@@ -373,7 +389,8 @@ def _build(spec: ModelSpec, knobs: dict[str, Any], model: str) -> Network:
         raise SpecError("the file defines no layers", spec.source)
     return Network(model, tuple(knobs.items()), Shape(*(e.evaluate(env) for e in spec.input),
                                                       producer="input"),
-                   tuple(builder.layers), spec.doc, spec.notes, tuple(dict.fromkeys(assumed)))
+                   tuple(builder.layers), spec.doc, spec.notes, tuple(dict.fromkeys(assumed)),
+                   max(builder.strides.values()))
 
 
 def _smallest_resolution(spec: ModelSpec, knobs: dict[str, Any], model: str,
