@@ -3,8 +3,6 @@ evaluates to the papers' printed numbers; whole networks' closed forms equal the
 sums; `costmodel derive` prints every format and refuses bad input with exit status 2."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +12,6 @@ from typer.testing import CliRunner
 
 from costmodel import zoo
 from costmodel.analysis import derive as D, derive_network as DN
-from costmodel.report import derivation_text as render
 from costmodel.cli.app import app
 from costmodel.core import symbols as S
 from costmodel.core.expr import MakeDivisible

@@ -12,7 +12,8 @@ from typing import Any
 
 from ..core.conventions import convention as get_convention
 from ..core.network import Network, exact
-from ..report.table import UNIT_NOTE, Column, Table, convention_note, plain
+from ..core.numbers import plain
+from ..report.table import UNIT_NOTE, Column, Table, convention_note
 from ..zoo import resolve
 
 UNITS = ("macs", "flops")

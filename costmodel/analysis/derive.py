@@ -28,6 +28,7 @@ from sympy import Expr, Integer, Rational, Symbol
 
 from ..core import symbols as S
 from ..core.network import exact
+from ..core.numbers import plain
 from ..errors import CostModelError
 
 #: ShuffleNet v2's "B": the FLOPs (multiply-adds) of the 1x1 convolution whose memory access
@@ -197,25 +198,16 @@ class Derivation:
             "steps": [{"name": s.name, "type": s.kind, "input": s.input, "output": s.output,
                        "macs": str(s.macs)} for s in self.steps],
             "assumptions": list(self.assumptions),
-            "settings": {k: _plain(v) for k, v in self.settings},
+            "settings": {k: plain(v) for k, v in self.settings},
             "explanation": self.explanation,
         }
         if values is not None:
-            record["at"] = {"values": {k.name: _plain(v) for k, v in
+            record["at"] = {"values": {k.name: plain(v) for k, v in
                                        self.substitutions(values).items()},
-                            "defaults_used": {k: _plain(v)
+                            "defaults_used": {k: plain(v)
                                               for k, v in self.defaults_used(values).items()},
-                            "results": {k: _plain(v) for k, v in self.at(values).items()}}
+                            "results": {k: plain(v) for k, v in self.at(values).items()}}
         return record
-
-
-def _plain(value: Any) -> Any:
-    value = sympy.sympify(value)
-    if value.is_Integer:
-        return int(value)
-    if value.is_Rational:
-        return str(value)
-    return str(value)
 
 
 def show_value(value: Any) -> str:

@@ -19,6 +19,7 @@ from ..core import symbols as S
 from ..core.conventions import DEFAULT
 from ..core.expr import MakeDivisible
 from ..errors import CostModelError
+from ..spec.builder import require_knob
 from ..zoo import ModelRef
 from .derive import Derivation, Quantity, _exact_number, show_value, symbols_of
 
@@ -110,15 +111,12 @@ def derive_network(spec: str | ModelRef, symbols: Iterable[str] | None = None,
 
     ref = resolve(spec) if isinstance(spec, str) else spec
     given = {**dict(ref.values), **dict(values or {})}
-    knob_names = [knob.name for knob in ref.spec.knobs]
     chosen = list(_default_symbols(ref, given) if symbols is None else symbols)
     for name in chosen:
         if name not in NETWORK_SYMBOLS:
             raise CostModelError(f"cannot keep {name!r} symbolic; choose from "
                                  f"{', '.join(NETWORK_SYMBOLS)}")
-        if name not in knob_names:
-            raise CostModelError(f"{ref.name} has no knob {name!r}; its knobs are: "
-                                 f"{', '.join(knob_names)}")
+        require_knob(ref.spec, name, ref.name)
     assumptions: list[str] = []
     valid_for: tuple[tuple[Symbol, int, int], ...] = ()
     fast = _built_on_the_period(ref, given, chosen, residue, convention_name) \

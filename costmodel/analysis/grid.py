@@ -15,7 +15,7 @@ from sympy import Rational
 
 from ..core import symbols as S
 from ..errors import CostModelError
-from ..spec.builder import parse_knob_value
+from ..spec.builder import parse_knob_value, require_knob
 from ..spec.parser import Knob
 from ..zoo import ModelRef
 
@@ -100,9 +100,7 @@ def make_axes(ref: ModelRef, lists: Mapping[str, str | Sequence[Any]]) -> list[A
     known = {knob.name: knob for knob in ref.spec.knobs}
     fixed = dict(ref.values)
     for name in lists:
-        if name not in known:
-            raise CostModelError(f"{ref.name} has no knob {name!r}; its knobs are: "
-                                 f"{', '.join(known) or 'none'}")
+        require_knob(ref.spec, name, ref.name)
         if name in fixed:
             raise CostModelError(f"{name} is given both in the SPEC ({name}={fixed[name]}) and "
                                  f"as a list to sweep; give it once")

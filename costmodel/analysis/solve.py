@@ -42,6 +42,7 @@ from ..core import symbols as S
 from ..core.conventions import DEFAULT
 from ..core.evaluate import value_at
 from ..core.expr import MakeDivisible
+from ..core.numbers import plain
 from ..errors import CostModelError
 from .derive import show_value
 from .derive_network import derive_network
@@ -113,9 +114,9 @@ class Solution:
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model, "for": self.knob,
-                "budget": {key: _json(value) for key, value in self.budgets},
+                "budget": {key: plain(value) for key, value in self.budgets},
                 "convention": self.convention,
-                "settings": {key: _json(value) for key, value in self.settings},
+                "settings": {key: plain(value) for key, value in self.settings},
                 "feasible": self.feasible, "answer": self.answer, **self.record}
 
 
@@ -124,22 +125,6 @@ def _number(value: Any) -> Any:
     number such as a value at an exact root; its exact form goes beside it as text)."""
     value = sympy.sympify(value)
     return int(value) if value.is_Integer else float(value)
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, (bool, int, float, str)) or value is None:
-        return value
-    if isinstance(value, Mapping):
-        return {k: _json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json(v) for v in value]
-    value = sympy.sympify(value)
-    if value.is_Integer:
-        return int(value)
-    if value.is_Rational:  # 7/5 -> 1.4 (exact in decimal); 1/3 stays "1/3"
-        text = show_value(value)
-        return float(text) if "/" not in text else text
-    return str(value)
 
 
 def _budget_text(budgets: Mapping[str, Any]) -> str:
@@ -291,7 +276,7 @@ def solve_alpha(spec: str, macs: Any = None, params: Any = None,
             feasible_ideal = False
             quantity = next(q for q, kind in kinds.items() if kind == "none")
             floor_value = ideal["results"][quantity][1]
-            record["idealized"].update(feasible=False, at_alpha_0={quantity: _json(floor_value)})
+            record["idealized"].update(feasible=False, at_alpha_0={quantity: plain(floor_value)})
             details.append(
                 f"  no alpha > 0 fits: at alpha → 0 {ref.name} still needs "
                 f"{_fmt_exact(floor_value)} {LABEL[quantity]} (layers that do not narrow: "
@@ -404,7 +389,7 @@ def _solve_rounded(ref, values, budgets, convention, rounding, rounding_help) ->
         lines.append("  no 3-decimal alpha fits (the answer above says why)")
         return {"feasible": False, "answer": answer, "lines": lines,
                 "record": {"rounding": rounding, "feasible": False,
-                           "at_alpha_0": {q: _json(v) for q, v in floor_counts.items()}}}
+                           "at_alpha_0": {q: plain(v) for q, v in floor_counts.items()}}}
     low, high = 1, GRID
     while fits(high):
         low, high = high, high * 2
@@ -434,10 +419,10 @@ def _solve_rounded(ref, values, budgets, convention, rounding, rounding_help) ->
                  f"{_fmt_exact(nxt['params'])} params")
     return {"feasible": True, "answer": answer, "lines": lines,
             "record": {"rounding": rounding, "feasible": True, "alpha": alpha_text,
-                       "at": {q: _json(v) for q, v in best.items()},
+                       "at": {q: plain(v) for q, v in best.items()},
                        "same_network_from": _grid_text(first),
                        "next": {"alpha": _grid_text(high),
-                                **{q: _json(v) for q, v in nxt.items()}}}}
+                                **{q: plain(v) for q, v in nxt.items()}}}}
 
 
 def _grid_text(n: int) -> str:
@@ -497,7 +482,7 @@ def solve_resolution(spec: str, macs: Any = None, params: Any = None,
         return Solution(ref.name, "resolution", tuple(budgets.items()), convention,
                         tuple(settings.items()), False, answer, (),
                         {"resolution": None, "smallest_buildable": lowest,
-                         "at_smallest": {q: _json(v) for q, v in at.items()}})
+                         "at_smallest": {q: plain(v) for q, v in at.items()}})
     if not any(S.R in totals[q].free_symbols for q in budgets):
         answer = f"{head}: every resolution fits ({' and '.join(LABEL[q] for q in budgets)} " \
                  "do not depend on it)"
@@ -552,7 +537,7 @@ def solve_resolution(spec: str, macs: Any = None, params: Any = None,
     answer = f"{head}: {low}" + (f" (largest multiple of the stride {stride}: {multiple})"
                                  if multiple is not None else
                                  f" (no multiple of the stride {stride} fits)")
-    record.update({"resolution": low, "at": {q: _json(v) for q, v in best.items()},
+    record.update({"resolution": low, "at": {q: plain(v) for q, v in best.items()},
                    "stride": stride, "multiple_of_stride": multiple,
                    "closed_form": {q: str(forms[q]) for q in budgets},
                    "closed_form_valid_for": f"R a multiple of {period}"})

@@ -44,7 +44,7 @@ import itertools
 import math
 import random
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,9 +52,10 @@ import numpy as np
 from sympy import Rational
 
 from ..core.conventions import convention as get_convention
+from ..core.numbers import plain
 from ..errors import CostModelError
 from ..zoo import ModelRef, resolve
-from .closed_forms import (COUNTS, GridValues, Progress, Redo, common_dtype,
+from .closed_forms import (COUNTS, Progress, Redo, common_dtype,
                            compile_network, evaluate_network)
 from .grid import _NUMBER, Axis, describe_point, knob_symbol, make_axes
 
@@ -119,7 +120,7 @@ class SweepResult:
         rows = range(len(self)) if rows is None else rows
         out = []
         for r in rows:
-            record = {k: _plain(v) for k, v in self.knob_values(r).items()}
+            record = {k: plain(v) for k, v in self.knob_values(r).items()}
             record.update({c: count(self.counts[c][r]) for c in COUNTS})
             out.append(record)
         return out
@@ -138,12 +139,6 @@ class SweepResult:
 def count(value: Any) -> Any:
     """One grid point's count as a plain Python number (int, or float where not whole)."""
     return value.item() if isinstance(value, np.generic) else value
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, str):
-        return value
-    return int(value) if value.is_Integer else float(value)
 
 
 def sweep(spec: str, lists: Mapping[str, str | Sequence[Any]], convention: str = "paper",

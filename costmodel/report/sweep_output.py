@@ -7,7 +7,6 @@ distinct values formatted once, digits cut arithmetically), about 10^6 rows in 0
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 

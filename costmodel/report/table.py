@@ -12,8 +12,9 @@ import io
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
+
+from ..core.numbers import plain
 
 FORMATS = ("table", "json", "csv", "markdown", "latex")
 
@@ -82,23 +83,6 @@ def show(column: Column, value: Any) -> str:
         return f"{float(value):.2f}%"
     if column.kind == "delta":
         return value if isinstance(value, str) else f"{float(value):+.1f}"
-    return str(value)
-
-
-def plain(value: Any) -> Any:
-    """A JSON-ready version: ints stay exact, sympy/fraction numbers become int or float."""
-    if value is None or isinstance(value, (bool, str, int, float)):
-        return value
-    if isinstance(value, Mapping):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    if isinstance(value, Fraction):
-        return int(value) if value.denominator == 1 else float(value)
-    if getattr(value, "is_Integer", False):
-        return int(value)
-    if getattr(value, "is_number", False):
-        return float(value)
     return str(value)
 
 

@@ -337,13 +337,21 @@ def _suggest(word: str, known: list[str]) -> str:
 
 # --- the public entry points --------------------------------------------------------------------
 
+def require_knob(spec: ModelSpec, name: str, model: str) -> Knob:
+    """The declaration of knob ``name``; a name the spec does not declare is a user error
+    that lists the knobs it does."""
+    knob = spec.knob(name)
+    if knob is None:
+        raise CostModelError(f"{model} has no knob {name!r}; its knobs are: "
+                             f"{', '.join(k.name for k in spec.knobs) or 'none'}")
+    return knob
+
+
 def resolve_knobs(spec: ModelSpec, values: Mapping[str, Any], model: str) -> dict[str, Any]:
     """Knob values for a build: the defaults overridden by ``values``, each checked."""
     known = {knob.name: knob for knob in spec.knobs}
     for key in values:
-        if key not in known:
-            raise CostModelError(f"{model} has no knob {key!r}; its knobs are: "
-                                 f"{', '.join(known) or 'none'}")
+        require_knob(spec, key, model)
     return {name: parse_knob_value(knob, values.get(name, knob.default), model)
             for name, knob in known.items()}
 
