@@ -99,7 +99,7 @@ def breakdown(
 
     One bar per layer that has MACs or parameters (MACs above, parameters below), coloured by
     layer type, with each type's share in the legend."""
-    from ..report.figures import plot_breakdown
+    from ..report.breakdown import plot_breakdown
 
     _figure_path(out, "--out")
     plot_breakdown(spec, out, convention.value)
