@@ -21,6 +21,7 @@ import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import partial
 from typing import Any
 
 import sympy
@@ -30,6 +31,9 @@ from ..core import symbols as S
 from ..core.network import exact
 from ..core.numbers import plain
 from ..errors import CostModelError
+
+#: JSON values, a fraction such as 1/3 kept exact (as text)
+_json = partial(plain, exact_fractions=True)
 
 #: ShuffleNet v2's "B": the FLOPs (multiply-adds) of the 1x1 convolution whose memory access
 #: cost is bounded, B = h·w·c1·c2 (÷ g for a group convolution). Local to the G1/G2 bounds.
@@ -198,15 +202,15 @@ class Derivation:
             "steps": [{"name": s.name, "type": s.kind, "input": s.input, "output": s.output,
                        "macs": str(s.macs)} for s in self.steps],
             "assumptions": list(self.assumptions),
-            "settings": {k: plain(v) for k, v in self.settings},
+            "settings": {k: _json(v) for k, v in self.settings},
             "explanation": self.explanation,
         }
         if values is not None:
-            record["at"] = {"values": {k.name: plain(v) for k, v in
+            record["at"] = {"values": {k.name: _json(v) for k, v in
                                        self.substitutions(values).items()},
-                            "defaults_used": {k: plain(v)
+                            "defaults_used": {k: _json(v)
                                               for k, v in self.defaults_used(values).items()},
-                            "results": {k: plain(v) for k, v in self.at(values).items()}}
+                            "results": {k: _json(v) for k, v in self.at(values).items()}}
         return record
 
 
@@ -346,3 +350,4 @@ def listing() -> list[dict[str, str]]:
 
 
 from . import derivations  # noqa: E402,F401 - registers the named derivations
+

@@ -33,6 +33,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from functools import partial
 from typing import Any
 
 import sympy
@@ -46,6 +47,9 @@ from ..core.numbers import plain
 from ..errors import CostModelError
 from .derive import show_value
 from .derive_network import derive_network
+
+#: JSON values, a fraction such as 1/3 kept exact (as text)
+_json = partial(plain, exact_fractions=True)
 
 QUANTITIES = ("macs", "params")
 LABEL = {"macs": "MACs", "params": "params"}
@@ -114,17 +118,10 @@ class Solution:
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model, "for": self.knob,
-                "budget": {key: plain(value) for key, value in self.budgets},
+                "budget": {key: _json(value) for key, value in self.budgets},
                 "convention": self.convention,
-                "settings": {key: plain(value) for key, value in self.settings},
+                "settings": {key: _json(value) for key, value in self.settings},
                 "feasible": self.feasible, "answer": self.answer, **self.record}
-
-
-def _number(value: Any) -> Any:
-    """An exact sympy number for JSON: an int when whole, else a float (an algebraic
-    number such as a value at an exact root; its exact form goes beside it as text)."""
-    value = sympy.sympify(value)
-    return int(value) if value.is_Integer else float(value)
 
 
 def _budget_text(budgets: Mapping[str, Any]) -> str:
@@ -276,7 +273,7 @@ def solve_alpha(spec: str, macs: Any = None, params: Any = None,
             feasible_ideal = False
             quantity = next(q for q, kind in kinds.items() if kind == "none")
             floor_value = ideal["results"][quantity][1]
-            record["idealized"].update(feasible=False, at_alpha_0={quantity: plain(floor_value)})
+            record["idealized"].update(feasible=False, at_alpha_0={quantity: _json(floor_value)})
             details.append(
                 f"  no alpha > 0 fits: at alpha → 0 {ref.name} still needs "
                 f"{_fmt_exact(floor_value)} {LABEL[quantity]} (layers that do not narrow: "
@@ -287,7 +284,7 @@ def solve_alpha(spec: str, macs: Any = None, params: Any = None,
             at = {q: sympy.radsimp(sympy.expand(ideal["totals"][q].subs(S.alpha, best)))
                   for q in QUANTITIES}
             record["idealized"].update(feasible=True, alpha=str(best), alpha_float=float(best),
-                                       at={q: _number(v) for q, v in at.items()},
+                                       at={q: plain(v) for q, v in at.items()},
                                        at_exact={q: str(v) for q, v in at.items()})
             details.append(f"  largest alpha = {best} ≈ {float(best):.6f} (exact root of "
                            f"{' and '.join(LABEL[q] for q in budgets)} = budget; "
@@ -389,7 +386,7 @@ def _solve_rounded(ref, values, budgets, convention, rounding, rounding_help) ->
         lines.append("  no 3-decimal alpha fits (the answer above says why)")
         return {"feasible": False, "answer": answer, "lines": lines,
                 "record": {"rounding": rounding, "feasible": False,
-                           "at_alpha_0": {q: plain(v) for q, v in floor_counts.items()}}}
+                           "at_alpha_0": {q: _json(v) for q, v in floor_counts.items()}}}
     low, high = 1, GRID
     while fits(high):
         low, high = high, high * 2
@@ -419,10 +416,10 @@ def _solve_rounded(ref, values, budgets, convention, rounding, rounding_help) ->
                  f"{_fmt_exact(nxt['params'])} params")
     return {"feasible": True, "answer": answer, "lines": lines,
             "record": {"rounding": rounding, "feasible": True, "alpha": alpha_text,
-                       "at": {q: plain(v) for q, v in best.items()},
+                       "at": {q: _json(v) for q, v in best.items()},
                        "same_network_from": _grid_text(first),
                        "next": {"alpha": _grid_text(high),
-                                **{q: plain(v) for q, v in nxt.items()}}}}
+                                **{q: _json(v) for q, v in nxt.items()}}}}
 
 
 def _grid_text(n: int) -> str:
@@ -482,7 +479,7 @@ def solve_resolution(spec: str, macs: Any = None, params: Any = None,
         return Solution(ref.name, "resolution", tuple(budgets.items()), convention,
                         tuple(settings.items()), False, answer, (),
                         {"resolution": None, "smallest_buildable": lowest,
-                         "at_smallest": {q: plain(v) for q, v in at.items()}})
+                         "at_smallest": {q: _json(v) for q, v in at.items()}})
     if not any(S.R in totals[q].free_symbols for q in budgets):
         answer = f"{head}: every resolution fits ({' and '.join(LABEL[q] for q in budgets)} " \
                  "do not depend on it)"
@@ -537,7 +534,7 @@ def solve_resolution(spec: str, macs: Any = None, params: Any = None,
     answer = f"{head}: {low}" + (f" (largest multiple of the stride {stride}: {multiple})"
                                  if multiple is not None else
                                  f" (no multiple of the stride {stride} fits)")
-    record.update({"resolution": low, "at": {q: plain(v) for q, v in best.items()},
+    record.update({"resolution": low, "at": {q: _json(v) for q, v in best.items()},
                    "stride": stride, "multiple_of_stride": multiple,
                    "closed_form": {q: str(forms[q]) for q in budgets},
                    "closed_form_valid_for": f"R a multiple of {period}"})

@@ -52,6 +52,7 @@ def collapse(
     through ReLU and mapped back with T's pseudo-inverse (arXiv 1801.04381, Fig. 1). Prints, per
     m, the reconstruction error and the share of points that collapse (fewer than two active
     ReLU units); the same seed gives the same numbers."""
+    from ..analysis.collapse import ERROR_NOTE
     from ..report.table import Column, Table
 
     m_values = parse_m_list(m)
@@ -75,8 +76,7 @@ def collapse(
          Column("collapsed", "collapsed (share of points)")), rows,
         ("A 2-D spiral x is mapped to m dimensions by a random m×2 matrix T, through ReLU, "
          "and back with pinv(T): x̃ = pinv(T)·ReLU(T·x).",
-         "error: relative reconstruction error; tends to 0.5 for large m (about half the units "
-         "pass the ReLU, so x̃ ≈ x/2).",
+         f"error: relative reconstruction error. {ERROR_NOTE}",
          "collapsed: share of points with fewer than 2 active units, whose 2-D neighbourhood "
          "is flattened onto a line or a point; the paper's information loss."))
     if fmt == Format.json:
