@@ -20,7 +20,28 @@ from ..errors import CostModelError
 app = typer.Typer(
     help="Exact MACs, parameters and activations of CNNs, derived symbolically. "
          "MACs are multiply-accumulates; 1 MAC = 2 FLOPs (the papers' FLOPs are MACs).",
-    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+    add_completion=False, pretty_exceptions_enable=False)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"costmodel {__version__}")
+        raise typer.Exit()
+
+
+@app.callback(invoke_without_command=True)
+def _main_options(
+    ctx: typer.Context,
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_show_version, is_eager=True,
+        help="Print costmodel's version and exit.")] = False,
+) -> None:
+    """Without a command: the help, exit status 0."""
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit()
 
 
 class Format(str, Enum):
@@ -45,6 +66,11 @@ ConventionOption = Annotated[Convention, typer.Option(
          "PyTorch's model.parameters(), BN included).")]
 SPEC_HELP = ("A model name (`costmodel list`), name:key=value[,key=value] such as "
              "mobilenet_v1:alpha=0.5,resolution=160, or the path of an architecture file.")
+#: The SPEC syntax, under the help of every command that takes one.
+SPEC_EPILOG = ("SPEC is a built-in model's name (costmodel list shows them and their knobs), "
+               "the name with knob values, NAME:key=value,key=value (mobilenet_v1:alpha=0.5,"
+               "resolution=160), or the path of an architecture file in the layer-spec "
+               "language, my_net.cm, with knob values after a colon (my_net.cm:alpha=0.5).")
 
 
 def user_errors(command):
@@ -59,6 +85,14 @@ def user_errors(command):
     return wrapper
 
 
+def natural_order(name: str) -> list:
+    """A sort key that reads the numbers in a name: resnet18 before resnet101."""
+    import re
+
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part)
+            for part in re.split(r"(\d+)", name)]
+
+
 def emit(text: str) -> None:
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
@@ -71,7 +105,7 @@ def list_models(fmt: FormatOption = Format.table) -> None:
     from ..zoo import names, spec
 
     rows = []
-    for name in names():
+    for name in sorted(names(), key=natural_order):
         parsed = spec(name)
         knobs = {k.name: (k.default if k.type != "choice" else f"{k.default} ({'|'.join(k.choices)})")
                  for k in parsed.knobs}
@@ -88,7 +122,7 @@ def list_models(fmt: FormatOption = Format.table) -> None:
         emit(table.render(fmt.value))
 
 
-@app.command()
+@app.command(epilog=SPEC_EPILOG)
 @user_errors
 def compare(
     specs: Annotated[list[str], typer.Argument(help=SPEC_HELP, show_default=False)],
@@ -106,7 +140,7 @@ def compare(
         emit(table.render(fmt.value))
 
 
-@app.command()
+@app.command(epilog=SPEC_EPILOG)
 @user_errors
 def summary(
     spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
@@ -140,29 +174,34 @@ def summary(
         emit(render_all([per_layer, by_type], fmt.value))
 
 
-def main() -> None:
-    """The `costmodel` console script.
-
-    It ends the process with ``os._exit`` once the output is flushed: tearing down the
-    interpreter (freeing sympy's caches and thousands of module objects) takes about 0.2 s
-    and does nothing a command needs; every file a command writes is closed by then.
-    """
-    import os
-
+def main(args: list[str] | None = None) -> int:
+    """Run the command line on ``args`` (``sys.argv[1:]`` by default) and return the exit
+    status (0, or 2 for bad input), as a library call: nothing exits the process."""
     try:
-        app()
+        app(args=args, prog_name="costmodel", standalone_mode=True)
         code = 0
     except SystemExit as exc:
         code = exc.code
     if isinstance(code, str):
         sys.stderr.write(code + "\n")
         code = 1
+    return code or 0
+
+
+def console_script() -> None:
+    """The `costmodel` console script: :func:`main`, then ``os._exit`` once the output is
+    flushed. Tearing down the interpreter (freeing sympy's caches and thousands of module
+    objects) takes about 0.2 s and does nothing a command needs; every file a command writes
+    is closed by then. Only the console script does this: :func:`main` returns."""
+    import os
+
+    code = main()
     try:
         sys.stdout.flush()
         sys.stderr.flush()
     except BrokenPipeError:  # `costmodel ... | head`: the reader has gone, nothing to report
         pass
-    os._exit(code or 0)
+    os._exit(code)
 
 
 def _load_command_modules() -> None:

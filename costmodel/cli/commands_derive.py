@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import CostModelError
-from .app import ConventionOption, Format, FormatOption, app, emit, user_errors
+from .app import SPEC_EPILOG, ConventionOption, Format, FormatOption, app, emit, user_errors
 
 DERIVE_FORMATS = (Format.table, Format.json, Format.latex, Format.markdown)
 
@@ -26,7 +26,7 @@ def _parse_at(text: str | None) -> dict[str, str] | None:
     return dict(parse_values(text, text))
 
 
-@app.command()
+@app.command(epilog=SPEC_EPILOG)
 @user_errors
 def derive(
     name: Annotated[Optional[str], typer.Argument(
@@ -91,7 +91,7 @@ class Target(str, Enum):
     resolution = "resolution"
 
 
-@app.command()
+@app.command(epilog=SPEC_EPILOG)
 @user_errors
 def solve(
     spec: Annotated[str, typer.Argument(help="A model name, name:key=value,... or a .cm file.",

@@ -11,7 +11,8 @@ import typer
 
 from ..core.conventions import DEFAULT
 from ..errors import CostModelError
-from .app import SPEC_HELP, ConventionOption, Format, FormatOption, app, emit, user_errors
+from .app import (SPEC_EPILOG, SPEC_HELP, ConventionOption, Format, FormatOption, app, emit,
+                  user_errors)
 
 _FIGURE_SUFFIXES = (".png", ".svg")
 
@@ -87,7 +88,7 @@ def collapse(
         typer.echo(f"wrote {out}", err=True)
 
 
-@app.command()
+@app.command(epilog=SPEC_EPILOG)
 @user_errors
 def breakdown(
     spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],

@@ -16,7 +16,7 @@ import typer
 
 from ..core.conventions import DEFAULT
 from ..errors import CostModelError
-from .app import SPEC_HELP, ConventionOption, app, emit, user_errors
+from .app import SPEC_EPILOG, SPEC_HELP, ConventionOption, app, emit, user_errors
 
 
 class SweepFormat(str, Enum):
@@ -41,7 +41,7 @@ def _list_option(what: str):
     return typer.Option(help=f"{what} (a LIST).", show_default=False)
 
 
-@app.command(short_help="MACs, FLOPs, params and activations over a grid of knob values "
+@app.command(epilog=SPEC_EPILOG, short_help="MACs, FLOPs, params and activations over a grid of knob values "
                          "(exact, from closed forms compiled once).")
 @user_errors
 def sweep(

@@ -136,25 +136,35 @@ def to_latex(table: Table) -> str:
     return "\n".join(lines) + "\n"
 
 
+def terminal_width() -> int:
+    """The terminal's width in columns (``COLUMNS`` when set, as ``shutil`` reads it; 120 when
+    the output is not a terminal)."""
+    import shutil
+
+    return shutil.get_terminal_size((120, 24)).columns
+
+
 def to_text(table: Table, width: int | None = None) -> str:
-    """A terminal table drawn by rich, with the notes as its caption."""
+    """A terminal table drawn by rich within ``width`` columns (the terminal's by default),
+    then its notes, each wrapped to the same width."""
     from rich import box
     from rich.console import Console
     from rich.table import Table as RichTable
+    from rich.text import Text
 
-    rich_table = RichTable(title=table.title, box=box.SIMPLE_HEAD, title_justify="left",
-                           caption="\n".join(table.notes), caption_justify="left")
-    for column in table.columns:
+    rich_table = RichTable(title=table.title, box=box.SIMPLE_HEAD, title_justify="left")
+    for index, column in enumerate(table.columns):
+        # the first column names the row (a model, a layer): kept whole, the others fold
         rich_table.add_column(column.header, justify="right" if column.kind != "text" else "left",
-                              overflow="fold")
+                              overflow="fold", no_wrap=index == 0)
     for cells in _cells(table):
         rich_table.add_row(*cells)
-    import shutil
-    width = width or max(100, shutil.get_terminal_size((120, 24)).columns)
-    console = Console(file=io.StringIO(), width=width, force_terminal=False,
+    console = Console(file=io.StringIO(), width=width or terminal_width(), force_terminal=False,
                       color_system=None)
     console.print(rich_table)
-    return console.file.getvalue()
+    for note in table.notes:
+        console.print(Text(note))
+    return "\n".join(line.rstrip() for line in console.file.getvalue().splitlines()) + "\n"
 
 
 def render_all(tables: Sequence[Table], fmt: str) -> str:
