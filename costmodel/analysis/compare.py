@@ -114,7 +114,7 @@ def summary_tables(network: Network, convention: str = "paper", units: str = "ma
     counts = {}
     for layer in network.layers:
         counts[layer.kind] = counts.get(layer.kind, 0) + 1
-    for kind, (macs, params) in network.by_type(convention).items():
+    for kind, (macs, params) in network.type_totals(convention).items():
         macs, params = exact(macs), exact(params)
         groups.append({"type": kind, "layers": counts[kind], units: scale * macs,
                        "params": params, "macs_share": _share(macs, total_macs),

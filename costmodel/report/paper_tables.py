@@ -375,7 +375,7 @@ _KINDS = {"conv1x1": "conv 1x1", "dw3x3": "conv dw 3x3", "conv3x3": "conv 3x3", 
 def mobilenet_v1_table2() -> Table:
     """Table 2, resource per layer type of 1.0 MobileNet-224: shares of Mult-Adds and params."""
     net = network("mobilenet_v1")
-    by_type = net.by_type(CONVENTION)
+    by_type = net.type_totals(CONVENTION)
     total_macs, total_params = net.macs(CONVENTION), net.params(CONVENTION)
     rows = []
     for fig in _figs("mobilenet_v1", "Table 2"):
