@@ -13,9 +13,19 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import CostModelError
-from .app import SPEC_EPILOG, ConventionOption, Format, FormatOption, app, emit, user_errors
+from .app import SPEC_EPILOG, ConventionOption, app, emit, user_errors
 
-DERIVE_FORMATS = (Format.table, Format.json, Format.latex, Format.markdown)
+
+class DeriveFormat(str, Enum):
+    table = "table"
+    json = "json"
+    latex = "latex"
+    markdown = "markdown"
+
+
+class SolveFormat(str, Enum):
+    table = "table"
+    json = "json"
 
 
 def _parse_at(text: str | None) -> dict[str, str] | None:
@@ -41,7 +51,8 @@ def derive(
     symbols: Annotated[Optional[str], typer.Option(
         "--symbols", help="Networks only: the knobs to keep symbolic, e.g. resolution,alpha "
                           "(default: resolution, and alpha too under rounding=none).")] = None,
-    fmt: FormatOption = Format.table,
+    fmt: Annotated[DeriveFormat, typer.Option("--format", "-f", help="Output format.")] =
+    DeriveFormat.table,
     convention: ConventionOption = "paper",
 ) -> None:
     """A paper's formula, or a whole network, in closed form.
@@ -52,12 +63,9 @@ def derive(
     from ..analysis import derive as D
     from ..report import derivation_text as render
 
-    if fmt not in DERIVE_FORMATS:
-        raise CostModelError(f"derive prints --format table, json, latex or markdown; not "
-                             f"{fmt.value}")
     if name is None:
         rows = D.listing()
-        if fmt == Format.json:
+        if fmt == DeriveFormat.json:
             emit(json.dumps(rows, indent=2))
             return
         from ..report.table import UNIT_NOTE, Column, Table
@@ -76,11 +84,11 @@ def derive(
     result = D.derive_any(name, symbols=chosen, convention_name=convention.value)
     if values is not None:
         result.substitutions(values)  # a bad name or value fails before anything prints
-    if fmt == Format.json:
+    if fmt == DeriveFormat.json:
         emit(json.dumps(result.to_dict(values), indent=2, ensure_ascii=False))
-    elif fmt == Format.latex:
+    elif fmt == DeriveFormat.latex:
         emit(render.render_latex(result, values))
-    elif fmt == Format.markdown:
+    elif fmt == DeriveFormat.markdown:
         emit(render.render_markdown(result, values))
     else:
         emit(render.render_text(result, values))
@@ -107,7 +115,8 @@ def solve(
         help="Fix alpha (when solving for resolution).")] = None,
     rounding: Annotated[Optional[str], typer.Option(
         help="Fix the channel rounding knob (reference or none).")] = None,
-    fmt: FormatOption = Format.table,
+    fmt: Annotated[SolveFormat, typer.Option("--format", "-f", help="Output format.")] =
+    SolveFormat.table,
     convention: ConventionOption = "paper",
 ) -> None:
     """The largest alpha or resolution within a MACs and/or params budget.
@@ -120,13 +129,11 @@ def solve(
     """
     from ..analysis.solve import SOLVERS
 
-    if fmt not in (Format.table, Format.json):
-        raise CostModelError(f"solve prints --format table or json; not {fmt.value}")
     overrides = {"resolution": resolution, "alpha": alpha, "rounding": rounding}
     solution = SOLVERS[target.value](spec, macs=macs, params=params,
                                      convention=convention.value,
                                      **{k: v for k, v in overrides.items() if v is not None})
-    if fmt == Format.json:
+    if fmt == SolveFormat.json:
         emit(json.dumps(solution.to_dict(), indent=2, ensure_ascii=False))
     else:
         emit("\n".join(solution.lines()))
