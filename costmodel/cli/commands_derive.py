@@ -16,16 +16,10 @@ from ..errors import CostModelError
 from .app import SPEC_EPILOG, ConventionOption, app, emit, user_errors
 
 
-class DeriveFormat(str, Enum):
-    table = "table"
-    json = "json"
-    latex = "latex"
-    markdown = "markdown"
-
-
-class SolveFormat(str, Enum):
-    table = "table"
-    json = "json"
+#: The formats each command prints, as --format choices.
+DeriveFormat = Enum("DeriveFormat", {f: f for f in ("table", "json", "latex", "markdown")},
+                    type=str)
+SolveFormat = Enum("SolveFormat", {f: f for f in ("table", "json")}, type=str)
 
 
 def _parse_at(text: str | None) -> dict[str, str] | None:
