@@ -265,9 +265,8 @@ class _Builder:
         try:
             result = ops.apply(op, inputs, attrs)
         except CostModelError as exc:
-            error = self.error(f"layer {name}: {exc}", node, source, op)
-            error.cause = exc  # kept for build(), which explains a too-small input
-            raise error from None
+            # chained: build() explains a too-small input from the op's own error
+            raise self.error(f"layer {name}: {exc}", node, source, op) from exc
         output = replace(result.shape, producer=name)
         self.strides[name] = max(self.strides.get(x.producer, 1) for x in inputs) * \
             _stride(op, attrs)
@@ -368,7 +367,7 @@ def build(spec: ModelSpec, values: Mapping[str, Any] | None = None,
     try:
         return _build(spec, knobs, model)
     except SpecError as exc:
-        if isinstance(getattr(exc, "cause", None), InputTooSmall) and "resolution" in knobs:
+        if isinstance(exc.__cause__, InputTooSmall) and "resolution" in knobs:
             smallest = _smallest_resolution(spec, knobs, model)
             hint = f"; the smallest resolution that works is {smallest}" if smallest else ""
             raise CostModelError(f"{model}: resolution={knobs['resolution']} is too small for "
