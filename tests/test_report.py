@@ -240,7 +240,7 @@ def in_text(key, *fragments: str) -> None:
 
 def check_mnv1_t2_conv1x1(key):
     mn = net("mobilenet_v1")
-    pw = mn.by_type()["conv 1x1"][1]
+    pw = mn.type_totals()["conv 1x1"][1]
     # without the FC's 1,000 biases: 3,139,584 / 4,209,088 = 74.590...% -> 74.59
     assert agrees(100 * pw / (mn.params() - 1000), 74.59, 0.01, 1)
     assert not agrees(100 * pw / mn.params(), 74.59, 0.01, 1)  # 74.57 with them
@@ -249,7 +249,7 @@ def check_mnv1_t2_conv1x1(key):
 
 def check_mnv1_t2_conv3x3(key):
     mn = net("mobilenet_v1")
-    stem = mn.by_type()["conv 3x3"][0]
+    stem = mn.type_totals()["conv 3x3"][0]
     assert agrees(100 * stem / mn.macs(), 1.91, 0.01, 1)  # 1.9056%
     shares = [f.macs_share for f in figures(source="mobilenet_v1", table="Table 2")]
     assert round(sum(shares), 2) == 99.29  # 94.86 + 3.06 + 1.19 + 0.18
@@ -260,7 +260,7 @@ def check_mnv1_t2_conv3x3(key):
 def check_mnv1_t2_fc(key):
     mn = net("mobilenet_v1")
     assert agrees(100 * 1_024_000 / (mn.params() - 1000), 24.33, 0.01, 1)  # 1024·1000 weights
-    assert mn.by_type()["fc"][1] == 1_025_000
+    assert mn.type_totals()["fc"][1] == 1_025_000
 
 
 def check_mnv1_t4_conv(key):
@@ -507,3 +507,33 @@ def test_committed_reports_have_the_numbers_computed_now(report):
     for path in fresh:
         assert _numbers(path) == _numbers(committed / path.name), \
             f"reports/tables/{path.name} is stale: run `costmodel report`"
+
+
+def _pointwise_outputs(net) -> list[str]:
+    return [str(layer.output) for layer in net.layers if layer.op in ("conv", "pw")]
+
+
+@pytest.mark.parametrize("alpha, resolution", [("1", "224"), ("0.5", "160")])
+def test_the_variants_follow_the_zoo_file(alpha, resolution):
+    """The Table 4 and 5 variants are the zoo's MobileNet v1 but for the change each makes:
+    the same widths, strides and head at any alpha and resolution."""
+    from costmodel.spec import build, parse_text
+
+    knobs = {"alpha": alpha, "resolution": resolution}
+    zoo_net = zoo.build("mobilenet_v1", **knobs)
+    conv, shallow = (build(parse_text(P.variant_text(name), name), knobs)
+                     for name in P.VARIANTS)
+    # Conv MobileNet: one full 3x3 conv (k=3) per separable layer, the same outputs
+    assert _pointwise_outputs(conv) == _pointwise_outputs(zoo_net)
+    assert [dict(l.attrs).get("k") for l in conv.layers if l.op == "conv"] == \
+        [3] * (1 + sum(l.op == "dw" for l in zoo_net.layers))
+    assert not any(l.op in ("dw", "pw") for l in conv.layers)
+    # Shallow MobileNet: the same layers less the five separable ones at 14x14x512
+    repeated = [l for l in zoo_net.layers if l.op == "pw"][6:11]  # dwsep7..dwsep11
+    assert {str(l.output) for l in repeated} == {str(repeated[0].output)}
+    less = [l for l in zoo_net.layers if not any(l.name.startswith(r.name.rsplit(".", 1)[0] + ".")
+                                                for r in repeated)]
+    assert [(l.op, str(l.output)) for l in shallow.layers] == \
+        [(l.op, str(l.output)) for l in less]
+    for net in (conv, shallow):
+        assert net.layers[-1].output == zoo_net.layers[-1].output and net.config == zoo_net.config
