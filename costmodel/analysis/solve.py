@@ -112,9 +112,10 @@ class Solution:
     record: Mapping[str, Any] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
+        from ..report.table import UNIT_NOTE
+
         return [self.answer, *("  " + line for line in self.details),
-                "MACs = multiply-accumulates; 1 MAC = 2 FLOPs (the papers' FLOPs/Mult-Adds "
-                "are MACs). Params under the " + self.convention + " convention."]
+                f"{UNIT_NOTE} Params under the {self.convention} convention."]
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model, "for": self.knob,
