@@ -7,7 +7,11 @@ forms' assumptions (``Network.assumptions``) fail on the grid, how many points t
 recomputed and how long that took. (PyTorch-based counters need
 about 0.1 s per configuration, i.e. a day for this grid.)
 
-Usage: python benchmarks/bench_sweep.py [REPEAT]
+Usage: python benchmarks/bench_sweep.py [REPEAT] [--baseline CHECKOUT]
+
+With ``--baseline``, the same whole-process sweep also runs from another checkout (e.g. a
+worktree of the previous commit), interleaved with this one, and the ratio is printed: the
+"no slower than before" check.
 """
 
 from __future__ import annotations
@@ -84,12 +88,19 @@ def in_process(repeat: int) -> dict[str, float]:
             "grid points recomputed (an assumption fails)": result.recomputed}
 
 
-def main(repeat: int = 5) -> None:
+def main(repeat: int = 5, baseline: str | None = None) -> None:
     with tempfile.TemporaryDirectory() as folder:
         csv_path = Path(folder) / "grid.csv"
         command = [sys.executable, "-m", "costmodel", "sweep", SPEC, "--alpha", ALPHA,
                    "--resolution", RESOLUTION, "--output", str(csv_path), "--quiet"]
-        whole = median_times({"sweep": command}, repeat)["sweep"]
+        commands = {"sweep": command}
+        if baseline:  # the same command, importing the other checkout's costmodel
+            code = (f"import sys; sys.path.insert(0, {str(Path(baseline).resolve())!r}); "
+                    "sys.argv[0] = 'costmodel'; import runpy; "
+                    "runpy.run_module('costmodel', run_name='__main__')")
+            commands["baseline"] = [sys.executable, "-c", code, *command[3:]]
+        times = median_times(commands, repeat)
+        whole = times["sweep"]
         rows = sum(1 for _ in csv_path.open()) - 1
     startup = median_times({"import": [sys.executable, "-c", "import costmodel.cli.app"]},
                            repeat)["import"]
@@ -103,10 +114,16 @@ def main(repeat: int = 5) -> None:
         unit = "" if count else " s"
         text = f"{value:,.0f}" if count or value > 1000 else f"{value:.3f}"
         print(f"  {name:56s} {text:>10s}{unit}")
+    if baseline:
+        print(f"  {'whole process, from ' + baseline:56s} {times['baseline']:10.3f} s")
+        print(f"  {'ratio: this checkout / baseline':56s} {whole / times['baseline']:10.2f}")
     evaluate = figures["evaluate compiled forms, 10^6 points"]
     print(f"targets: whole process < 5 s: {'met' if whole < 5 else 'MISSED'}; "
           f"evaluation < 1 s: {'met' if evaluate < 1 else 'MISSED'}")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5)
+    args = sys.argv[1:]
+    base = args[args.index("--baseline") + 1] if "--baseline" in args else None
+    numbers = [a for a in args if a.isdigit()]
+    main(int(numbers[0]) if numbers else 5, base)
