@@ -10,3 +10,12 @@ exact sympy expressions, evaluated at any width multiplier, group count and reso
 """
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    """``costmodel.to_torch`` and ``costmodel.count_torch``, imported on first use so that
+    ``import costmodel`` never imports torch."""
+    if name in ("to_torch", "count_torch"):
+        from . import frontends
+        return getattr(frontends, name)
+    raise AttributeError(f"module 'costmodel' has no attribute {name!r}")

@@ -1,0 +1,44 @@
+"""`costmodel import`: any SPEC written as a layer-spec (.cm) file.
+
+Parsing and printing only; the writer is :func:`costmodel.frontends.to_spec.network_to_spec`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..errors import CostModelError
+from .app import SPEC_HELP, app, emit, user_errors
+
+
+@app.command("import")
+@user_errors
+def import_spec(
+    spec: Annotated[str, typer.Argument(
+        help=SPEC_HELP + " Front ends add other files by suffix (a .py:factory SPEC runs that "
+             "Python file; .cm files are data and never run).", show_default=False)],
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o", help="Write the file here instead of to standard output.")] = None,
+) -> None:
+    """Write SPEC as a layer-spec file that builds to exactly the same layers.
+
+    Branches become add:/concat:/mul: sections or residual:, batch norms and activations fold
+    into their conv lines, repeated units become blocks and n= lines. The input side is the
+    knob `resolution`, so `costmodel derive FILE` gives the closed form in R and `costmodel
+    sweep FILE --resolution ...` works. Counts are checked by building the written file."""
+    from ..frontends.to_spec import network_to_spec
+    from ..zoo import resolve
+
+    network = resolve(spec).build()
+    text = network_to_spec(network, source=spec)
+    if output is None:
+        emit(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CostModelError(f"cannot write {output}: {exc.strerror or exc}") from None
+    typer.echo(f"wrote {output} ({len(network.layers)} layers)", err=True)

@@ -1,0 +1,214 @@
+"""Any :class:`~costmodel.core.network.Network` as a readable layer-spec (``.cm``) file.
+
+The front ends (a traced PyTorch module, an ONNX graph) and the zoo all produce a Network;
+:func:`network_to_spec` writes it back in the language, so that an imported model gets what a
+hand-written file gets: closed forms in the input side R (``costmodel derive``), sweeps and
+diffs. The file builds to exactly the same layers: every layer's MACs, params (both
+conventions), activations and output shape. That is checked by building the text before it is
+returned (:func:`check_round_trip`); a failure is an error, never a silently different file.
+
+How the structure is found:
+
+1. The graph's edges (``Layer.sources``) become nested branches, ``conv``/``bn``/``relu``
+   runs become ``bn=1 act=relu`` lines (:mod:`.graph_tree`).
+2. Dotted layer names become ``group`` sections, and the branches of an add with one
+   pass-through input a ``residual:`` (with a ``shortcut:`` when the other input is a
+   projection), so the built layers keep their names wherever the language can express them.
+3. Groups that are the same up to their numbers (``layer2.0`` and ``layer3.0`` of a ResNet)
+   become one ``block`` whose parameters are the numbers that differ (:mod:`.spec_blocks`).
+4. Consecutive equal lines (equal block calls) become one line with ``n=``.
+
+The input is written ``input C resolution resolution`` with ``knob resolution``, so every
+size stays symbolic. What does not scale with R is said in the file's notes: an ``fc`` that
+reads a whole feature map (its weights grow with R, where a framework's Linear layer fixes
+them), an adaptive pool (a fixed output size at every R), a window as large as the map it
+reads at the written resolution.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+from ..core.network import Network
+from ..errors import CostModelError
+from .graph_tree import Fork, Line, network_tree
+from .spec_blocks import find_blocks
+from .spec_text import Branches, Group, Residual, Writer, sanitize
+
+
+# --- scopes: groups, residuals and branch names from the layer names ------------------------
+
+def _names(item) -> list[str]:
+    """The names an item's layers should get (folded modifiers take their line's name)."""
+    if isinstance(item, Line):
+        return [sanitize(item.layer.name)]
+    return ([name for branch in item.branches for x in branch for name in _names(x)]
+            + [sanitize(item.merge.name)])
+
+
+def _common_part(item, prefix: str) -> str | None:
+    """The first name part after ``prefix`` that all the item's layers share (each name having
+    more after it), or None."""
+    parts = set()
+    for name in _names(item):
+        if not name.startswith(prefix):
+            return None
+        head, dot, rest = name[len(prefix):].partition(".")
+        if not dot or not rest:
+            return None
+        parts.add(head)
+    return parts.pop() if len(parts) == 1 else None
+
+
+def scoped(items: tuple, prefix: str = "") -> tuple:
+    """``items`` with runs that share a name part wrapped in groups, forks as residuals or
+    named branches."""
+    out, i = [], 0
+    while i < len(items):
+        part = _common_part(items[i], prefix)
+        if part is None:
+            out.append(_scoped_item(items[i], prefix))
+            i += 1
+            continue
+        j = i + 1
+        while j < len(items) and _common_part(items[j], prefix) == part:
+            j += 1
+        out.append(Group(part, scoped(items[i:j], f"{prefix}{part}.")))
+        i = j
+    return tuple(out)
+
+
+def _branch_part(branch: tuple, prefix: str) -> str | None:
+    parts = {_common_part(item, prefix) for item in branch}
+    return parts.pop() if len(parts) == 1 else None
+
+
+def _scoped_item(item, prefix: str):
+    if isinstance(item, Line):
+        return item
+    assert isinstance(item, Fork), item
+    merge, branches = item.merge, item.branches
+    if merge.op == "add" and len(branches) == 2:
+        # residual: adds (body, input) in that order; the other order is written as branches
+        empty = [i for i, b in enumerate(branches) if not b]
+        if empty == [1]:
+            return Residual(merge, scoped(branches[0], prefix), None)
+        if not empty and _shape(merge.output) != _shape(branches[0][0].layers[0].inputs[0]):
+            # residual's shortcut runs only where the body changes the shape
+            named = [i for i, b in enumerate(branches) if _branch_part(b, prefix) == "shortcut"]
+            parts = [_branch_part(b, prefix) for b in branches]
+            if named == [1] or (not named and None in parts
+                                and len(_flat(branches[1])) <= len(_flat(branches[0]))):
+                return Residual(merge, scoped(branches[0], prefix),
+                                scoped(branches[1], f"{prefix}shortcut."))
+    written = []
+    for branch in branches:
+        part = _branch_part(branch, prefix) if branch else None
+        inner = f"{prefix}{part}." if part else f"{prefix}branch."
+        written.append((part, scoped(branch, inner)))
+    return Branches(merge, tuple(written))
+
+
+def _flat(items) -> list:
+    return [layer for item in items for layer in item.layers]
+
+
+def _shape(shape) -> tuple:
+    return (shape.c, shape.h, shape.w)
+
+
+# --- notes on sizes that do not follow the resolution ---------------------------------------
+
+def size_notes(network: Network) -> list[str]:
+    """Layers whose counts do not scale with the input side as a framework's layer would."""
+    notes = []
+    for layer in network.layers:
+        x = layer.inputs[0]
+        if layer.op == "fc" and (x.h, x.w) != (1, 1):
+            notes.append(f"{sanitize(layer.name)}: fc reads a {x} map, so its weights grow with "
+                         "the resolution here; a PyTorch Linear or ONNX Gemm fixes them, and the "
+                         "original runs only at the written resolution")
+        elif layer.op == "adaptivepool":
+            notes.append(f"{sanitize(layer.name)}: adaptivepool gives {layer.output} at every "
+                         "resolution")
+        elif layer.op in ("avgpool", "maxpool", "conv") and dict(layer.attrs).get("k") == x.h \
+                and (layer.output.h, layer.output.w) == (1, 1) and x.h != 1:
+            notes.append(f"{sanitize(layer.name)}: a {x.h}x{x.h} window covers the whole {x} map "
+                         "at the written resolution only; write gap for a global pool")
+    return notes
+
+
+# --- the file -----------------------------------------------------------------------------------
+
+def network_to_spec(network: Network, source: str | None = None, check: bool = True) -> str:
+    """``network`` as the text of a layer-spec file that builds to the same layers.
+
+    ``source`` says where the network came from (shown in the docstring). ``check`` builds the
+    text and compares every layer (see :func:`check_round_trip`). A graph the language cannot
+    express raises a CostModelError naming the layer."""
+    tree = scoped(network_tree(network))
+    blocks, body = find_blocks(tree)
+    shape = network.input
+    for side in (shape.c, shape.h, shape.w):
+        if not getattr(side, "is_Integer", isinstance(side, int)):
+            raise CostModelError(f"{network.name}: the input {shape} is not numeric; build the "
+                                 "network at numbers before writing it")
+    square = shape.h == shape.w
+    name = sanitize(network.name).replace(".", "_")
+    settings = ", ".join(f"{k}={v}" for k, v in network.config)
+    origin = source or network.name + (f" ({settings})" if settings else "")
+    notes = size_notes(network)
+    doc = [f"{name}: written by `costmodel import` from {origin}.", "",
+           f"Built at resolution={shape.h} it has exactly the layers of the original: each "
+           "layer's MACs, params (paper and torch conventions), activations and output shape."]
+    if not square:
+        doc += ["", f"The input is {shape.h}x{shape.w}, not square: its sides are written as "
+                    "numbers, so the counts do not follow a resolution knob."]
+    if notes:
+        doc += ["", "Sizes that do not follow the resolution:"] + [f"* {n}" for n in notes]
+    doc = [wrapped for paragraph in doc
+           for wrapped in (textwrap.wrap(paragraph, 92, subsequent_indent="  " if
+                                         paragraph.startswith("* ") else "") or [""])]
+    lines = ['"""' + doc[0]] + doc[1:] + ['"""', f"model {name}",
+                                          f"note Imported from {origin}."]
+    lines += [f"note {n}" for n in notes]
+    if square:
+        lines += [f"knob resolution {shape.h} int min=1    # input side in pixels",
+                  f"input {shape.c} resolution resolution"]
+    else:
+        lines += [f"input {shape.c} {shape.h} {shape.w}"]
+    for block in blocks:
+        lines += ["", *block.lines]
+    writer = Writer()
+    writer.items(body, "", 0)
+    text = "\n".join(lines + [""] + writer.lines) + "\n"
+    if check:
+        check_round_trip(network, text)
+    return text
+
+
+def _signature(layer) -> tuple:
+    counts = layer.counts
+    return (layer.op, _shape(layer.output), tuple(_shape(x) for x in layer.inputs),
+            counts.macs, counts.weights, counts.norm_params, counts.elementwise,
+            counts.activations)
+
+
+def check_round_trip(network: Network, text: str) -> Network:
+    """Build ``text`` at its defaults and check that it has ``network``'s layers: the same
+    op, input and output shapes and raw counts, layer for layer (in any order: a front end
+    may list parallel branches interleaved). Returns the built network."""
+    from collections import Counter
+
+    from ..spec import build, parse_text
+
+    built = build(parse_text(text, f"<{network.name} as written>"))
+    want = Counter(_signature(layer) for layer in network.layers)
+    got = Counter(_signature(layer) for layer in built.layers)
+    if want != got:
+        missing = next((layer for layer in network.layers
+                        if want[_signature(layer)] != got[_signature(layer)]), None)
+        where = f"layer {missing.name}" if missing else "a layer"
+        raise CostModelError(f"{network.name}: the written spec does not rebuild {where} "
+                             "exactly; please report this with the model")
+    return built

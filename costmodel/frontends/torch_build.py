@@ -1,0 +1,339 @@
+"""Spec → ``nn.Module``: a network's layers as PyTorch modules, run by a graph executor.
+
+:func:`to_torch` turns a built :class:`~costmodel.core.network.Network` (or a SPEC string) into
+a :class:`SpecModule`. Its ``forward`` walks the layers in order; each layer reads the outputs
+named by ``Layer.sources`` (the graph's edges), so branches, residual adds, concatenations and
+gates run exactly as the spec wires them.
+
+How an op becomes PyTorch is data, two tables keyed by op name:
+
+* :data:`MODULES`: ``op -> factory(LayerInfo) -> nn.Module``, the default for every layer;
+* :data:`FUNCTIONS`: ``op -> factory(LayerInfo) -> callable``, a functional call instead
+  (as ``torch.flatten`` or ``F.adaptive_avg_pool2d`` in a hand-written ``forward``).
+
+A ``choose(layer) -> Choice | None`` callback picks, per layer, a functional call or a module
+path other than the default; two layers given the same path share one module (as torchvision's
+ResNet block calls one ReLU twice). Add an op by adding a row to both tables.
+
+Module paths follow the layer names: ``stage2.unit1.conv1`` is the submodule ``conv1`` of the
+containers ``stage2`` and ``unit1``, so ``print(module)`` reads as the spec. A layer whose name
+is also a group (``stem`` with ``stem.bn`` and ``stem.relu6`` after it) sits in that group
+under its op's name: ``stem.conv``, ``stem.bn``, ``stem.relu6``. Containers are never leaves:
+every parameter lives in a leaf module (counters that visit leaves only, as thop, see it).
+
+A fully connected layer flattens a feature map first (``torch.flatten(x, 1)`` in the executor,
+as torchvision's ``forward`` does), so its output and what follows are ``N×F`` tensors.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import reduce
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..core.network import Layer, Network
+from ..core.ops import OPS, REQUIRED
+from ..errors import CostModelError
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """What a factory needs: the layer, its attributes with defaults filled in as ints, its
+    input channels, and whether its input is a flat ``N×F`` tensor (after a ``fc``)."""
+
+    layer: Layer
+    attrs: Mapping[str, int]
+    cin: int
+    flat: bool
+
+
+@dataclass(frozen=True)
+class Choice:
+    """How one layer is realized: ``form`` ``"module"`` (at ``path``, default from the layer
+    name; layers given one path share its module) or ``"function"`` (from :data:`FUNCTIONS`)."""
+
+    form: str = "module"
+    path: str | None = None
+
+
+# --- small modules for the ops torch.nn has no module for ------------------------------------
+
+class Add(nn.Module):
+    """Element-wise sum of the inputs (residual connections)."""
+
+    def forward(self, *xs: Tensor) -> Tensor:
+        return reduce(operator.add, xs)
+
+
+class Concat(nn.Module):
+    """Concatenation along channels."""
+
+    def forward(self, *xs: Tensor) -> Tensor:
+        return torch.cat(xs, 1)
+
+
+class Multiply(nn.Module):
+    """Element-wise product, a per-channel gate broadcast over the map (squeeze-excite)."""
+
+    def forward(self, *xs: Tensor) -> Tensor:
+        return reduce(operator.mul, xs)
+
+
+class ChannelSlice(nn.Module):
+    """Channels ``start .. start+length`` of the input (a branch of a channel split)."""
+
+    def __init__(self, start: int, length: int):
+        super().__init__()
+        self.start, self.length = start, length
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.narrow(1, self.start, self.length)
+
+    def extra_repr(self) -> str:
+        return f"start={self.start}, length={self.length}"
+
+
+class Group(nn.Module):
+    """A container for the layers under one dotted name prefix; the executor calls its
+    children, it has no forward of its own."""
+
+
+def channel_shuffle(x: Tensor, groups: int) -> Tensor:
+    """ShuffleNet's channel shuffle as torchvision writes it: view, transpose, view."""
+    n, c, h, w = x.shape
+    x = x.view(n, groups, c // groups, h, w).transpose(1, 2).contiguous()
+    return x.view(n, c, h, w)
+
+
+# --- the tables -------------------------------------------------------------------------------
+
+def _conv(info: LayerInfo) -> nn.Module:
+    a = info.attrs
+    return nn.Conv2d(info.cin, a["c"], a["k"], a["s"], a["p"], a["d"], a["g"], bias=bool(a["bias"]))
+
+
+def _pool(kind: type[nn.Module]) -> Callable[[LayerInfo], nn.Module]:
+    def factory(info: LayerInfo) -> nn.Module:
+        a = info.attrs
+        return kind(a["k"], a["s"], a["p"], ceil_mode=bool(a["ceil"]))
+    return factory
+
+
+#: op -> factory of the module that computes it (the default for every layer).
+MODULES: dict[str, Callable[[LayerInfo], nn.Module]] = {
+    "conv": _conv, "dw": _conv, "pw": _conv,
+    "fc": lambda i: nn.Linear(i.cin, i.attrs["c"], bias=bool(i.attrs["bias"])),
+    "maxpool": _pool(nn.MaxPool2d),
+    "avgpool": _pool(nn.AvgPool2d),
+    "gap": lambda i: nn.AdaptiveAvgPool2d(1),
+    "adaptivepool": lambda i: nn.AdaptiveAvgPool2d(i.attrs["size"]),
+    "bn": lambda i: (nn.BatchNorm1d if i.flat else nn.BatchNorm2d)(i.cin),
+    "relu": lambda i: nn.ReLU(inplace=True),
+    "relu6": lambda i: nn.ReLU6(inplace=True),
+    "sigmoid": lambda i: nn.Sigmoid(),
+    "hsigmoid": lambda i: nn.Hardsigmoid(),
+    "hswish": lambda i: nn.Hardswish(),
+    "swish": lambda i: nn.SiLU(),
+    "lrn": lambda i: nn.LocalResponseNorm(i.attrs["size"]),
+    "dropout": lambda i: nn.Dropout(),
+    "shuffle": lambda i: nn.ChannelShuffle(i.attrs["g"]),
+    "split": lambda i: ChannelSlice(i.attrs["start"], i.attrs["c"]),
+    "add": lambda i: Add(),
+    "concat": lambda i: Concat(),
+    "mul": lambda i: Multiply(),
+}
+
+#: op -> factory of a functional form, for layers a ``choose`` callback makes functional.
+FUNCTIONS: dict[str, Callable[[LayerInfo], Callable[..., Tensor]]] = {
+    "maxpool": lambda i: lambda x: F.max_pool2d(x, i.attrs["k"], i.attrs["s"], i.attrs["p"],
+                                                ceil_mode=bool(i.attrs["ceil"])),
+    "avgpool": lambda i: lambda x: F.avg_pool2d(x, i.attrs["k"], i.attrs["s"], i.attrs["p"],
+                                                ceil_mode=bool(i.attrs["ceil"])),
+    "gap": lambda i: lambda x: F.adaptive_avg_pool2d(x, 1),
+    "adaptivepool": lambda i: lambda x: F.adaptive_avg_pool2d(x, i.attrs["size"]),
+    "relu": lambda i: F.relu,
+    "relu6": lambda i: F.relu6,
+    "sigmoid": lambda i: torch.sigmoid,
+    "hsigmoid": lambda i: F.hardsigmoid,
+    "hswish": lambda i: F.hardswish,
+    "swish": lambda i: F.silu,
+    "dropout": lambda i: lambda x: F.dropout(x, 0.5, training=False),
+    "shuffle": lambda i: lambda x: channel_shuffle(x, i.attrs["g"]),
+    "split": lambda i: lambda x: x.narrow(1, i.attrs["start"], i.attrs["c"]),
+    "add": lambda i: operator.add,
+    "concat": lambda i: lambda *xs: torch.cat(xs, 1),
+    "mul": lambda i: operator.mul,
+}
+
+
+# --- the executor -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Step:
+    """One layer as the executor runs it: read ``sources``, flatten first for a ``fc`` on a
+    feature map, call the submodule at ``path`` (or ``function``), store under ``name``;
+    ``drop`` lists the values no later step reads."""
+
+    name: str
+    op: str
+    sources: tuple[str, ...]
+    path: str | None
+    function: Callable[..., Tensor] | None
+    flatten: bool
+    drop: tuple[str, ...]
+
+
+class SpecModule(nn.Module):
+    """A network's layers as submodules (named as the layers), run in order along the graph.
+
+    ``run(x, keep=True)`` returns every layer's output by name (for shape checks);
+    ``forward(x)`` returns the last layer's."""
+
+    def __init__(self, network: Network,
+                 choose: Callable[[Layer], Choice | None] | None = None):
+        super().__init__()
+        self.network_name = network.name
+        self.input_shape = tuple(_int(v, "input", "input shape")
+                                 for v in (network.input.c, network.input.h, network.input.w))
+        groups = {name.rsplit(".", i)[0] for layer in network.layers
+                  for name in [layer.name] for i in range(1, name.count(".") + 1)}
+        flat: dict[str, bool] = {"input": False}
+        split_taken: dict[str, int] = {}
+        steps: list[Step] = []
+        for layer in network.layers:
+            if not layer.sources or any(s not in flat for s in layer.sources):
+                raise CostModelError(f"layer {layer.name} reads {', '.join(layer.sources)}, "
+                                     "which no earlier layer writes: the graph is not complete")
+            cin = _int(layer.inputs[0].c, layer.name, "input channels")
+            attrs = _attrs(layer, cin)
+            if layer.op == "split":  # branches take consecutive slices, as torch.chunk gives
+                source = layer.sources[0]
+                attrs["start"] = split_taken.get(source, 0) % cin
+                split_taken[source] = attrs["start"] + attrs["c"]
+            is_flat = flat[layer.sources[0]]
+            if layer.op == "fc":
+                cin = _int(layer.inputs[0].numel, layer.name, "input features")
+            info = LayerInfo(layer, attrs, cin, is_flat and layer.op != "fc")
+            choice = (choose(layer) if choose else None) or Choice()
+            path = function = None
+            if choice.form == "function":
+                if layer.op not in FUNCTIONS:
+                    raise CostModelError(f"{layer.op} has no functional form (layer {layer.name})")
+                function = FUNCTIONS[layer.op](info)
+            else:
+                path = choice.path or _module_path(layer, groups)
+                if not self._has(path):
+                    self._install(path, MODULES[layer.op](info))
+            flat[layer.name] = layer.op == "fc" or (is_flat and layer.op not in ("gap",))
+            steps.append(Step(layer.name, layer.op, layer.sources, path, function,
+                              layer.op == "fc" and not is_flat, ()))
+        self.steps = tuple(_with_drops(steps))
+
+    def _has(self, path: str) -> bool:
+        try:
+            self.get_submodule(path)
+            return True
+        except AttributeError:
+            return False
+
+    def _install(self, path: str, module: nn.Module) -> None:
+        parent: nn.Module = self
+        *prefix, leaf = path.split(".")
+        for part in prefix:
+            child = parent._modules.get(part)
+            if child is None:
+                child = Group()
+                parent.add_module(part, child)
+            parent = child
+        parent.add_module(leaf, module)
+
+    def run(self, x: Tensor, keep: bool = False) -> dict[str, Tensor]:
+        """Every layer's output by name (only the last one unless ``keep``)."""
+        values = {"input": x}
+        for step in self.steps:
+            args = [values[s] for s in step.sources]
+            if step.flatten:
+                args = [torch.flatten(args[0], 1)]
+            call = step.function if step.path is None else self.get_submodule(step.path)
+            values[step.name] = call(*args)
+            if not keep:
+                for name in step.drop:
+                    del values[name]
+        return values
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.run(x)[self.steps[-1].name]
+
+
+def _with_drops(steps: list[Step]) -> list[Step]:
+    last_use: dict[str, int] = {}
+    for index, step in enumerate(steps):
+        for source in step.sources:
+            last_use[source] = index
+    final = steps[-1].name
+    drops: dict[int, list[str]] = {}
+    for name, index in last_use.items():
+        if name != final:
+            drops.setdefault(index, []).append(name)
+    return [Step(s.name, s.op, s.sources, s.path, s.function, s.flatten,
+                 tuple(drops.get(i, ()))) for i, s in enumerate(steps)]
+
+
+def _module_path(layer: Layer, groups: set[str]) -> str:
+    """The layer's name, or ``name.<op>`` when the name is also a group of later layers."""
+    if layer.name not in groups:
+        return layer.name
+    leaf = layer.op
+    while f"{layer.name}.{leaf}" in groups:
+        leaf += "_"
+    return f"{layer.name}.{leaf}"
+
+
+def _attrs(layer: Layer, cin: int) -> dict[str, int]:
+    """The layer's attributes with the op's defaults, as Python ints (conv padding
+    ``d(k-1)/2``, pooling stride ``k``, ``dw``/``pw`` as the ``conv`` they stand for)."""
+    definition = OPS[layer.op]
+    given = dict(layer.attrs)
+    values: dict[str, Any] = {}
+    for name, default in definition.attrs:
+        value = given.get(name, default)
+        assert value is not REQUIRED, (layer.name, name)
+        values[name] = value
+    if layer.op == "dw":
+        values.update(c=values["m"] * cin, g=cin)
+    if layer.op == "pw":
+        values.update(k=1, s=1, p=0, d=1)
+    if layer.op in ("conv", "dw") and values["p"] is None:
+        values["p"] = values["d"] * (values["k"] - 1) // 2
+    if layer.op in ("maxpool", "avgpool") and values["s"] is None:
+        values["s"] = values["k"]
+    return {name: _int(value, layer.name, name) for name, value in values.items()}
+
+
+def _int(value: Any, layer: str, what: str) -> int:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int) or getattr(value, "is_Integer", False):
+        return int(value)
+    raise CostModelError(f"layer {layer}: {what} is {value}, not a whole number; to_torch "
+                         "needs numeric knob values that give whole channel counts and sizes")
+
+
+def to_torch(spec: str | Network, *, choose: Callable[[Layer], Choice | None] | None = None,
+             **knobs: Any) -> SpecModule:
+    """An ``nn.Module`` with exactly the layers of ``spec`` (a SPEC string as on the command
+    line, with optional knob values as keywords, or a built Network), in eval mode."""
+    if isinstance(spec, Network):
+        if knobs:
+            raise CostModelError("knob values go with a SPEC string, not a built Network")
+        network = spec
+    else:
+        from ..zoo import build
+        network = build(spec, **knobs)
+    return SpecModule(network, choose).eval()

@@ -1,0 +1,229 @@
+"""Network -> layer-spec text -> Network: the writer behind `costmodel import`.
+
+Every zoo model is written and built back: the same layers (names, ops, shapes, raw counts),
+and, built with the resolution symbolic, the same closed forms. The structure it finds is
+checked on the models that have it, and graphs the language cannot write get an error naming
+the layer.
+"""
+
+from dataclasses import replace
+
+import pytest
+import sympy
+from typer.testing import CliRunner
+
+from costmodel import zoo
+from costmodel.analysis.derive import derive_network
+from costmodel.cli.app import app
+from costmodel.core import ops
+from costmodel.core import symbols as S
+from costmodel.core.network import Layer, Network
+from costmodel.core.ops import Shape
+from costmodel.errors import CostModelError
+from costmodel.frontends.to_spec import network_to_spec
+from costmodel.spec import build, parse_text
+
+COUNT_FIELDS = ("macs", "weights", "norm_params", "elementwise", "activations")
+
+
+def rebuild(text: str, **knobs):
+    return build(parse_text(text, "<written>"), knobs)
+
+
+def layer_facts(layer: Layer) -> tuple:
+    return (layer.name, layer.op, layer.kind, layer.output, layer.inputs, layer.counts,
+            layer.macs("paper"), layer.params("paper"), layer.params("torch"))
+
+
+@pytest.mark.parametrize("name", zoo.names())
+def test_every_zoo_model_round_trips_layer_for_layer(name):
+    network = zoo.build(name)
+    built = rebuild(network_to_spec(network))
+    assert len(built.layers) == len(network.layers)
+    for original, written in zip(network.layers, built.layers):
+        assert layer_facts(written) == layer_facts(original)
+        assert written.sources == original.sources  # the same graph, edge for edge
+    assert built.output == network.output
+
+
+@pytest.mark.parametrize("name", zoo.names())
+def test_every_zoo_model_keeps_its_closed_form_in_R(name):
+    text = network_to_spec(zoo.build(name))
+    original = zoo.build(name, resolution=S.R)
+    written = rebuild(text, resolution=S.R)
+    assert S.R in written.free_symbols
+    for field in COUNT_FIELDS:
+        difference = getattr(original.total, field) - getattr(written.total, field)
+        assert sympy.expand(difference) == 0, field
+
+
+def test_a_model_at_other_knobs_round_trips():
+    network = zoo.build("mobilenet_v2:alpha=0.5,resolution=160")
+    text = network_to_spec(network)
+    assert "knob resolution 160 int min=1" in text and "input 3 resolution resolution" in text
+    built = rebuild(text)
+    assert [layer_facts(x) for x in built.layers] == [layer_facts(x) for x in network.layers]
+
+
+def test_derive_gives_the_same_closed_form_from_the_written_file(tmp_path):
+    path = tmp_path / "r50.cm"
+    path.write_text(network_to_spec(zoo.build("resnet50")), encoding="utf-8")
+    mine, theirs = derive_network(str(path)), derive_network("resnet50")
+    assert sympy.expand(mine.expr - theirs.expr) == 0
+    assert mine.expr.free_symbols == {S.R}
+
+
+# --- the structure it finds -------------------------------------------------------------------
+
+def test_resnet_units_become_one_block_with_a_projection_shortcut():
+    text = network_to_spec(zoo.build("resnet50"))
+    assert "block bottleneck(c, c2, s=1):" in text
+    assert "    residual:" in text and "        shortcut:" in text
+    # one line per stage: the stride on the first unit only, as the n= rule has it
+    for line in ("bottleneck 64 256 n=3", "bottleneck 128 512 s=2 n=4",
+                 "bottleneck 256 1024 s=2 n=6", "bottleneck 512 2048 s=2 n=3"):
+        assert f"    {line}\n" in text
+    assert text.count("\nblock ") == 1
+
+
+def test_conv_bn_relu_fold_into_one_line():
+    text = network_to_spec(zoo.build("resnet18"))
+    assert "\nconv 64 k=7 s=2 bn=1 act=relu\n" in text
+    assert "\nbn" not in text and "\nrelu\n" not in text
+
+
+def test_shufflenet_units_are_branch_blocks():
+    v1 = network_to_spec(zoo.build("shufflenet_v1"))
+    assert "concat:" in v1 and "branch shortcut:" in v1 and "branch main:" in v1
+    assert "residual:" in v1 or "add:" in v1
+    assert "shuffle 3" in v1 and "block " in v1
+    v2 = network_to_spec(zoo.build("shufflenet_v2"))
+    assert "split " in v2 and "concat:" in v2 and "shuffle 2" in v2 and "block " in v2
+
+
+def test_googlenet_inception_modules_are_one_block():
+    text = network_to_spec(zoo.build("googlenet"))
+    assert text.count("\nblock ") == 1 and "block inception(" in text
+    block = text.split("block inception(", 1)[1].split("\n\n", 1)[0]
+    assert block.count("branch ") == 4 and "concat:" in block
+    assert text.count("\ninception ") == 9  # 3a, 3b, 4a-4e, 5a, 5b
+
+
+def test_squeezenet_fire_modules_are_one_block():
+    text = network_to_spec(zoo.build("squeezenet"))
+    assert "block fire(" in text and "concat:" in text
+    assert text.count("\nfire ") == 8  # fire2 ... fire9
+
+
+def test_sizes_pinned_by_the_written_resolution_are_noted():
+    text = network_to_spec(zoo.build("alexnet"))
+    assert "note pool6: adaptivepool gives 6×6×256 at every resolution" in text
+    assert "note fc6: fc reads a 6×6×256 map" in text
+
+
+# --- graphs it cannot write -------------------------------------------------------------------
+
+def hand_layer(name: str, op: str, inputs: list[Shape], **attrs) -> Layer:
+    result = ops.apply(op, inputs, attrs)
+    return Layer(name, op, result.kind, tuple(attrs.items()), tuple(inputs),
+                 replace(result.shape, producer=name), result.counts)
+
+
+def hand_network(*layers: Layer) -> Network:
+    return Network("hand", (), Shape(sympy.Integer(3), sympy.Integer(32), sympy.Integer(32),
+                                     "input"), tuple(layers))
+
+
+X = Shape(sympy.Integer(3), sympy.Integer(32), sympy.Integer(32), "input")
+
+
+def test_a_graph_that_is_not_series_parallel_is_named():
+    a = hand_layer("a", "conv", [X], c=8, k=3)
+    b = hand_layer("b", "conv", [a.output], c=8, k=3)
+    c = hand_layer("c", "conv", [X], c=8, k=3)
+    # d merges b and c; e then merges d with a, which is already inside d's first branch
+    d = hand_layer("d", "add", [b.output, c.output])
+    e = hand_layer("e", "add", [d.output, a.output])
+    with pytest.raises(CostModelError, match="layer a feeds two inputs of e"):
+        network_to_spec(hand_network(a, b, c, d, e))
+
+
+def test_a_layer_shared_by_two_branches_is_named():
+    a = hand_layer("a", "conv", [X], c=8, k=3)
+    b = hand_layer("b", "relu", [a.output])
+    c = hand_layer("c", "relu", [a.output])
+    d = hand_layer("d", "concat", [b.output, c.output, X.__class__(X.c, X.h, X.w, "input")])
+    with pytest.raises(CostModelError, match=r"layer a feeds two inputs of d"):
+        network_to_spec(hand_network(a, b, c, d))
+
+
+def test_an_output_nobody_reads_is_named():
+    a = hand_layer("a", "conv", [X], c=8, k=3)
+    aux = hand_layer("aux", "gap", [a.output])
+    b = hand_layer("b", "conv", [a.output], c=8, k=3)
+    with pytest.raises(CostModelError, match="layer aux: its output is never read"):
+        network_to_spec(hand_network(a, aux, b))
+
+
+def test_an_unknown_source_is_named():
+    a = hand_layer("a", "conv", [X], c=8, k=3)
+    b = hand_layer("b", "relu", [replace(a.output, producer="ghost")])
+    with pytest.raises(CostModelError, match="layer b reads 'ghost'"):
+        network_to_spec(hand_network(a, b))
+
+
+def test_a_symbolic_attribute_cannot_be_written():
+    a = hand_layer("a", "conv", [X], c=8 * S.alpha, k=3)
+    with pytest.raises(CostModelError, match="layer a: c is 8\\*alpha, not a number"):
+        network_to_spec(hand_network(a))
+
+
+def test_torch_style_names_are_made_plain_and_kept_where_they_can_be():
+    a = hand_layer("features.0.0", "conv", [X], c=8, k=3, s=2)
+    b = hand_layer("features.0.1", "bn", [a.output])
+    c = hand_layer("features.0.2", "relu", [b.output])
+    d = hand_layer("features.1", "gap", [c.output])
+    e = hand_layer("classifier", "fc", [d.output], c=10)
+    text = network_to_spec(hand_network(a, b, c, d, e))
+    assert "group features:" in text and "group _0:" in text
+    assert "conv 8 k=3 s=2 bn=1 act=relu name=_0" in text
+    built = rebuild(text)
+    assert [x.name for x in built.layers][-2:] == ["features._1", "classifier"]
+    assert built.macs() == hand_network(a, b, c, d, e).macs()
+
+
+# --- the command --------------------------------------------------------------------------------
+
+def test_import_command_writes_a_file_that_derive_and_sweep_read(tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(app, ["import", "mobilenet_v1"])
+    assert result.exit_code == 0, result.output
+    path = tmp_path / "mnv1.cm"
+    path.write_text(result.stdout, encoding="utf-8")
+    derived = runner.invoke(app, ["derive", str(path), "-f", "json"])
+    assert derived.exit_code == 0, derived.output
+    zoo_derived = runner.invoke(app, ["derive", "mobilenet_v1", "-f", "json"])
+    import json
+    assert json.loads(derived.stdout)["expr"] == json.loads(zoo_derived.stdout)["expr"]
+    swept = runner.invoke(app, ["sweep", str(path), "--resolution", "128,224", "-f", "json"])
+    assert swept.exit_code == 0, swept.output
+    rows = json.loads(swept.stdout)
+    assert rows[-1]["macs"] == zoo.build("mobilenet_v1").macs()
+    assert rows[0]["macs"] == zoo.build("mobilenet_v1:resolution=128").macs()
+
+
+def test_import_command_reports_a_bad_spec_in_one_line():
+    result = CliRunner().invoke(app, ["import", "mobilnet_v1"])
+    assert result.exit_code == 2
+    assert result.output.startswith("costmodel: error: unknown model 'mobilnet_v1'")
+
+
+def test_the_readme_shows_what_import_writes():
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Importing a model", 1)[1].split("\n## ", 1)[0]
+    shown = section.split("```text\n", 1)[1].split("```", 1)[0]
+    assert shown in network_to_spec(zoo.build("resnet50"))
+    derived = derive_network("resnet50").expr
+    assert derived == 76848 * S.R**2 + 2048000 and "76848·R² + 2048000" in section
