@@ -15,6 +15,7 @@ derivation checks that its output side is ``H`` before using it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import sympy
@@ -240,44 +241,35 @@ def _bottleneck(middle: str) -> tuple[_Chain, Expr]:
     return chain, per_area(chain.macs, H * W)
 
 
-@derivation("resnet_bottleneck")
-def _resnet_bottleneck() -> Derivation:
-    chain, macs = _bottleneck("conv")
-    return Derivation(
-        "resnet_bottleneck", "ResNet bottleneck: 1×1 C→k, 3×3 k→k, 1×1 k→C",
-        f"{SHUFFLENET_V1}, §3.2 (ResNet unit); {RESNET}, Fig. 5", macs,
-        H * W * (2 * C * k + 9 * k**2),
-        extras=(Quantity("params", chain.params, 2 * C * k + 9 * k**2),),
-        symbols=_symbols(macs), steps=chain.record(),
-        explanation="The two 1×1 convs cost H·W·C·k each; the 3×3 conv on the narrow k "
-                    "channels H·W·9k². The shortcut add is not a MAC.")
+def _bottleneck_derivation(name: str, middle: str, title: str, citation: str,
+                           per_pixel: Expr, explanation: str) -> Derivation:
+    """A bottleneck whose paper form is H·W·(``per_pixel``) MACs and ``per_pixel`` params
+    (every layer keeps the H×W map, so the weights are the MACs per pixel)."""
+    chain, macs = _bottleneck(middle)
+    return Derivation(name, title, citation, macs, H * W * per_pixel,
+                      extras=(Quantity("params", chain.params, per_pixel),),
+                      symbols=_symbols(macs), steps=chain.record(), explanation=explanation)
 
 
-@derivation("resnet_bottleneck_dw")
-def _resnet_bottleneck_dw() -> Derivation:
-    chain, macs = _bottleneck("dw")
-    return Derivation(
-        "resnet_bottleneck_dw", "bottleneck with a depthwise 3×3 (ShuffleNet's Fig. 2(a))",
-        f"{SHUFFLENET_V1}, Fig. 2(a)", macs,
-        H * W * (2 * C * k + 9 * k),
-        extras=(Quantity("params", chain.params, 2 * C * k + 9 * k),),
-        symbols=_symbols(macs), steps=chain.record(),
-        explanation="The 3×3 conv becomes depthwise: 9k per pixel instead of 9k², so the two "
-                    "dense 1×1 convs (2Ck) now dominate.")
-
-
-@derivation("resnext_bottleneck")
-def _resnext_bottleneck() -> Derivation:
-    chain, macs = _bottleneck("gconv")
-    return Derivation(
-        "resnext_bottleneck", "ResNeXt bottleneck: the 3×3 conv in g groups",
-        f"{SHUFFLENET_V1}, §3.2 (ResNeXt unit); {RESNEXT}, Fig. 3(c)", macs,
-        H * W * (2 * C * k + 9 * k**2 / g),
-        extras=(Quantity("params", chain.params, 2 * C * k + 9 * k**2 / g),),
-        symbols=_symbols(macs), steps=chain.record(),
-        explanation="ResNeXt's template with cardinality g and width k = g·d: the grouped 3×3 "
-                    "costs 9k²/g per pixel (C = 256, k = 128, g = 32 gives the paper's ≈70k "
-                    "parameters and ≈0.22G MACs at 56×56).")
+#: The bottlenecks of ShuffleNet's §3.2, as data: name, middle layer, title, citation, MACs per
+#: pixel as the papers print them, explanation.
+BOTTLENECKS = (
+    ("resnet_bottleneck", "conv", "ResNet bottleneck: 1×1 C→k, 3×3 k→k, 1×1 k→C",
+     f"{SHUFFLENET_V1}, §3.2 (ResNet unit); {RESNET}, Fig. 5", 2 * C * k + 9 * k**2,
+     "The two 1×1 convs cost H·W·C·k each; the 3×3 conv on the narrow k channels H·W·9k². "
+     "The shortcut add is not a MAC."),
+    ("resnet_bottleneck_dw", "dw", "bottleneck with a depthwise 3×3 (ShuffleNet's Fig. 2(a))",
+     f"{SHUFFLENET_V1}, Fig. 2(a)", 2 * C * k + 9 * k,
+     "The 3×3 conv becomes depthwise: 9k per pixel instead of 9k², so the two dense 1×1 "
+     "convs (2Ck) now dominate."),
+    ("resnext_bottleneck", "gconv", "ResNeXt bottleneck: the 3×3 conv in g groups",
+     f"{SHUFFLENET_V1}, §3.2 (ResNeXt unit); {RESNEXT}, Fig. 3(c)", 2 * C * k + 9 * k**2 / g,
+     "ResNeXt's template with cardinality g and width k = g·d: the grouped 3×3 costs 9k²/g "
+     "per pixel (C = 256, k = 128, g = 32 gives the paper's ≈70k parameters and ≈0.22G MACs "
+     "at 56×56)."),
+)
+for _bottleneck_args in BOTTLENECKS:
+    derivation(_bottleneck_args[0])(partial(_bottleneck_derivation, *_bottleneck_args))
 
 
 @derivation("shufflenet_unit")
