@@ -63,3 +63,12 @@ def test_tables_and_notes_fit_the_terminal():
     # notes wrap at the terminal's width, not the table's
     notes = run("compare", "mobilenet_v1", columns=120).stdout.split("\n\n")[-1].splitlines()
     assert max(map(len, notes)) > 100
+
+
+def test_summary_of_idealized_widths_prints_counts_that_are_not_whole(capsys):
+    # rounding=none: 0.35·c channels, so the totals are fractions (248563488/5 MACs)
+    assert main(["summary", "mobilenet_v2:rounding=none,alpha=0.35"]) == 0
+    assert "total MACs 49,712,697.6" in " ".join(capsys.readouterr().out.split())
+    assert main(["summary", "mobilenet_v2:rounding=none,alpha=0.35", "-f", "json"]) == 0
+    total = json.loads(capsys.readouterr().out)["total"]
+    assert total["macs"] == 248563488 / 5 and total["activations"] == 7_013_304

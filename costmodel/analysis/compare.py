@@ -99,7 +99,7 @@ def summary_tables(network: Network, convention: str = "paper", units: str = "ma
     if hidden:
         layers = [row for row in layers if row[units] or row["params"]]
     notes = (f"{network.name} ({settings_text(network.settings)}): total {label} "
-             f"{scale * total_macs:,}, params {total_params:,}.",
+             f"{_grouped(scale * total_macs)}, params {_grouped(total_params)}.",
              UNIT_NOTE, convention_note(convention), "Shapes are H×W×C.",
              *([f"{len(hidden)} layers that cost nothing under this convention "
                 f"({', '.join(sorted({row['type'] for row in hidden}))}) are not shown; "
@@ -129,6 +129,12 @@ def summary_tables(network: Network, convention: str = "paper", units: str = "ma
         Column("params", "params", "count"), Column("params_share", "params %", "percent")),
         tuple(groups), (UNIT_NOTE, convention_note(convention)))
     return per_layer, by_type
+
+
+def _grouped(value: Any) -> str:
+    """A total with thousands separators: 568,740,352; a count that is not whole (idealized
+    widths c·alpha) to one decimal."""
+    return f"{value:,}" if isinstance(value, int) else f"{float(value):,.1f}"
 
 
 def _share(part: Any, whole: Any) -> float | None:

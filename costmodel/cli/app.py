@@ -166,7 +166,7 @@ def summary(
         emit(json.dumps({"model": network.name,
                          "config": {k: plain(v) for k, v in network.config},
                          "convention": convention.value, "units": units.value,
-                         "total": {**total, "flops": 2 * total["macs"]},
+                         "total": plain({**total, "flops": 2 * total["macs"]}),
                          "notes": list(network.notes),
                          "layers": per_layer.records(), "by_type": by_type.records()},
                         indent=2))
