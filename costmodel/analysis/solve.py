@@ -41,7 +41,7 @@ from sympy import Expr, Integer, Rational
 
 from ..core import symbols as S
 from ..core.conventions import DEFAULT
-from ..core.evaluate import value_at
+from ..core.evaluate import point_function
 from ..core.expr import MakeDivisible
 from ..core.numbers import plain
 from ..errors import CostModelError
@@ -353,11 +353,11 @@ def _solve_rounded(ref, values, budgets, convention, rounding, rounding_help) ->
     network = ref.build(**{**values, "alpha": S.alpha})
     totals = {"macs": network.macs(convention), "params": network.params(convention)}
     cache: dict[int, dict[str, Any]] = {}
+    exact_counts = point_function(totals, (S.alpha,))
 
     def counts(n: int) -> dict[str, Any]:
         if n not in cache:
-            cache[n] = {q: value_at(totals[q], {S.alpha: Fraction(n, GRID)})
-                        for q in QUANTITIES}
+            cache[n] = exact_counts(Fraction(n, GRID))
         return cache[n]
 
     def fits(n: int) -> bool:
@@ -367,7 +367,7 @@ def _solve_rounded(ref, values, budgets, convention, rounding, rounding_help) ->
     lines = [f"{label}{f' ({rounding_help})' if rounding_help else ''}, on 3-decimal "
              "alphas:"]
     if not fits(1):
-        floor_counts = {q: value_at(totals[q], {S.alpha: TINY_ALPHA}) for q in QUANTITIES}
+        floor_counts = exact_counts(TINY_ALPHA)
         over = next(q for q in budgets if floor_counts[q] > budgets[q]) \
             if any(floor_counts[q] > budgets[q] for q in budgets) else next(iter(budgets))
         if floor_counts[over] > budgets[over]:
@@ -462,8 +462,10 @@ def solve_resolution(spec: str, macs: Any = None, params: Any = None,
     record: dict[str, Any] = {}
     lowest = _smallest_buildable(ref, values, knob)
 
+    exact_counts = point_function(totals, (S.R,))
+
     def counts(r: int) -> dict[str, Any]:
-        return {q: value_at(totals[q], {S.R: r}) for q in QUANTITIES}
+        return exact_counts(r)
 
     def fits(r: int) -> bool:
         values_at = counts(r)

@@ -359,7 +359,24 @@ def evaluate(expr: Any, axes: Mapping[sympy.Symbol, Sequence[Any]]) -> np.ndarra
     return np.vectorize(lambda n: Fraction(int(n), den), otypes=[object])(num)
 
 
+def point_function(exprs: Mapping[str, Any], symbols: Sequence[sympy.Symbol]):
+    """``exprs`` (name -> closed form in ``symbols``) compiled once, for many single points:
+    returns ``at(*values)`` -> {name: exact value (int or Fraction)}, values in the order of
+    ``symbols``. (Compiling is the costly part; a point then takes about a millisecond.)"""
+    compiled = compile_forms(exprs, symbols)
+
+    def at(*values: Any) -> dict[str, int | Fraction]:
+        results = evaluate_compiled(compiled, [numerators([v]) for v in values])
+        return {name: _number(int(num.reshape(-1)[0]), den)
+                for name, (num, den) in results.items()}
+    return at
+
+
+def _number(numerator: int, denominator: int) -> int | Fraction:
+    value = Fraction(numerator, denominator)
+    return value.numerator if value.denominator == 1 else value
+
+
 def value_at(expr: Any, point: Mapping[sympy.Symbol, Any]) -> int | Fraction:
     """``expr`` at one point (symbol -> exact number), exactly: an int or a Fraction."""
-    value = evaluate(expr, {s: [v] for s, v in point.items()}).reshape(-1)[0]
-    return value if isinstance(value, Fraction) else int(value)
+    return point_function({"value": expr}, tuple(point))(*point.values())["value"]
