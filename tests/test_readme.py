@@ -82,3 +82,16 @@ def test_every_documented_option_exists_with_the_documented_choices():
             for word in words[1:]:
                 if word.startswith("-") and word not in ("-o",):
                     assert word.split("=")[0] in options[words[0]], line
+
+
+def test_the_compare_example_is_what_the_command_prints():
+    import os
+    import subprocess
+    import sys
+
+    block = README.split("$ costmodel compare mobilenet_v1 vgg16", 1)[1].split("```", 1)[0]
+    shown = block.split("\n", 1)[1]
+    done = subprocess.run([sys.executable, "-m", "costmodel", "compare", "mobilenet_v1", "vgg16"],
+                          cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "COLUMNS": "100"})
+    assert done.stdout == shown
