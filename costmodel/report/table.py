@@ -66,7 +66,8 @@ def human(value: Any) -> str:
     number = float(value)
     if abs(number) < 10_000 and number == int(number):
         return str(int(number))  # small counts read best exactly: 864, 2048
-    for suffix, scale in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("K", 1e3)):
+    for suffix, scale in (("E", 1e18), ("P", 1e15), ("T", 1e12), ("G", 1e9), ("M", 1e6),
+                          ("K", 1e3)):
         if abs(number) >= scale:
             return f"{number / scale:.4g}{suffix}"
     return f"{number:.4g}" if number != int(number) else str(int(number))
