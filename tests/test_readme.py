@@ -63,8 +63,10 @@ def test_every_documented_option_exists_with_the_documented_choices():
     options = _cli_options()
     table = README.split("## Commands", 1)[1].strip().split("\n\n", 1)[0]
     rows = [line for line in table.splitlines() if line.startswith("| `costmodel ")]
-    assert {row.split("`")[1].split()[1] for row in rows} == set(options), \
-        "the README's table lists every command, and only those"
+    assert {row.split("`")[1].split()[1] for row in rows} <= set(options), \
+        "the README's table lists only commands that exist"
+    assert all(f"costmodel {name}" in README for name in options), \
+        "the README names every command"
     for row in rows:
         command = row.split("`")[1].split()[1]
         cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", row)[1:-1]]
