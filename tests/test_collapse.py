@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from costmodel.analysis.collapse import (DEFAULT_M, collapse, plot_collapse, relative_error,
-                                         relu_roundtrip, spiral)
+from costmodel.analysis.collapse import (DEFAULT_M, collapse, relative_error, relu_roundtrip,
+                                         spiral)
+from costmodel.report.collapse_plot import plot_collapse
 from costmodel.errors import CostModelError
 
 SEEDS = range(20)

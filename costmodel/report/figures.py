@@ -303,9 +303,10 @@ def _pareto_top1(folder: Path) -> list[Path]:
 def plot_relu_collapse(paths: str | Path | Sequence[str | Path],
                        m_values: Sequence[int] | None = None, n: int = 1000, seed: int = 0):
     """Run the MobileNet v2 ReLU-collapse experiment once and draw it into each path (.png
-    or .svg) with :func:`costmodel.analysis.collapse.plot_collapse`, reproducibly. Returns
+    or .svg) with :func:`costmodel.report.collapse_plot.plot_collapse`, reproducibly. Returns
     the :class:`~costmodel.analysis.collapse.CollapseResult`."""
-    from ..analysis.collapse import DEFAULT_M, collapse, plot_collapse
+    from ..analysis.collapse import DEFAULT_M, collapse
+    from .collapse_plot import plot_collapse
 
     paths = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
     for path in paths:
