@@ -57,12 +57,28 @@ def test_every_zoo_model_keeps_its_closed_form_in_R(name):
         assert sympy.expand(difference) == 0, field
 
 
-def test_a_model_at_other_knobs_round_trips():
-    network = zoo.build("mobilenet_v2:alpha=0.5,resolution=160")
+@pytest.mark.parametrize("spec", [
+    "mobilenet_v2:alpha=0.5,resolution=160", "mobilenet_v2:rounding=none,alpha=0.35",
+    "mobilenet_v3_small:rounding=none,alpha=0.75", "shufflenet_v1:g=8",
+    "shufflenet_v2:impl=torchvision,alpha=0.5", "resnet50:variant=v1.5,resolution=192"])
+def test_models_at_other_knobs_round_trip(spec):
+    network = zoo.build(spec)
     text = network_to_spec(network)
-    assert "knob resolution 160 int min=1" in text and "input 3 resolution resolution" in text
+    side = network.input.h
+    assert f"knob resolution {side} int min=1" in text and "input 3 resolution resolution" in text
     built = rebuild(text)
     assert [layer_facts(x) for x in built.layers] == [layer_facts(x) for x in network.layers]
+
+
+def test_a_non_square_input_is_written_with_numbers():
+    x = Shape(sympy.Integer(3), sympy.Integer(32), sympy.Integer(48), "input")
+    a = hand_layer("a", "conv", [x], c=8, k=3, s=2)
+    b = hand_layer("b", "gap", [a.output])
+    network = Network("wide", (), x, (a, b))
+    text = network_to_spec(network)
+    assert "\ninput 3 32 48\n" in text and "knob resolution" not in text
+    assert "not square" in text
+    assert rebuild(text).layers[0].output == a.output
 
 
 def test_derive_gives_the_same_closed_form_from_the_written_file(tmp_path):
@@ -115,10 +131,53 @@ def test_squeezenet_fire_modules_are_one_block():
     assert text.count("\nfire ") == 8  # fire2 ... fire9
 
 
+def flat_named(network: Network) -> Network:
+    """``network`` with names that show no structure (``conv_0``, ``bn_1``...), as an ONNX
+    file from a framework without module paths has them; the graph is unchanged."""
+    names = {"input": "input"} | {layer.name: f"{layer.op}_{i}"
+                                   for i, layer in enumerate(network.layers)}
+    layers = tuple(replace(layer, name=names[layer.name],
+                           inputs=tuple(replace(x, producer=names[x.producer])
+                                        for x in layer.inputs),
+                           output=replace(layer.output, producer=names[layer.name]))
+                   for layer in network.layers)
+    return replace(network, layers=layers)
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v1", "resnet50", "googlenet", "vgg16",
+                                  "shufflenet_v2", "xception"])
+def test_without_structured_names_repeated_units_are_found_from_the_graph(name):
+    network = flat_named(zoo.build(name))
+    text = network_to_spec(network)  # checked layer for layer by rebuilding it
+    assert "\nblock unit(" in text
+    built = rebuild(text)
+    assert sorted(map(str, (x.counts for x in built.layers))) == \
+        sorted(map(str, (x.counts for x in network.layers)))
+    for field in COUNT_FIELDS:
+        assert sympy.expand(getattr(rebuild(text, resolution=S.R).total, field)
+                            - getattr(zoo.build(name, resolution=S.R).total, field)) == 0
+
+
+def test_flat_resnet_and_mobilenet_become_tables_of_units():
+    resnet = network_to_spec(flat_named(zoo.build("resnet50")))
+    assert "block unit(c, c2, s=1):" in resnet and "shortcut:" in resnet
+    assert "\nunit 128 512 s=2 n=4\n" in resnet
+    mobilenet = network_to_spec(flat_named(zoo.build("mobilenet_v1")))
+    assert "block unit(c, s=1):" in mobilenet and "\nunit 512 s=2 n=6\n" in mobilenet
+
+
 def test_sizes_pinned_by_the_written_resolution_are_noted():
     text = network_to_spec(zoo.build("alexnet"))
     assert "note pool6: adaptivepool gives 6×6×256 at every resolution" in text
-    assert "note fc6: fc reads a 6×6×256 map" in text
+    assert "fc6: fc reads" not in text  # after the adaptive pool its input is fixed
+    a = hand_layer("a", "conv", [X], c=8, k=3, s=2)
+    b = hand_layer("b", "avgpool", [a.output], k=16)
+    c = hand_layer("c", "fc", [a.output], c=10)
+    pooled = network_to_spec(hand_network(a, b))
+    assert "note b: a 16x16 window covers the whole 16×16×8 map at the written resolution " \
+           "only" in pooled
+    flat = network_to_spec(hand_network(a, c))
+    assert "note c: fc reads a 16×16×8 map here, whose side follows the resolution" in flat
 
 
 # --- graphs it cannot write -------------------------------------------------------------------

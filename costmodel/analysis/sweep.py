@@ -54,7 +54,7 @@ from sympy import Rational
 from ..core.conventions import convention as get_convention
 from ..core.numbers import plain
 from ..errors import CostModelError
-from ..zoo import ModelRef, resolve
+from ..zoo import ModelRef, resolve_layer_spec
 from .closed_forms import (COUNTS, Progress, Redo, common_dtype,
                            compile_network, evaluate_network)
 from .grid import _NUMBER, Axis, describe_point, knob_symbol, make_axes
@@ -152,7 +152,7 @@ def sweep(spec: str, lists: Mapping[str, str | Sequence[Any]], convention: str =
     special values)."""
     get_convention(convention)
     progress = progress or Progress()
-    ref = resolve(spec)
+    ref = resolve_layer_spec(spec, "sweeps")
     axes = make_axes(ref, lists)
     points = math.prod(len(a.values) for a in axes)
     if points > MAX_POINTS:

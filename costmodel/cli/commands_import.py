@@ -25,10 +25,11 @@ def import_spec(
 ) -> None:
     """Write SPEC as a layer-spec file that builds to exactly the same layers.
 
-    Branches become add:/concat:/mul: sections or residual:, batch norms and activations fold
-    into their conv lines, repeated units become blocks and n= lines. The input side is the
-    knob `resolution`, so `costmodel derive FILE` gives the closed form in R and `costmodel
-    sweep FILE --resolution ...` works. Counts are checked by building the written file."""
+    Branches become add:/concat:/mul: or residual: sections, batch norms and
+    activations fold into their conv lines, repeated units become blocks.
+    The input side is the knob `resolution`: `costmodel derive FILE` gives
+    the closed form in R, `costmodel sweep FILE --resolution ...` sweeps it.
+    """
     from ..frontends.to_spec import network_to_spec
     from ..zoo import resolve
 
@@ -41,4 +42,3 @@ def import_spec(
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise CostModelError(f"cannot write {output}: {exc.strerror or exc}") from None
-    typer.echo(f"wrote {output} ({len(network.layers)} layers)", err=True)

@@ -64,12 +64,14 @@ def _merges(layer: Layer) -> bool:
     return OPS[layer.op].inputs == "many" and len(layer.inputs) > 1
 
 
-def _foldable(layer: Layer) -> bool:
-    """Whether ``bn=1``/``act=`` may follow this layer's line (the builder takes them on any
-    primitive without attributes of those names)."""
+def _foldable(layer: Layer, modifier: str) -> bool:
+    """Whether ``bn=1`` or ``act=`` (``modifier``) may follow this layer's line (the builder
+    takes them on any primitive without attributes of those names): a batch norm after a conv,
+    fc or pool; an activation after those or after a lone batch norm."""
     names = OPS[layer.op].attr_names
-    return (layer.op not in ("bn", *ACTIVATIONS) and OPS[layer.op].inputs == "one"
-            and "bn" not in names and "act" not in names)
+    allowed = (layer.op not in ("bn", *ACTIVATIONS) if modifier == "bn"
+               else layer.op not in ACTIVATIONS)
+    return allowed and OPS[layer.op].inputs == "one" and modifier not in names
 
 
 class _Graph:
@@ -84,10 +86,15 @@ class _Graph:
                 raise CostModelError(f"layer {layer.name}: the name is used twice; the "
                                      "layer-spec language gives every layer its own name")
             for source in layer.sources:
+                if source == "?":
+                    raise CostModelError(
+                        f"layer {layer.name}: the layer it reads is unknown (a module traced "
+                        "with forward hooks has no edges); a graph is needed to write a spec")
                 if source not in self.position:
                     raise CostModelError(
                         f"layer {layer.name} reads {source or 'an unnamed map'!r}, which no "
-                        "earlier layer writes (the layers must be in an order that runs)")
+                        "earlier layer of the network writes (an op the front end could not "
+                        "count has no layer: see the network's notes)")
             self.position[layer.name] = i
         self.by_name = {layer.name: layer for layer in self.layers}
         # one entry per input slot, so that add(x, x) counts two readers of x
@@ -206,11 +213,13 @@ def _fold_modifiers(items: list[Item]) -> list[Item]:
     for item in items:
         previous = out[-1] if out else None
         if isinstance(item, Line) and isinstance(previous, Line) and \
-                _foldable(previous.layer) and _belongs(item.layer, previous.layer):
-            if item.layer.op == "bn" and previous.bn is None and previous.act is None:
+                _belongs(item.layer, previous.layer):
+            if item.layer.op == "bn" and previous.bn is None and previous.act is None \
+                    and _foldable(previous.layer, "bn"):
                 out[-1] = Line(previous.layer, item.layer, None)
                 continue
-            if item.layer.op in ACTIVATIONS and previous.act is None:
+            if item.layer.op in ACTIVATIONS and previous.act is None \
+                    and _foldable(previous.layer, "act"):
                 out[-1] = Line(previous.layer, previous.bn, item.layer)
                 continue
         out.append(item)

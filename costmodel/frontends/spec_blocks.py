@@ -44,7 +44,7 @@ class _Recorder(Writer):
 
     def __init__(self):
         super().__init__(self.record)
-        self.values: list[tuple[str, object]] = []
+        self.values: list[tuple[str, object, str]] = []  # (attribute, value, layer)
         self.shortcuts: list[tuple[str, list]] = []  # per residual: (text, values) or ("", [])
         self.sink = self.values
         self.tag = "b"
@@ -52,7 +52,8 @@ class _Recorder(Writer):
         self.omissible: dict[str, object] = {}  # placeholder -> the default it may leave out
 
     def record(self, key, value, where) -> str:
-        self.sink.append((key, value))
+        # with the name of the layer it sizes, to name a parameter after it
+        self.sink.append((key, value, self.current if where.startswith("layer ") else ""))
         return f"\x00{self.tag}{len(self.sink) - 1}\x00"
 
     def attr_text(self, key, value, where, default) -> str:
@@ -77,6 +78,7 @@ class _Recorder(Writer):
 
 def _render(group: Group, prefix: str) -> _Recorder:
     recorder = _Recorder()
+    recorder.anonymous = int(group.anonymous)
     recorder.items(group.items, f"{prefix}{group.name}.", 1)
     return recorder
 
@@ -143,7 +145,7 @@ def _as_residual(group: Group) -> Group | None:
     x, y = shape_in(group), shape_out(group)
     if (x.c, x.h, x.w) == (y.c, y.h, y.w):
         return None
-    return Group(group.name, (Residual(None, group.items, None),))
+    return Group(group.name, (Residual(None, group.items, None),), group.anonymous)
 
 
 def _replace(items: tuple, calls: dict[int, Call]) -> tuple:
@@ -152,7 +154,7 @@ def _replace(items: tuple, calls: dict[int, Call]) -> tuple:
         if id(item) in calls:
             out.append(calls[id(item)])
         elif isinstance(item, Group):
-            out.append(Group(item.name, _replace(item.items, calls)))
+            out.append(Group(item.name, _replace(item.items, calls), item.anonymous))
         elif isinstance(item, Residual):
             out.append(Residual(item.add, _replace(item.body, calls),
                                 None if item.shortcut is None else
@@ -170,7 +172,7 @@ def _block_name(leaves: list[str], taken: set[str]) -> str:
     bases = Counter(re.sub(r"_?\d+[a-z]?\Z", "", leaf).lstrip("_") for leaf in leaves)
     base = bases.most_common(1)[0][0]
     if not IDENT.match(base or "-") or base in RESERVED or keyword.iskeyword(base):
-        base = f"{base}_block" if IDENT.match(base or "-") else "unit"
+        base = f"{base}_unit" if IDENT.match(base or "-") else "unit"
     name, suffix = base, 0
     while name in taken:
         suffix += 1
@@ -185,14 +187,14 @@ def _make_block(instances: list[tuple[Group, _Recorder]], taken: set[str]
     first = recorders[0]
     # (placeholder, key, values per instance; None where an instance has no such shortcut)
     positions = [(f"b{i}", key, [r.values[i][1] for r in recorders])
-                 for i, (key, _) in enumerate(first.values)]
+                 for i, (key, *_) in enumerate(first.values)]
     shortcut_text = {}
     for index in range(len(first.shortcuts)):
         having = [r.shortcuts[index] for r in recorders if r.shortcuts[index][0]]
         if not having:
             continue
         shortcut_text[index] = having[0][0]
-        for j, (key, _) in enumerate(having[0][1]):
+        for j, (key, *_) in enumerate(having[0][1]):
             positions.append((f"s{index}.{j}", key,
                               [r.shortcuts[index][1][j][1] if r.shortcuts[index][0] else None
                                for r in recorders]))
@@ -210,7 +212,12 @@ def _make_block(instances: list[tuple[Group, _Recorder]], taken: set[str]
                 else _literal(known[0])
             continue
         if match is None:
-            match = _param_name(key, {name for name, _ in params})
+            # a width is named after its layer (expand, project), where that is a plain name
+            hint = first.values[int(tag[1:])][2] if tag.startswith("b") else ""
+            readable = key == "c" and IDENT.match(hint or "-") and not hint.startswith("_") \
+                and hint not in RESERVED and not keyword.iskeyword(hint) \
+                and all(r.values[int(tag[1:])][2] == hint for r in recorders)
+            match = _param_name(hint if readable else key, {name for name, _ in params})
             fill = Counter(known).most_common(1)[0][0]
             params.append((match, [fill if v is None else v for v in values]))
         text_of[tag] = match
@@ -251,14 +258,28 @@ def _param_name(key: str, taken: set[str]) -> str:
     name, i = base, 1
     while name in taken:
         i += 1
-        name = f"{base}{i}"
+        name = f"{base}{'_' if base[-1].isdigit() else ''}{i}"  # conv1_2, not conv12
     return name
 
 
-def find_blocks(tree: tuple) -> tuple[list[Block], tuple]:
-    """Blocks for the groups that repeat, and ``tree`` with their instances as calls."""
+def find_blocks(tree: tuple, flat_names: bool = False) -> tuple[list[Block], tuple]:
+    """Blocks for the groups that repeat, and ``tree`` with their instances as calls. With
+    ``flat_names`` (the names show no structure), repeated runs of the graph's own units are
+    found first (:func:`~.spec_runs.repeated_runs`)."""
     blocks: list[Block] = []
     taken = set(RESERVED)
+    if flat_names:
+        from .spec_runs import inline_groups, repeated_runs
+
+        tree = repeated_runs(tree, lambda item: "\n".join(_render(Group("unit", (item,), True),
+                                                                    "").lines))
+    tree = _cluster(tree, blocks, taken)
+    if flat_names:
+        tree = inline_groups(tree)  # runs that found no partner are plain lines again
+    return blocks, tree
+
+
+def _cluster(tree: tuple, blocks: list[Block], taken: set[str]) -> tuple:
     height, highest = 1, max((_height(item) for item in tree), default=0)
     while height <= highest:
         found: list = []
@@ -288,7 +309,7 @@ def find_blocks(tree: tuple) -> tuple[list[Block], tuple]:
             calls.update((id(group), call) for (group, _), call in zip(instances, made))
         tree = _replace(tree, calls)
         height += 1
-    return blocks, tree
+    return tree
 
 
 def _shortcuts_agree(recorders: list[_Recorder]) -> bool:

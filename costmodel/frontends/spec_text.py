@@ -30,10 +30,12 @@ IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 @dataclass(frozen=True)
 class Group:
-    """``group NAME:``: a naming scope."""
+    """``group NAME:``: a naming scope. An anonymous group is a repeated run the graph
+    showed, not the names: its layers take the builder's own names."""
 
     name: str
     items: tuple
+    anonymous: bool = False
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,9 @@ class Writer:
     def __init__(self, fmt: Format | None = None):
         self.fmt = fmt or (lambda key, value, where: number(value, where))
         self.lines: list[str] = []
+        self.homes: list[str] = []  # the enclosing scopes, innermost first
+        self.anonymous = 0  # inside an anonymous group: every layer takes the builder's name
+        self.current = ""  # the scope name of the line being written
         self.template = False  # write TEMPLATE_DEFAULTS too (a block template)
 
     def attr_text(self, key: str, value, where: str, default) -> str:
@@ -170,9 +175,13 @@ class Writer:
         self.lines.append("    " * indent + text)
 
     def leaf(self, layer: Layer, prefix: str) -> str:
+        """The ``name=`` that gives ``layer`` its name under ``prefix``; where none can (a
+        layer in an unnamed branch), its name relative to the nearest scope that matches."""
         name = sanitize(layer.name)
-        rest = name[len(prefix):] if name.startswith(prefix) else name
-        return rest.replace(".", "_")
+        for home in (prefix, *self.homes):
+            if name.startswith(home):
+                return name[len(home):].replace(".", "_")
+        return name.replace(".", "_")
 
     def items(self, items: tuple, prefix: str, indent: int,
               counters: dict[str, int] | None = None) -> None:
@@ -187,7 +196,9 @@ class Writer:
                 continue
             if isinstance(item, Group):
                 self.emit(indent, f"group {item.name}:")
+                self.anonymous += item.anonymous
                 self.items(item.items, f"{prefix}{item.name}.", indent + 1)
+                self.anonymous -= item.anonymous
             elif isinstance(item, Residual):
                 self.emit(indent, "residual:")
                 self.items(item.body, prefix, indent + 1, counters)
@@ -204,7 +215,9 @@ class Writer:
                         scope = name
                         self.emit(indent + 1, f"branch {name}:")
                     if body:
+                        self.homes.insert(0, prefix)  # names in an unnamed branch
                         self.items(body, f"{prefix}{scope}.", indent + 2)
+                        self.homes.pop(0)
                     else:
                         self.emit(indent + 2, "identity")
                 self.bump(counters, item.merge.op)
@@ -230,12 +243,12 @@ class Writer:
         first = items[i]
         base, leaf = self._base_and_leaf(first, prefix)
         count = counters.get(base, 0)
-        automatic = leaf == auto_name(base, count + 1)
+        automatic = leaf == auto_name(base, count + 1) or self.anonymous > 0
         label = leaf[:-1] if leaf.endswith("1") and IDENT.match(leaf[:-1] or "-") else None
         n = 1
         while i + n < len(items) and self.repeats(first, items[i + n]):
             _, later = self._base_and_leaf(items[i + n], prefix)
-            if automatic and later == auto_name(base, count + n + 1):
+            if automatic and (later == auto_name(base, count + n + 1) or self.anonymous):
                 n += 1
             elif not automatic and label and later == f"{label}{n + 1}":
                 n += 1
@@ -258,7 +271,9 @@ class Writer:
 
     def line(self, item, run: int, prefix: str, indent: int, counters: dict[str, int]) -> None:
         base, leaf = self._base_and_leaf(item, prefix)
-        automatic = leaf == auto_name(base, counters.get(base, 0) + 1)
+        automatic = leaf == auto_name(base, counters.get(base, 0) + 1) or self.anonymous > 0
+        # the name given to this line's layer (a block template names its widths so)
+        self.current = "" if automatic else leaf
         if isinstance(item, Call):
             words = [item.block] + self.call_args(item)
         else:

@@ -119,22 +119,26 @@ def _shape(shape) -> tuple:
 
 # --- notes on sizes that do not follow the resolution ---------------------------------------
 
-def size_notes(network: Network) -> list[str]:
-    """Layers whose counts do not scale with the input side as a framework's layer would."""
+def size_notes(built: Network, symbolic: Network) -> list[str]:
+    """Layers of the written file (``built`` at its resolution, ``symbolic`` with R) whose
+    sizes do not follow the resolution as the original's layers would."""
     notes = []
-    for layer in network.layers:
-        x = layer.inputs[0]
-        if layer.op == "fc" and (x.h, x.w) != (1, 1):
-            notes.append(f"{sanitize(layer.name)}: fc reads a {x} map, so its weights grow with "
-                         "the resolution here; a PyTorch Linear or ONNX Gemm fixes them, and the "
-                         "original runs only at the written resolution")
+    varying = {layer.name: layer for layer in symbolic.layers}
+    for layer in built.layers:
+        if layer.name not in varying:
+            continue
+        x, side = layer.inputs[0], varying[layer.name].inputs[0].h
+        grows = bool(getattr(side, "free_symbols", ()))
+        if layer.op == "fc" and (x.h, x.w) != (1, 1) and grows:
+            notes.append(f"{layer.name}: fc reads a {x} map here, whose side follows the "
+                         "resolution, so its weights do too; a PyTorch Linear or ONNX Gemm fixes "
+                         "them, and the original runs only at the written resolution")
         elif layer.op == "adaptivepool":
-            notes.append(f"{sanitize(layer.name)}: adaptivepool gives {layer.output} at every "
-                         "resolution")
+            notes.append(f"{layer.name}: adaptivepool gives {layer.output} at every resolution")
         elif layer.op in ("avgpool", "maxpool", "conv") and dict(layer.attrs).get("k") == x.h \
-                and (layer.output.h, layer.output.w) == (1, 1) and x.h != 1:
-            notes.append(f"{sanitize(layer.name)}: a {x.h}x{x.h} window covers the whole {x} map "
-                         "at the written resolution only; write gap for a global pool")
+                and (layer.output.h, layer.output.w) == (1, 1) and x.h != 1 and grows:
+            notes.append(f"{layer.name}: a {x.h}x{x.h} window covers the whole {x} map at the "
+                         "written resolution only (gap would at every resolution)")
     return notes
 
 
@@ -147,7 +151,8 @@ def network_to_spec(network: Network, source: str | None = None, check: bool = T
     text and compares every layer (see :func:`check_round_trip`). A graph the language cannot
     express raises a CostModelError naming the layer."""
     tree = scoped(network_tree(network))
-    blocks, body = find_blocks(tree)
+    blocks, body = find_blocks(tree, flat_names=not any("." in layer.name
+                                                        for layer in network.layers))
     shape = network.input
     for side in (shape.c, shape.h, shape.w):
         if not getattr(side, "is_Integer", isinstance(side, int)):
@@ -157,34 +162,46 @@ def network_to_spec(network: Network, source: str | None = None, check: bool = T
     name = sanitize(network.name).replace(".", "_")
     settings = ", ".join(f"{k}={v}" for k, v in network.config)
     origin = source or network.name + (f" ({settings})" if settings else "")
-    notes = size_notes(network)
-    doc = [f"{name}: written by `costmodel import` from {origin}.", "",
-           f"Built at resolution={shape.h} it has exactly the layers of the original: each "
-           "layer's MACs, params (paper and torch conventions), activations and output shape."]
-    if not square:
-        doc += ["", f"The input is {shape.h}x{shape.w}, not square: its sides are written as "
-                    "numbers, so the counts do not follow a resolution knob."]
-    if notes:
-        doc += ["", "Sizes that do not follow the resolution:"] + [f"* {n}" for n in notes]
-    doc = [wrapped for paragraph in doc
-           for wrapped in (textwrap.wrap(paragraph, 92, subsequent_indent="  " if
-                                         paragraph.startswith("* ") else "") or [""])]
-    lines = ['"""' + doc[0]] + doc[1:] + ['"""', f"model {name}",
-                                          f"note Imported from {origin}."]
-    lines += [f"note {n}" for n in notes]
-    if square:
-        lines += [f"knob resolution {shape.h} int min=1    # input side in pixels",
-                  f"input {shape.c} resolution resolution"]
-    else:
-        lines += [f"input {shape.c} {shape.h} {shape.w}"]
-    for block in blocks:
-        lines += ["", *block.lines]
     writer = Writer()
     writer.items(body, "", 0)
-    text = "\n".join(lines + [""] + writer.lines) + "\n"
-    if check:
-        check_round_trip(network, text)
+    body_lines = [line for block in blocks for line in ("", *block.lines)] + [""] + writer.lines
+
+    def assemble(notes: list[str]) -> str:
+        doc = [f"{name}: written by `costmodel import` from {origin}.", "",
+               f"Built at resolution={shape.h} it has exactly the layers of the original: each "
+               "layer's MACs, params (paper and torch conventions), activations and output "
+               "shape."]
+        if not square:
+            doc += ["", f"The input is {shape.h}x{shape.w}, not square: its sides are written "
+                        "as numbers, so the counts do not follow a resolution knob."]
+        if notes:
+            doc += ["", "Sizes that do not follow the resolution:"] + [f"* {n}" for n in notes]
+        doc = [wrapped for paragraph in doc
+               for wrapped in (textwrap.wrap(paragraph, 92, subsequent_indent="  " if
+                                             paragraph.startswith("* ") else "") or [""])]
+        lines = ['"""' + doc[0], *doc[1:], '"""', f"model {name}",
+                 f"note Imported from {origin}.", *(f"note {n}" for n in notes)]
+        if square:
+            lines += [f"knob resolution {shape.h} int min=1    # input side in pixels",
+                      f"input {shape.c} resolution resolution"]
+        else:
+            lines += [f"input {shape.c} {shape.h} {shape.w}"]
+        return "\n".join(lines + body_lines) + "\n"
+
+    text = assemble([])
+    built = check_round_trip(network, text) if check else _build(text, network.name, {})
+    if square:
+        from ..core.symbols import R
+
+        notes = size_notes(built, _build(text, network.name, {"resolution": R}))
+        text = assemble(notes) if notes else text
     return text
+
+
+def _build(text: str, name: str, knobs: dict) -> Network:
+    from ..spec import build, parse_text
+
+    return build(parse_text(text, f"<{name} as written>"), knobs)
 
 
 def _signature(layer) -> tuple:
@@ -200,9 +217,7 @@ def check_round_trip(network: Network, text: str) -> Network:
     may list parallel branches interleaved). Returns the built network."""
     from collections import Counter
 
-    from ..spec import build, parse_text
-
-    built = build(parse_text(text, f"<{network.name} as written>"))
+    built = _build(text, network.name, {})
     want = Counter(_signature(layer) for layer in network.layers)
     got = Counter(_signature(layer) for layer in built.layers)
     if want != got:
