@@ -13,7 +13,7 @@ import sympy
 from typer.testing import CliRunner
 
 from costmodel import zoo
-from costmodel.analysis.derive import derive_network
+from costmodel.analysis.derive_network import derive_network
 from costmodel.cli.app import app
 from costmodel.core import ops
 from costmodel.core import symbols as S
