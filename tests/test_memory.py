@@ -10,7 +10,7 @@ import sympy
 
 from costmodel import zoo
 from costmodel.analysis import memory as M
-from costmodel.analysis.derive import memory_access_cost
+from costmodel.analysis.derivations import memory_access_cost
 from costmodel.core.ops import Result
 from costmodel.data.published import figures
 from costmodel.errors import CostModelError
