@@ -202,7 +202,7 @@ def test_a_source_that_is_no_layer_is_its_own_buffer():
     layers[i] = replace(layers[i], inputs=(ghost,))
     odd = replace(net, layers=tuple(layers))
     assert M.peak_memory(odd).elements == 192
-    # e runs first among c, d, e: the uncounted buffer lives only at e's step
+    # the uncounted buffer lives only at e's step, so the peak stays at c
     order = [l.name for l in layers]
     assert M.peak_memory(odd, order=order).step == "branch2.c"
     assert M.largest_materialized(odd).numel == 64
