@@ -81,7 +81,21 @@ def compare_table(rows: Sequence[Row], convention: str = "paper", units: str = "
                     Column("peak_bytes", "peak activations (bytes)", "count"))
         notes += (M.TABLE_NOTE.format(dtype=dtype),)
     return Table(f"Model comparison ({convention} convention)", columns, tuple(records),
-                 (*notes, *warnings))
+                 (*notes, *_exact_note(records, convention), *warnings))
+
+
+def _exact_note(records: Sequence[dict[str, Any]], convention: str) -> tuple[str, ...]:
+    """A tool's convention also states its totals in full, as the tool prints them."""
+    tool = get_convention(convention).tool
+    if tool is None:
+        return ()
+    totals = "; ".join(f"{r['model']}: {_full(r['macs'])} MACs, {_full(r['params'])} params"
+                       for r in records)
+    return (f"Exact, as {tool.name} {tool.version} reports them: {totals}.",)
+
+
+def _full(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) else str(value)
 
 
 def compare_records(table: Table) -> list[dict[str, Any]]:
@@ -108,7 +122,7 @@ def summary_tables(network: Network, convention: str = "paper", units: str = "ma
     total_macs, total_params = exact(network.macs(convention)), exact(network.params(convention))
     layers = []
     for layer in network.layers:
-        macs, params = exact(conv.macs(layer.counts)), exact(conv.params(layer.counts))
+        macs, params = exact(conv.layer_macs(layer)), exact(conv.layer_params(layer))
         layers.append({"name": layer.name, "type": layer.kind,
                        "shape": f"{' + '.join(map(str, layer.inputs))} → {layer.output}",
                        "input": [str(s) for s in layer.inputs], "output": str(layer.output),

@@ -41,8 +41,10 @@ Convention = Enum("Convention", {name: name for name in CONVENTIONS}, type=str)
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 UnitsOption = Annotated[Units, typer.Option(help="Show compute as MACs or FLOPs (= 2 × MACs).")]
 ConventionOption = Annotated[Convention, typer.Option(
-    help="What counts: paper (conv/FC MACs; conv/FC weights and biases) or torch (params as "
-         "PyTorch's model.parameters(), BN included).")]
+    help="What counts: paper (conv/FC MACs; conv/FC weights and biases), torch (params as "
+         "PyTorch's model.parameters(), BN included), or exactly what fvcore, thop, ptflops "
+         "(ptflops-aten: its aten backend), torchprofile or calflops report (docs/conventions.md"
+         "; `costmodel explain` shows why they differ).")]
 SPEC_HELP = ("A model name (`costmodel list`), name:key=value[,key=value] such as "
              "mobilenet_v1:alpha=0.5,resolution=160, the path of an architecture file "
              "(my_net.cm), or my_net.py:factory[:key=value,...], a function returning a PyTorch "
