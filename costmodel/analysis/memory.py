@@ -169,7 +169,7 @@ def _check_order(network: Network, order: Sequence[str]) -> tuple[str, ...]:
     done = {"input"}
     for name in order:
         for source in by_name[name].sources:
-            if source not in done:
+            if source in by_name and source not in done:  # a source that is no layer: free
                 raise CostModelError(f"execution order runs {name!r} before {source!r}, "
                                      "which it reads")
         done.add(name)
