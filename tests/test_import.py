@@ -183,6 +183,7 @@ def test_sizes_pinned_by_the_written_resolution_are_noted():
 # --- graphs it cannot write -------------------------------------------------------------------
 
 def hand_layer(name: str, op: str, inputs: list[Shape], **attrs) -> Layer:
+    attrs = {key: sympy.sympify(value) for key, value in attrs.items()}  # as a builder has them
     result = ops.apply(op, inputs, attrs)
     return Layer(name, op, result.kind, tuple(attrs.items()), tuple(inputs),
                  replace(result.shape, producer=name), result.counts)
@@ -194,6 +195,29 @@ def hand_network(*layers: Layer) -> Network:
 
 
 X = Shape(sympy.Integer(3), sympy.Integer(32), sympy.Integer(32), "input")
+
+
+def test_nested_branches_a_map_read_twice_and_a_gate_read_first_round_trip():
+    a = hand_layer("a", "conv", [X], c=8, k=3)
+    b = hand_layer("b", "add", [a.output, a.output])  # add(x, x)
+    c = hand_layer("br1.c", "conv", [b.output], c=8, k=3)
+    r = hand_layer("br1.r", "relu", [c.output])
+    res = hand_layer("br1.add", "add", [r.output, b.output])  # a residual inside a branch
+    pool = hand_layer("br2.p", "maxpool", [b.output], k=3, s=1, p=1)
+    cat = hand_layer("cat", "concat", [res.output, pool.output, b.output])
+    gap = hand_layer("g.gap", "gap", [cat.output])
+    fc = hand_layer("g.fc", "pw", [gap.output], c=24, bias=1)
+    gate = hand_layer("g.sig", "sigmoid", [fc.output])
+    mul = hand_layer("m", "mul", [gate.output, cat.output])  # the gate first
+    network = hand_network(a, b, c, r, pool, res, cat, gap, fc, gate, mul)
+    text = network_to_spec(network)
+    assert "add:\n    branch:\n        identity\n    branch:\n        identity\n" in text
+    assert "    branch br1:\n        residual:\n            conv 8 k=3 act=relu name=c\n" in text
+    assert "mul:\n    branch g:\n" in text
+    built = rebuild(text)
+    assert sorted(map(str, (x.counts for x in built.layers))) == \
+        sorted(map(str, (x.counts for x in network.layers)))
+    assert [x.sources for x in built.layers if x.op == "mul"] == [("g.fc.sigmoid", "concat1")]
 
 
 def test_a_graph_that_is_not_series_parallel_is_named():
