@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-torch = pytest.importorskip("torch")
+import torch  # noqa: E402
 
 import costmodel  # noqa: E402
 from costmodel import zoo  # noqa: E402
@@ -83,10 +83,14 @@ def test_choices_make_layers_functional_or_share_a_module_and_keep_the_counts():
                           else layer.name)
         if layer.op in ("gap", "add"):
             return Choice("function")
+        if layer.op == "fc":  # a factory of one's own for this layer
+            return Choice(factory=lambda info: torch.nn.Linear(info.cin, info.attrs["c"]))
         return None
 
     plain, chosen = costmodel.to_torch(network), costmodel.to_torch(network, choose=choose)
     assert len(list(chosen.modules())) < len(list(plain.modules()))
+    assert isinstance(chosen.get_submodule("fc1"), torch.nn.Linear)
+    assert not hasattr(chosen.layer1.basic1, "add1")  # functional
     x = torch.randn(1, 3, 64, 64)
     with torch.no_grad():
         for module in (plain, chosen):

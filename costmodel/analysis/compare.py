@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.conventions import convention as get_convention
-from ..core.network import Network, exact
+from ..core.network import WARNING, Network, exact
 from ..report.table import Column, Table, plain
-from ..zoo import resolve
 
 UNITS = ("macs", "flops")
 UNIT_NOTE = "MACs = multiply-accumulates; 1 MAC = 2 FLOPs (the papers' FLOPs/Mult-Adds are MACs)."
@@ -38,9 +37,12 @@ class Row:
         return exact(self.network.macs(convention)), exact(self.network.params(convention))
 
 
-def build_all(specs: Sequence[str]) -> list[Row]:
-    """Resolve and build each spec string (a model name, name:key=value,... or a file)."""
-    return [Row(text, resolve(text).build()) for text in specs]
+def build_all(specs: Sequence[str], input_shape: Sequence[int] | None = None) -> list[Row]:
+    """Resolve and build each spec string (a model name, name:key=value,... or a file), on
+    an N,C,H,W ``input_shape`` where given (see :func:`costmodel.frontends.build_spec`)."""
+    from ..frontends import build_spec
+
+    return [Row(text, build_spec(text, input_shape)) for text in specs]
 
 
 def compare_table(rows: Sequence[Row], convention: str = "paper", units: str = "macs") -> Table:
@@ -65,8 +67,10 @@ def compare_table(rows: Sequence[Row], convention: str = "paper", units: str = "
                Column("params", "params", "count"),
                Column("macs_ratio", f"{'MACs' if units == 'macs' else 'FLOPs'} ÷ first", "ratio"),
                Column("params_ratio", "params ÷ first", "ratio"))
+    warnings = tuple(f"{row.network.name}: {note}" for row in rows for note in row.network.notes
+                     if note.startswith(WARNING))
     return Table(f"Model comparison ({convention} convention)", columns, tuple(records),
-                 (UNIT_NOTE, convention_note(convention)))
+                 (UNIT_NOTE, convention_note(convention), *warnings))
 
 
 def compare_records(table: Table) -> list[dict[str, Any]]:

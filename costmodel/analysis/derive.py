@@ -815,9 +815,9 @@ def derive_network(spec: str, symbols: Iterable[str] | None = None,
     is the period of the spatial floors and ``r`` the default resolution's residue (pass
     ``residue`` to choose another class, e.g. 0 for multiples of s).
     """
-    from ..zoo import resolve
+    from ..zoo import resolve_layer_spec
 
-    ref = resolve(spec)
+    ref = resolve_layer_spec(spec, "closed forms")
     given = dict(ref.values)
     knob_names = [knob.name for knob in ref.spec.knobs]
     chosen = list(_default_symbols(ref, given) if symbols is None else symbols)

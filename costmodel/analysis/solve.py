@@ -149,9 +149,9 @@ def _budgets(macs: Any, params: Any) -> dict[str, Rational]:
 
 
 def _resolve(spec: str, overrides: Mapping[str, Any], solving: str):
-    from ..zoo import resolve
+    from ..zoo import resolve_layer_spec
 
-    ref = resolve(spec)
+    ref = resolve_layer_spec(spec, "budgets")
     values = {**dict(ref.values), **{k: str(v) for k, v in overrides.items() if v is not None}}
     knob = ref.spec.knob(solving)
     if knob is None:

@@ -70,7 +70,7 @@ from ..core.expr import MakeDivisible
 from ..errors import CostModelError
 from ..spec.builder import parse_knob_value
 from ..spec.parser import Knob
-from ..zoo import ModelRef, resolve
+from ..zoo import ModelRef, resolve_layer_spec
 
 #: The count columns of a sweep, after the knob columns.
 COUNTS = ("macs", "flops", "params", "activations")
@@ -778,7 +778,7 @@ def sweep(spec: str, lists: Mapping[str, str | Sequence[Any]], convention: str =
     special values)."""
     get_convention(convention)
     progress = progress or Progress()
-    ref = resolve(spec)
+    ref = resolve_layer_spec(spec, "sweeps")
     axes = make_axes(ref, lists)
     points = math.prod(len(a.values) for a in axes)
     if points > MAX_POINTS:

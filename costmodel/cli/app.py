@@ -44,7 +44,24 @@ ConventionOption = Annotated[Convention, typer.Option(
     help="What counts: paper (conv/FC MACs; conv/FC weights and biases) or torch (params as "
          "PyTorch's model.parameters(), BN included).")]
 SPEC_HELP = ("A model name (`costmodel list`), name:key=value[,key=value] such as "
-             "mobilenet_v1:alpha=0.5,resolution=160, or the path of an architecture file.")
+             "mobilenet_v1:alpha=0.5,resolution=160, the path of an architecture file "
+             "(my_net.cm), or my_net.py:factory[:key=value,...], a function returning a PyTorch "
+             "module to trace (needs torch). .cm files are data and never run; a .py:factory "
+             "SPEC runs that file.")
+#: Shown under each SPEC-taking command's --help (typer does not print an argument's help).
+SPEC_EPILOG = "SPEC: " + SPEC_HELP
+InputOption = Annotated[str | None, typer.Option(
+    "--input", metavar="N,C,H,W", show_default=False,
+    help="Input size, e.g. 1,3,224,224: a traced module runs on it; a spec takes H as its "
+         "resolution (a SPEC's own resolution= wins). Counts are per sample.")]
+
+
+def input_shape(text: str | None) -> tuple[int, ...] | None:
+    """The parsed ``--input`` (None when not given); imports nothing heavy."""
+    if text is None:
+        return None
+    from ..frontends import parse_input_shape
+    return parse_input_shape(text)
 
 
 def user_errors(command):
@@ -88,25 +105,27 @@ def list_models(fmt: FormatOption = Format.table) -> None:
         emit(table.render(fmt.value))
 
 
-@app.command()
+@app.command(epilog=SPEC_EPILOG)
 @user_errors
 def compare(
     specs: Annotated[list[str], typer.Argument(help=SPEC_HELP, show_default=False)],
     fmt: FormatOption = Format.table,
     units: UnitsOption = Units.macs,
     convention: ConventionOption = DEFAULT,
+    input_size: InputOption = None,
 ) -> None:
     """Compare models: MACs, FLOPs, params and their ratios to the first SPEC."""
     from ..analysis.compare import build_all, compare_records, compare_table
 
-    table = compare_table(build_all(specs), convention.value, units.value)
+    table = compare_table(build_all(specs, input_shape(input_size)), convention.value,
+                          units.value)
     if fmt == Format.json:
         emit(json.dumps(compare_records(table), indent=2))
     else:
         emit(table.render(fmt.value))
 
 
-@app.command()
+@app.command(epilog=SPEC_EPILOG)
 @user_errors
 def summary(
     spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
@@ -115,16 +134,17 @@ def summary(
     convention: ConventionOption = DEFAULT,
     all_layers: Annotated[bool, typer.Option(
         "--all", help="Also list layers that cost nothing (BN, activations, pooling...).")] = False,
+    input_size: InputOption = None,
 ) -> None:
     """Per-layer costs and totals per layer type.
 
     One row per layer (name, type, input → output, MACs, params, share), as torchinfo's
     summary, then the totals per layer type, as the MobileNet v1 paper's Table 2."""
     from ..analysis.compare import summary_tables
+    from ..frontends import build_spec
     from ..report.table import plain, render_all
-    from ..zoo import resolve
 
-    network = resolve(spec).build()
+    network = build_spec(spec, input_shape(input_size))
     per_layer, by_type = summary_tables(network, convention.value, units.value,
                                         all_layers or fmt == Format.json)
     if fmt == Format.json:

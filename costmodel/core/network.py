@@ -50,6 +50,11 @@ class Layer:
                 rf"{sympy.latex(self.counts.weights)}$")
 
 
+#: Notes that begin with this are shown by every command (compare too), not only by summary:
+#: calls or ops a front end could not count (by name and count), a trace that lost something.
+WARNING = "warning: "
+
+
 @dataclass(frozen=True)
 class Network:
     """A built architecture: its name, the knob values it was built with (sympy symbols for

@@ -3,7 +3,9 @@
 * :func:`to_torch` (``torch_build``): a SPEC as a PyTorch ``nn.Module``, layer for layer;
 * :func:`count_torch` (``torch_trace``): a user's ``nn.Module`` traced into a Network, the
   same value a spec builds, so every analysis works on it; also the ``file.py:factory`` SPEC;
-* :mod:`.to_spec`: any network written back as a layer-spec file (``costmodel import``).
+* :mod:`.to_spec`: any network written back as a layer-spec file (``costmodel import``);
+* :mod:`.onnx_graph`: an ONNX file as a Network, the ``model.onnx[:resolution=R]`` SPEC
+  (registered in :data:`costmodel.zoo.FRONT_ENDS`; imports onnx only when a SPEC names one).
 
 Nothing here imports torch until one of these is called: ``import costmodel`` and every command
 that does not need torch stay free of it.
@@ -11,7 +13,11 @@ that does not need torch stay free of it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+from ..core.network import WARNING  # noqa: F401  (the front ends' notes start with it)
+from ..errors import CostModelError
 
 
 def to_torch(spec: Any, **kwargs: Any):
@@ -24,3 +30,44 @@ def count_torch(module: Any, input_shape: Any = (1, 3, 224, 224), **kwargs: Any)
     """See :func:`costmodel.frontends.torch_trace.count_torch`."""
     from .torch_trace import count_torch as count
     return count(module, input_shape, **kwargs)
+
+
+def parse_input_shape(text: str) -> tuple[int, ...]:
+    """``1,3,224,224`` (N,C,H,W) as ints; anything else is a user error saying so."""
+    parts = [part.strip() for part in text.replace("x", ",").replace("×", ",").split(",")]
+    if len(parts) != 4 or not all(part.isdigit() and int(part) > 0 for part in parts):
+        raise CostModelError(f"--input takes N,C,H,W as four positive whole numbers, e.g. "
+                             f"1,3,224,224; received --input {text}")
+    return tuple(int(part) for part in parts)
+
+
+def build_spec(text: str, input_shape: Sequence[int] | None = None):
+    """Resolve and build a SPEC, with ``--input`` N,C,H,W where given: a traced module is run
+    on that input; a spec (zoo model or ``.cm`` file) takes H as its ``resolution`` (unless
+    the SPEC sets ``resolution=`` itself, which wins) and must take C input channels."""
+    import inspect
+
+    from ..zoo import ModelRef, resolve
+
+    ref = resolve(text)
+    if input_shape is None:
+        return ref.build()
+    n, c, h, w = input_shape
+    if isinstance(ref, ModelRef):
+        if "resolution" in dict(ref.values):
+            network = ref.build()
+        elif "resolution" not in {knob.name for knob in ref.spec.knobs}:
+            raise CostModelError(f"{text} has no resolution knob, so --input cannot set its "
+                                 "input size")
+        elif h != w:
+            raise CostModelError(f"{text} takes a square input (its resolution knob); "
+                                 f"--input gives H={h}, W={w}")
+        else:
+            network = ref.build(resolution=str(h))
+        if network.input.c != c:
+            raise CostModelError(f"{text} takes {network.input.c}-channel input; --input "
+                                 f"gives C={c}")
+        return network
+    if "input_shape" in inspect.signature(ref.build).parameters:
+        return ref.build(input_shape=tuple(input_shape))
+    raise CostModelError(f"{text}: this kind of SPEC does not take --input")

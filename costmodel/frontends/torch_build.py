@@ -11,9 +11,10 @@ How an op becomes PyTorch is data, two tables keyed by op name:
 * :data:`FUNCTIONS`: ``op -> factory(LayerInfo) -> callable``, a functional call instead
   (as ``torch.flatten`` or ``F.adaptive_avg_pool2d`` in a hand-written ``forward``).
 
-A ``choose(layer) -> Choice | None`` callback picks, per layer, a functional call or a module
-path other than the default; two layers given the same path share one module (as torchvision's
-ResNet block calls one ReLU twice). Add an op by adding a row to both tables.
+A ``choose(layer) -> Choice | None`` callback picks, per layer, a functional call, a module
+path other than the default, or a factory of its own; two layers given the same path share one
+module (as torchvision's ResNet block calls one ReLU twice). Add an op by adding a row to both
+tables.
 
 Module paths follow the layer names: ``stage2.unit1.conv1`` is the submodule ``conv1`` of the
 containers ``stage2`` and ``unit1``, so ``print(module)`` reads as the spec. A layer whose name
@@ -56,10 +57,12 @@ class LayerInfo:
 @dataclass(frozen=True)
 class Choice:
     """How one layer is realized: ``form`` ``"module"`` (at ``path``, default from the layer
-    name; layers given one path share its module) or ``"function"`` (from :data:`FUNCTIONS`)."""
+    name; layers given one path share its module) or ``"function"``; ``factory`` (a
+    ``LayerInfo -> module or callable``) replaces the table's entry for this layer."""
 
     form: str = "module"
     path: str | None = None
+    factory: Callable[[LayerInfo], Any] | None = None
 
 
 # --- small modules for the ops torch.nn has no module for ------------------------------------
@@ -221,15 +224,18 @@ class SpecModule(nn.Module):
                 cin = _int(layer.inputs[0].numel, layer.name, "input features")
             info = LayerInfo(layer, attrs, cin, is_flat and layer.op != "fc")
             choice = (choose(layer) if choose else None) or Choice()
+            if choice.form not in ("module", "function"):
+                raise CostModelError(f"layer {layer.name}: a Choice's form is 'module' or "
+                                     f"'function', got {choice.form!r}")
             path = function = None
             if choice.form == "function":
-                if layer.op not in FUNCTIONS:
+                if choice.factory is None and layer.op not in FUNCTIONS:
                     raise CostModelError(f"{layer.op} has no functional form (layer {layer.name})")
-                function = FUNCTIONS[layer.op](info)
+                function = (choice.factory or FUNCTIONS[layer.op])(info)
             else:
                 path = choice.path or _module_path(layer, groups)
                 if not self._has(path):
-                    self._install(path, MODULES[layer.op](info))
+                    self._install(path, (choice.factory or MODULES[layer.op])(info))
             flat[layer.name] = layer.op == "fc" or (is_flat and layer.op not in ("gap",))
             steps.append(Step(layer.name, layer.op, layer.sources, path, function,
                               layer.op == "fc" and not is_flat, ()))

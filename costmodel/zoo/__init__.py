@@ -32,7 +32,11 @@ SUFFIX = ".cm"
 #: ``loader(path, rest)`` with ``rest`` the text after ``path:`` (may be empty), returning an
 #: object with ``name``, ``build(**overrides) -> Network`` and ``config()``, as ModelRef has.
 #: Loaders are imported only when a SPEC names such a file (they import torch or onnx).
-FRONT_ENDS: dict[str, str] = {}
+FRONT_ENDS: dict[str, str] = {
+    # file.py:factory -- the user's own Python, imported (it runs); only the file named
+    ".py": "costmodel.frontends.torch_file:load_spec",
+    ".onnx": "costmodel.frontends.onnx_graph:load_spec",
+}
 
 
 @lru_cache(maxsize=1)
@@ -100,6 +104,17 @@ def resolve(text: str):
         parsed = parse_file(base)
         return ModelRef(parsed, parsed.name or Path(base).stem, values)
     return ModelRef(spec(base), base, values)
+
+
+def resolve_layer_spec(text: str, purpose: str) -> ModelRef:
+    """Resolve ``text`` where ``purpose`` needs the knobs of a layer-spec model (closed forms,
+    budgets, sweeps): a front end's file, counted at numbers only, is refused with the way to
+    write it as a spec file."""
+    ref = resolve(text)
+    if not isinstance(ref, ModelRef):
+        raise CostModelError(f"{text}: {purpose} need a layer-spec model; write the file as "
+                             f"one first (costmodel import {text} > net.cm) and use net.cm")
+    return ref
 
 
 def build(name: str, values: Mapping[str, Any] | None = None, **knobs: Any) -> Network:

@@ -1,0 +1,71 @@
+"""Dotted layer names for the nodes of an ONNX graph.
+
+Exporters record where a node came from in two ways, and both give the PyTorch module path
+(``features.3.conv.0``), which is what a user recognises:
+
+* torch.onnx's dynamo exporter stores ``pkg.torch.onnx.name_scopes`` in each node's
+  metadata: ``['', 'features', 'features.3', 'features.3.conv', 'conv2d_4']``, module paths
+  then the op;
+* the TorchScript exporter names nodes ``/features/features.3/conv/conv.0/Conv``: one
+  segment per module, a ``Sequential``'s child repeating its parent's name.
+
+Other files keep their node names, made into plain dotted names. A module that gives one layer
+is named by its path; a module that gives several (a block's ``forward`` with an add and a
+ReLU) names each ``path.op``.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections import Counter
+
+_SCOPES = "pkg.torch.onnx.name_scopes"
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.]+")
+
+
+def clean(text: str) -> str:
+    """A plain dotted name: other characters become ``_``; no empty segments."""
+    parts = [part.strip("_") for part in _UNSAFE.sub("_", text).split(".")]
+    return ".".join(part for part in parts if part)
+
+
+def scope(node, index: int) -> tuple[str, str]:
+    """(module path, op leaf) of a node; the path is empty where the file does not say."""
+    for prop in node.metadata_props:
+        if prop.key == _SCOPES:
+            try:
+                scopes = ast.literal_eval(prop.value)  # a list of strings; literals only
+            except (ValueError, SyntaxError, MemoryError, RecursionError):
+                break
+            if isinstance(scopes, list) and scopes and all(isinstance(s, str) for s in scopes):
+                path = next((s for s in reversed(scopes[:-1]) if s), "")
+                return clean(path), clean(scopes[-1]) or node.op_type.lower()
+            break
+    if node.name.startswith("/"):
+        segments = [s for s in node.name.split("/") if s]
+        path, last = "", ""
+        for segment in segments[:-1]:
+            if last and segment.startswith(last + "."):
+                path += segment[len(last):]  # Sequential child: "features", "features.0"
+            else:
+                path = f"{path}.{segment}" if path else segment
+            last = segment
+        return clean(path), clean(segments[-1].lower()) if segments else node.op_type.lower()
+    return "", clean(node.name) or f"{node.op_type.lower()}{index}"
+
+
+def final_names(scopes: list[tuple[str, str]]) -> list[str]:
+    """One unique dotted name per layer, from each layer's (module path, op leaf)."""
+    per_path = Counter(path for path, _ in scopes)
+    names = [path if path and per_path[path] == 1 else
+             f"{path}.{leaf}" if path else leaf for path, leaf in scopes]
+    seen: Counter = Counter()
+    unique = []
+    for name in names:
+        seen[name] += 1
+        unique.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+    taken = set(unique)
+    if len(taken) != len(unique):  # a generated "x_2" met a real one: number them all
+        unique = [f"{name}_{i}" for i, name in enumerate(unique)]
+    return unique

@@ -1,0 +1,249 @@
+"""The walk over an ONNX graph that builds a Network: tensor states, layers through the
+registry's formulas, weights counted as the file has them, names.
+
+Every tensor of the graph is one of: a feature map costmodel tracks (N×C×H×W, or N×F after a
+flatten or an FC layer, as C = F, 1×1), a tensor derived from the input that is not one
+(the 5-D middle of a channel shuffle, or anything after an uncounted op that changes rank),
+or a constant (initializers, Constant nodes, and the shape computations Shape/Gather/Concat
+chains do on them). Nodes that only touch constants are listed as such; nodes on the input's
+path that no handler (:mod:`.onnx_ops`) counts are listed by op and reason, and their outputs
+are passed through (the next layer reads from the last counted layer before them).
+
+Each layer's output shape from costmodel's formula is checked against ONNX shape inference's;
+a disagreement is an error naming the node, never a silent guess.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+from typing import Any
+
+from sympy import Integer
+
+from ..core import ops
+from ..core.network import Layer, Network
+from ..core.ops import Counts, Shape
+from ..errors import CostModelError
+from . import onnx_consts, onnx_names
+from .onnx_notes import notes
+from .onnx_ops import CONST, Feature, OpHandlers, Opaque
+
+
+def translate(model, path: str, name: str, config) -> Network:
+    """The shape-inferred ``model`` as a Network named ``name`` with ``config``."""
+    return _Translator(model, path).run(name, config)
+
+
+class _Translator(OpHandlers):
+    def __init__(self, model, path: str):
+        self.model, self.graph, self.path = model, model.graph, path
+        self.dims: dict[str, list | None] = {}
+        for value in (*self.graph.input, *self.graph.value_info, *self.graph.output):
+            if value.type.tensor_type.HasField("shape"):
+                self.dims[value.name] = [d.dim_value if d.HasField("dim_value") else None
+                                         for d in value.type.tensor_type.shape.dim]
+        self.initializers = {t.name: t for t in self.graph.initializer}
+        for tensor in self.graph.initializer:
+            self.dims[tensor.name] = list(tensor.dims)
+        self.values: dict[str, Any] = {}  # small constants whose values are known
+        self.state: dict[str, Any] = {name: CONST for name in self.initializers}
+        self.layers: list[Layer] = []
+        self.scopes: list[tuple[str, str]] = []
+        self.uncounted: Counter = Counter()
+        self.structural: Counter = Counter()
+        self.first_use: dict[str, int] = {}  # weight tensor -> the layer counting it
+        self.shared: dict[str, list[int]] = {}
+        self.computed: list[int] = []  # layers whose weights the graph computes
+        self.readers = Counter(n for node in self.graph.node for n in node.input if n)
+        self.fc_from_matmul: dict[str, int] = {}
+        self.alias_of: dict[str, str] = {}  # Identity of a constant -> the tensor it repeats
+        self.same_padding_varies = False
+        self.folded_bias: list[int] = []
+
+    # --- the walk -------------------------------------------------------------------------
+
+    def run(self, name: str, config) -> Network:
+        from .onnx_graph import input_dims, topological_order
+
+        _, channels, height, width = input_dims(self.model, self.path)
+        image = next(v.name for v in self.graph.input if v.name not in self.initializers)
+        self.state[image] = Feature(Shape(Integer(channels), Integer(height), Integer(width),
+                                          producer="input"))
+        for index in topological_order(self.graph):
+            self.node(self.graph.node[index], index)
+        if not self.layers:
+            raise CostModelError(f"{self.path}: no node of the graph is one costmodel counts "
+                                 f"(not counted: {', '.join(self.uncounted)})")
+        layers = self._named()
+        return Network(name, tuple(config), Shape(Integer(channels), Integer(height),
+                                                  Integer(width), producer="input"),
+                       tuple(layers), self.model.doc_string.strip() or
+                       f"Read from the ONNX file {self.path}.", notes(self, layers))
+
+    def node(self, node, index: int) -> None:
+        kinds = [self.state.get(n) for n in node.input if n]
+        if all(kind == CONST for kind in kinds) or node.op_type in ("Shape", "Size"):
+            self.structural[node.op_type] += 1
+            self._remember_value(node)
+            if node.op_type == "Identity":  # exporters alias one stored tensor this way
+                self.alias_of[node.output[0]] = self.alias_of.get(node.input[0], node.input[0])
+            for output in node.output:
+                self.state[output] = CONST
+            return
+        self.index = index
+        handler = getattr(self, f"op_{node.op_type}", None)
+        reason = handler(node) if handler is not None and node.domain in ("", "ai.onnx") \
+            else None
+        if reason is not True:
+            self.skip(node, reason)
+
+    def skip(self, node, reason: str | None) -> None:
+        """An op costmodel does not count: listed, and its outputs passed through."""
+        self.uncounted[f"{node.op_type} ({reason})" if reason else node.op_type] += 1
+        producer = next((self.producer(n) for n in node.input if self.producer(n)), "input")
+        for output in node.output:
+            dims = self.dims.get(output)
+            if dims and all(isinstance(d, int) and d > 0 for d in dims) and len(dims) in (2, 4):
+                c, h, w = (dims[1:] if len(dims) == 4 else [dims[1], 1, 1])
+                self.state[output] = Feature(Shape(Integer(c), Integer(h), Integer(w),
+                                                   producer=producer))
+            else:
+                self.state[output] = Opaque(producer)
+
+    def producer(self, tensor: str) -> str | None:
+        state = self.state.get(tensor)
+        return state.shape.producer if isinstance(state, Feature) else \
+            state.producer if isinstance(state, Opaque) else None
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def feature(self, tensor: str) -> Shape | None:
+        state = self.state.get(tensor)
+        return state.shape if isinstance(state, Feature) else None
+
+    def attr(self, node, key: str, default: Any = None) -> Any:
+        import onnx
+
+        for attribute in node.attribute:
+            if attribute.name == key:
+                value = onnx.helper.get_attribute_value(attribute)
+                return value.decode() if isinstance(value, bytes) else value
+        return default
+
+    def value(self, tensor: str) -> Any:
+        """The numbers of a small constant tensor (a list), or None when not known."""
+        if tensor in self.values:
+            return self.values[tensor]
+        init = self.initializers.get(tensor)
+        if init is not None and init.data_location != 1 and len(init.dims) <= 1:  # 1 = external
+            from onnx import numpy_helper
+
+            self.values[tensor] = numpy_helper.to_array(init).reshape(-1).tolist()
+            return self.values[tensor]
+        return None
+
+    def _remember_value(self, node) -> None:
+        if node.op_type == "Constant" and node.output:
+            import onnx
+            from onnx import numpy_helper
+
+            for attribute in node.attribute:
+                value = onnx.helper.get_attribute_value(attribute)
+                if isinstance(value, onnx.TensorProto) and len(value.dims) <= 1:
+                    self.values[node.output[0]] = numpy_helper.to_array(value).reshape(-1).tolist()
+                    self.dims.setdefault(node.output[0], list(value.dims))
+                elif isinstance(value, (int, float)):
+                    self.values[node.output[0]] = [value]
+                elif isinstance(value, list):
+                    self.values[node.output[0]] = list(value)
+        elif node.output and node.output[0] not in self.values:
+            inputs = [self.value(n) if n else None for n in node.input]
+            known = onnx_consts.evaluate(node, inputs, lambda k, d: self.attr(node, k, d),
+                                         self.tensor_dims(node.input[0]) if node.input else None)
+            if known is not None:
+                self.values[node.output[0]] = known
+
+    def tensor_dims(self, tensor: str) -> list | None:
+        """Known dims of a tensor: from shape inference, else from the feature map costmodel
+        tracks for it (N = 1)."""
+        dims = self.dims.get(tensor)
+        if dims and all(isinstance(d, int) for d in dims):
+            return dims
+        shape = self.feature(tensor)
+        if shape is not None and dims is not None and len(dims) in (2, 4):
+            return [1, int(shape.c), int(shape.h), int(shape.w)] if len(dims) == 4 else \
+                [1, int(shape.numel)]
+        return None
+
+    def numel(self, tensor: str) -> int | None:
+        dims = self.dims.get(tensor)
+        if dims is None or not all(isinstance(d, int) for d in dims):
+            return None
+        total = 1
+        for d in dims:
+            total *= d
+        return total
+
+    def emit(self, node, op: str, inputs: list[Shape], attrs: dict[str, Any], output: str,
+             leaf: str | None = None, weights: tuple[str, ...] = (),
+             norm: tuple[str, ...] = ()) -> Shape:
+        """Add a layer computed by the registry's formula for ``op``."""
+        attrs = {k: Integer(v) if isinstance(v, int) else v for k, v in attrs.items()}
+        try:
+            result = ops.apply(op, inputs, attrs)
+        except CostModelError as exc:
+            raise CostModelError(f"{self.path}: node {self.label(node)}: {exc}") from None
+        self._check(node, output, result.shape)
+        uid = f"#{len(self.layers)}"
+        counts = self._account(result.counts, len(self.layers), weights, norm)
+        shape = replace(result.shape, producer=uid)
+        self.layers.append(Layer(uid, op, result.kind, tuple(attrs.items()), tuple(inputs),
+                                 shape, counts))
+        path, node_leaf = onnx_names.scope(node, self.index)
+        self.scopes.append((path, f"{node_leaf}.{leaf}" if leaf else node_leaf))
+        self.state[output] = Feature(shape)
+        return shape
+
+    def label(self, node) -> str:
+        return f"{node.name or '#' + str(self.index)!r} ({node.op_type})"
+
+    def _check(self, node, output: str, shape: Shape) -> None:
+        dims = self.dims.get(output)
+        if not dims or not all(isinstance(d, int) for d in dims):
+            return
+        expected = dims[1:] if len(dims) == 4 else [dims[1], 1, 1] if len(dims) == 2 else None
+        if expected != [shape.c, shape.h, shape.w]:
+            raise CostModelError(f"{self.path}: node {self.label(node)}: costmodel's formula "
+                                 f"gives {shape.c}×{shape.h}×{shape.w} (C×H×W) but ONNX shape "
+                                 f"inference gives {'×'.join(map(str, dims))}")
+
+    def _account(self, counts: Counts, index: int, weights, norm) -> Counts:
+        """Weights counted as the file has them: a tensor several layers read is counted once,
+        at the first; a weight the graph computes (not an initializer) is recorded."""
+        for field, names in (("weights", weights), ("norm_params", norm)):
+            for tensor in (self.alias_of.get(name, name) for name in names if name):
+                if tensor not in self.initializers and index not in self.computed:
+                    self.computed.append(index)
+                if tensor in self.first_use:
+                    self.shared.setdefault(tensor, [self.first_use[tensor]]).append(index)
+                    size = self.numel(tensor)
+                    if size is not None:
+                        counts = replace(counts, **{field: getattr(counts, field) - size})
+                else:
+                    self.first_use[tensor] = index
+        return counts
+
+    def _named(self) -> list[Layer]:
+        names = onnx_names.final_names(self.scopes)
+        rename = {f"#{i}": name for i, name in enumerate(names)}
+
+        def renamed(shape: Shape) -> Shape:
+            return replace(shape, producer=rename.get(shape.producer, shape.producer))
+
+        return [replace(layer, name=rename[layer.name], inputs=tuple(map(renamed, layer.inputs)),
+                        output=renamed(layer.output)) for layer in self.layers]
+
+    def alias(self, node, output: str, state) -> bool:
+        self.state[output] = state
+        return True

@@ -1,0 +1,124 @@
+"""The ``file.py:factory`` SPEC: a function in the user's own Python file that returns an
+``nn.Module``, traced by :func:`~costmodel.frontends.torch_trace.trace_torch`.
+
+That file is imported (it runs: it is the user's own Python), and no other: costmodel never
+imports a ``.py`` file that a SPEC does not name. ``.cm`` files, by contrast, are data and
+never run.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from ..core.network import Network
+from ..errors import CostModelError
+from .torch_trace import trace_torch
+
+DEFAULT_INPUT = (1, 3, 224, 224)
+_LOADED: dict[Path, Any] = {}
+
+
+@dataclass(frozen=True)
+class TorchFileRef:
+    """A ``file.py:factory[:key=value,...]`` SPEC: the factory's module traced on demand.
+    ``resolution=`` sets the input's side; other values go to the factory as keywords."""
+
+    path: str
+    factory: str
+    values: tuple[tuple[str, str], ...]
+
+    @property
+    def name(self) -> str:
+        return f"{Path(self.path).stem}:{self.factory}"
+
+    @property
+    def spec(self):
+        """A traced module has no spec to derive, sweep or solve; say how to get one (the
+        commands that need ``ref.spec`` then end with this one-line error)."""
+        raise CostModelError(
+            f"{self.path}:{self.factory} is a traced PyTorch module, counted at one input size; "
+            f"for closed forms, sweeps and budgets write it as a spec first: costmodel import "
+            f"{self.path}:{self.factory} -o {Path(self.path).stem}.cm, then use that file")
+
+    def config(self) -> dict[str, Any]:
+        return {key: _number(value) for key, value in self.values}
+
+    def build(self, input_shape: Sequence[int] | None = None, **overrides: Any) -> Network:
+        values = {**self.config(), **overrides}
+        size = list(input_shape or DEFAULT_INPUT)
+        if "resolution" in values:
+            resolution = values.pop("resolution")
+            if not (isinstance(resolution, int) or getattr(resolution, "is_Integer", False)):
+                raise CostModelError(f"{self.name}: a traced module is counted at a numeric "
+                                     f"resolution only, got resolution={resolution}")
+            size[2:] = [int(resolution)] * 2
+        factory = self._factory()
+        try:
+            module = factory(**values)
+        except TypeError as exc:
+            raise CostModelError(f"{self.name}: calling {self.factory}"
+                                 f"({', '.join(f'{k}={v!r}' for k, v in values.items())}) "
+                                 f"failed: {exc}") from None
+        if not isinstance(module, nn.Module):
+            raise CostModelError(f"{self.name}: {self.factory}() returned "
+                                 f"{type(module).__name__}, not an nn.Module")
+        return trace_torch(module, size, self.name, tuple(values.items())).network
+
+    def _factory(self):
+        module = _import_file(Path(self.path))
+        factory = getattr(module, self.factory, None)
+        if not callable(factory):
+            found = sorted(n for n, v in vars(module).items()
+                           if callable(v) and not n.startswith("_") and
+                           getattr(v, "__module__", None) == module.__name__)
+            raise CostModelError(f"{self.path} has no function {self.factory!r}; its functions "
+                                 f"and classes: {', '.join(found) or 'none'}")
+        return factory
+
+
+def _import_file(path: Path):
+    """Import exactly the file the user named (it runs: it is their own Python)."""
+    key = path.resolve()
+    if key in _LOADED:
+        return _LOADED[key]
+    if not key.is_file():
+        raise CostModelError(f"no such file: {path}")
+    spec = importlib.util.spec_from_file_location(f"costmodel_user_{len(_LOADED)}_{key.stem}",
+                                                  key)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # noqa: BLE001 - the user's file: report, don't crash
+        raise CostModelError(f"{path}: running the file raised {type(exc).__name__}: {exc}") \
+            from None
+    _LOADED[key] = module
+    return module
+
+
+def _number(text: str) -> Any:
+    if re.fullmatch(r"[+-]?\d+", text):
+        return int(text)
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def load_spec(path: str, rest: str) -> TorchFileRef:
+    """The front end for ``.py`` SPECs (``FRONT_ENDS``): ``rest`` is ``factory`` or
+    ``factory:key=value,...``."""
+    from ..zoo import parse_values
+
+    factory, _, settings = rest.partition(":")
+    factory = factory.strip()
+    if not factory.isidentifier():
+        raise CostModelError(f"{path}: name the function that returns the module, as "
+                             f"{path}:build (got {rest!r})")
+    return TorchFileRef(path, factory, parse_values(settings, f"{path}:{rest}"))

@@ -1,0 +1,89 @@
+"""`costmodel diff` as tables: the totals and the rows by stage, by layer type and by layer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..analysis.compare import UNIT_NOTE, convention_note, settings_text
+from ..analysis.diff import DiffRow, NetworkDiff
+from ..frontends import WARNING
+from .table import Column, Table
+
+LAYER_ROWS = 15  # layers shown in the per-layer table, largest MACs difference first
+
+
+def _percent(delta: Any, base: Any) -> float | None:
+    return 100.0 * float(delta) / float(base) if base else None
+
+
+def _record(row: DiffRow, scale: int, units: str) -> dict[str, Any]:
+    return {"key": row.key, "a_detail": row.a.detail, "b_detail": row.b.detail,
+            "a_layers": row.a.layers, "b_layers": row.b.layers,
+            f"a_{units}": scale * row.a.macs, f"b_{units}": scale * row.b.macs,
+            f"delta_{units}": scale * row.macs_delta,
+            "delta_percent": _percent(row.macs_delta, row.a.macs),
+            "a_params": row.a.params, "b_params": row.b.params,
+            "delta_params": row.params_delta}
+
+
+def _columns(first: str, units: str, label: str, details: bool) -> tuple[Column, ...]:
+    return (Column("key", first),
+            *((Column("a_detail", "A"), Column("b_detail", "B")) if details else ()),
+            Column(f"a_{units}", f"A {label}", "count"), Column(f"b_{units}", f"B {label}", "count"),
+            Column(f"delta_{units}", f"Δ {label}", "count"),
+            Column("delta_percent", f"Δ {label} %", "delta"),
+            Column("a_params", "A params", "count"), Column("b_params", "B params", "count"),
+            Column("delta_params", "Δ params", "count"))
+
+
+def diff_tables(result: NetworkDiff, units: str = "macs") -> tuple[Table, Table, Table]:
+    """By stage (with each side's output size), by layer type, and the layers that differ."""
+    scale, label = (2, "FLOPs") if units == "flops" else (1, "MACs")
+    a, b = result.a, result.b
+    notes = (f"A = {result.a_spec}: {a.name} ({settings_text(a.settings)}); "
+             f"B = {result.b_spec}: {b.name} ({settings_text(b.settings)}).",
+             f"Δ = B − A; Δ % is relative to A. Totals: A {scale * result.total.a.macs:,} "
+             f"{label}, {result.total.a.params:,} params; B {scale * result.total.b.macs:,} "
+             f"{label}, {result.total.b.params:,} params.",
+             UNIT_NOTE, convention_note(result.convention),
+             *(f"{side}: {note}" for side, network in (("A", a), ("B", b))
+               for note in network.notes if note.startswith(WARNING)))
+    rows = lambda items: tuple(_record(r, scale, units) for r in items)  # noqa: E731
+    stage = Table("Where the costs differ: by stage (output size per side)",
+                  _columns("stage", units, label, True),
+                  rows((*result.by_stage, result.total)),
+                  ("A stage is the layers at one downsampling of the input (stride = input "
+                   "side / output side, to a power of 2); head = the layers after the last "
+                   "spatial map.", *notes))
+    costly = [r for r in result.by_type if any((r.a.macs, r.b.macs, r.a.params, r.b.params))]
+    free = [r.key for r in result.by_type if r not in costly]
+    short = (f"A = {result.a_spec}, B = {result.b_spec}; Δ = B − A; Δ % is relative to A; "
+             f"convention {result.convention}.",)
+    kind = Table("Where the costs differ: by layer type", _columns("type", units, label, False),
+                 rows((*costly, result.total)),
+                 ((f"Layer types that cost nothing under this convention: {', '.join(free)}; "
+                   "--format json lists them.",) if free else ()) + short)
+    shown = result.by_layer[:LAYER_ROWS]
+    more = len(result.by_layer) - len(shown)
+    layer = Table("Where the costs differ: layer by layer (matched by name; type → output)",
+                  _columns("layer", units, label, True), rows(shown),
+                  (f"{result.same_layers} layers with the same name cost the same in both; "
+                   f"{len(result.by_layer)} differ or are in one network only"
+                   + (f" (the {len(shown)} largest MACs differences shown; --format json "
+                      "lists all)" if more else "") + ".", *short))
+    return stage, kind, layer
+
+
+def diff_json(result: NetworkDiff, units: str = "macs") -> dict[str, Any]:
+    """The JSON of `costmodel diff`: both networks, the totals and every row, exact."""
+    from .table import plain
+
+    scale = 2 if units == "flops" else 1
+    side = lambda spec, n: {"spec": spec, "model": n.name,  # noqa: E731
+                            "config": {k: plain(v) for k, v in n.config}}
+    return {"a": side(result.a_spec, result.a), "b": side(result.b_spec, result.b),
+            "convention": result.convention, "units": units,
+            "total": plain(_record(result.total, scale, units)),
+            "by_stage": [plain(_record(r, scale, units)) for r in result.by_stage],
+            "by_type": [plain(_record(r, scale, units)) for r in result.by_type],
+            "by_layer": [plain(_record(r, scale, units)) for r in result.by_layer]}
