@@ -312,7 +312,7 @@ def test_the_readme_shows_what_import_writes():
 
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Importing a model", 1)[1].split("\n## ", 1)[0]
-    shown = section.split("```text\n", 1)[1].split("```", 1)[0]
+    shown = section.split("```text\n")[2].split("```", 1)[0]
     assert shown in network_to_spec(zoo.build("resnet50"))
     derived = derive_network("resnet50").expr
     assert derived == 76848 * S.R**2 + 2048000 and "76848·R² + 2048000" in section

@@ -100,3 +100,26 @@ def test_a_module_with_an_op_costmodel_does_not_count_cannot_be_imported():
     with pytest.raises(Exception, match="reads 'act', which no earlier layer of the network "
                                         "writes"):
         network_to_spec(network)
+
+
+def test_the_readme_shows_what_import_writes_for_the_example_module(tmp_path):
+    import sys
+
+    from costmodel.analysis.derive import derive_network
+
+    root = HERE.parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Importing a model", 1)[1].split("\n## ", 1)[0]
+    shown = section.split("```text\n")[1].split("```", 1)[0]
+    sys.path.insert(0, str(root))
+    try:
+        from examples.my_net import build as my_net
+    finally:
+        sys.path.remove(str(root))
+    text = network_to_spec(count_torch(my_net(), (1, 3, 224, 224)))
+    assert shown in text
+    path = tmp_path / "my_net.cm"
+    path.write_text(text, encoding="utf-8")
+    # valid for R a multiple of 32, the total stride, as derive states
+    assert derive_network(str(path)).expr == sympy.Rational(8059, 2) * S.R**2 + 256000
+    assert "8059·R²/2 +\n256000" in section or "8059·R²/2 + 256000" in section
