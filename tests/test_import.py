@@ -62,6 +62,13 @@ def test_every_zoo_model_keeps_its_closed_form_in_R(name):
         assert sympy.expand(difference) == 0, field
 
 
+@pytest.mark.parametrize("name", zoo.names())
+def test_importing_a_written_file_writes_it_again(name):
+    """The writer's fixed point: what it writes, built and written again, is the same text."""
+    text = network_to_spec(zoo.build(name), source="x")
+    assert network_to_spec(rebuild(text), source="x") == text
+
+
 @pytest.mark.parametrize("spec", [
     "mobilenet_v2:alpha=0.5,resolution=160", "mobilenet_v2:rounding=none,alpha=0.35",
     "mobilenet_v3_small:rounding=none,alpha=0.75", "shufflenet_v1:g=8",
