@@ -232,6 +232,17 @@ def test_nested_branches_a_map_read_twice_and_a_gate_read_first_round_trip():
     assert [x.sources for x in built.layers if x.op == "mul"] == [("g.fc.sigmoid", "concat1")]
 
 
+def test_branches_equal_only_at_the_written_size_are_said_to_have_no_closed_form():
+    # conv k=3 s=2 p=1 and maxpool k=2 s=2 both halve 32 to 16, but floor((R-1)/2) + 1 and
+    # floor((R-2)/2) + 1 differ at odd R: the concat has no closed form in R
+    a = hand_layer("a", "conv", [X], c=8, k=3, s=2, p=1)
+    b = hand_layer("b", "maxpool", [X], k=2, s=2)
+    cat = hand_layer("cat", "concat", [a.output, b.output])
+    text = network_to_spec(hand_network(a, b, cat))
+    assert "note the file does not build with the resolution left symbolic" in text
+    assert rebuild(text).layers[-1].output.c == 11
+
+
 def test_a_graph_that_is_not_series_parallel_is_named():
     a = hand_layer("a", "conv", [X], c=8, k=3)
     b = hand_layer("b", "conv", [a.output], c=8, k=3)

@@ -204,7 +204,11 @@ def network_to_spec(network: Network, source: str | None = None, check: bool = T
     if square:
         from ..core.symbols import R
 
-        notes = size_notes(built, _build(text, network.name, {"resolution": R}))
+        try:
+            notes = size_notes(built, _build(text, network.name, {"resolution": R}))
+        except CostModelError as exc:  # counts hold at the written size; say what R cannot do
+            notes = [f"the file does not build with the resolution left symbolic, so it has no "
+                     f"closed form in R ({exc}); it builds at numeric resolutions"]
         text = assemble(notes) if notes else text
     return text
 
