@@ -21,7 +21,7 @@ from sympy import Integer, Rational
 from ..core.network import Layer
 from ..core.ops import OPS, REQUIRED
 from ..errors import CostModelError
-from .graph_tree import Fork, Line
+from .graph_tree import Line
 
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
