@@ -11,6 +11,10 @@ same exact counts, which the script checks at every resolution before timing any
   `count_torch(module, (1, 3, R, R))` for every R of the list (torch.fx tracing and shape
   propagation at each size), the way a user without closed forms would sweep.
 
+bench_torch_sweep.py times the sweep alone against tracing (the import paid once, apart);
+this script counts the import in, to show where the whole route pays off, and how that moves
+with the module's depth and the number of resolutions.
+
 Modules: the hand-written SmallResNet of tests/torch_modules/nets.py, and costmodel's own
 ResNet-50 as an nn.Module (`to_torch("resnet50")`), a deeper graph. Reported: medians of
 REPEAT runs, and the ratio trace / (import + sweep) for 16 and 64 resolutions.
