@@ -312,7 +312,8 @@ def test_symbolic_commands_point_to_the_spec_file_route(tmp_path, command):
                             cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.startswith("costmodel: error: ") and len(result.stderr.splitlines()) == 1
-    assert f"costmodel import {path} > net.cm" in result.stderr
+    stem = Path(path).stem
+    assert f"costmodel import {path} -o {stem}.cm, then use {stem}.cm" in result.stderr
 
 
 def test_summary_json_carries_the_notes(tmp_path):

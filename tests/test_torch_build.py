@@ -87,7 +87,10 @@ def test_choices_make_layers_functional_or_share_a_module_and_keep_the_counts():
             return Choice(factory=lambda info: torch.nn.Linear(info.cin, info.attrs["c"]))
         return None
 
-    plain, chosen = costmodel.to_torch(network), costmodel.to_torch(network, choose=choose)
+    # choose=None-for-every-layer: one module per layer (the default follows the reference,
+    # torchvision's ResNet, which already shares its ReLUs)
+    plain = costmodel.to_torch(network, choose=lambda layer: None)
+    chosen = costmodel.to_torch(network, choose=choose)
     assert len(list(chosen.modules())) < len(list(plain.modules()))
     assert isinstance(chosen.get_submodule("fc1"), torch.nn.Linear)
     assert not hasattr(chosen.layer1.basic1, "add1")  # functional

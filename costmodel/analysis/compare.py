@@ -45,8 +45,12 @@ def build_all(specs: Sequence[str], input_shape: Sequence[int] | None = None) ->
     return [Row(text, build_spec(text, input_shape)) for text in specs]
 
 
-def compare_table(rows: Sequence[Row], convention: str = "paper", units: str = "macs") -> Table:
-    """A row per model: MACs, FLOPs, params and their ratios to the first model."""
+def compare_table(rows: Sequence[Row], convention: str = "paper", units: str = "macs",
+                  dtype: str = "fp32", memory: bool = False) -> Table:
+    """A row per model: MACs, FLOPs, params and their ratios to the first model; memory
+    traffic and peak activation memory in bytes of ``dtype`` (columns shown with ``memory``)."""
+    from . import memory as M
+
     records = []
     base_macs, base_params = rows[0].counts(convention)
     for row in rows:
@@ -59,6 +63,8 @@ def compare_table(rows: Sequence[Row], convention: str = "paper", units: str = "
             "activations": exact(row.network.activations),
             "macs_ratio": _ratio(macs, base_macs), "params_ratio": _ratio(params, base_params),
             "convention": convention,
+            "traffic_bytes": exact(M.traffic_bytes(row.network, dtype)),
+            "peak_bytes": exact(M.peak_memory(row.network).bytes(dtype)), "dtype": dtype,
         })
     first, second = ("macs", "flops") if units == "macs" else ("flops", "macs")
     columns = (Column("model", "model"), Column("settings", "settings"),
@@ -69,15 +75,35 @@ def compare_table(rows: Sequence[Row], convention: str = "paper", units: str = "
                Column("params_ratio", "params ÷ first", "ratio"))
     warnings = tuple(f"{row.network.name}: {note}" for row in rows for note in row.network.notes
                      if note.startswith(WARNING))
+    notes = (UNIT_NOTE, convention_note(convention))
+    if memory:
+        columns += (Column("traffic_bytes", f"traffic ({dtype} bytes)", "count"),
+                    Column("peak_bytes", "peak activations (bytes)", "count"))
+        notes += (M.TABLE_NOTE.format(dtype=dtype),)
     return Table(f"Model comparison ({convention} convention)", columns, tuple(records),
-                 (UNIT_NOTE, convention_note(convention), *warnings))
+                 (*notes, *_exact_note(records, convention), *warnings))
+
+
+def _exact_note(records: Sequence[dict[str, Any]], convention: str) -> tuple[str, ...]:
+    """A tool's convention also states its totals in full, as the tool prints them."""
+    tool = get_convention(convention).tool
+    if tool is None:
+        return ()
+    totals = "; ".join(f"{r['model']}: {_full(r['macs'])} MACs, {_full(r['params'])} params"
+                       for r in records)
+    return (f"Exact, as {tool.name} {tool.version} reports them: {totals}.",)
+
+
+def _full(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) else str(value)
 
 
 def compare_records(table: Table) -> list[dict[str, Any]]:
     """The JSON contract of `costmodel compare`: one object per spec, in order, with model,
-    config, macs, flops, params (exact integers), activations, ratios and convention."""
+    config, macs, flops, params (exact integers), activations, ratios, convention, and
+    traffic_bytes and peak_bytes (in the dtype given, default fp32)."""
     keys = ("model", "config", "macs", "flops", "params", "activations", "macs_ratio",
-            "params_ratio", "convention")
+            "params_ratio", "convention", "traffic_bytes", "peak_bytes", "dtype")
     return [{key: plain(row[key]) for key in keys} for row in table.rows]
 
 
@@ -96,7 +122,7 @@ def summary_tables(network: Network, convention: str = "paper", units: str = "ma
     total_macs, total_params = exact(network.macs(convention)), exact(network.params(convention))
     layers = []
     for layer in network.layers:
-        macs, params = exact(conv.macs(layer.counts)), exact(conv.params(layer.counts))
+        macs, params = exact(conv.layer_macs(layer)), exact(conv.layer_params(layer))
         layers.append({"name": layer.name, "type": layer.kind,
                        "shape": f"{' + '.join(map(str, layer.inputs))} → {layer.output}",
                        "input": [str(s) for s in layer.inputs], "output": str(layer.output),

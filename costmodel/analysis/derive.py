@@ -717,6 +717,8 @@ def network_totals(network: Network, convention_name: str = DEFAULT) -> tuple[Ex
     summed = Counts(*(total(network, name) for name in
                       ("macs", "elementwise", "weights", "norm_params", "activations")))
     conv = get_convention(convention_name)
+    if conv.tool is not None:  # a tool's rules apply layer by layer
+        return network.macs(convention_name), network.params(convention_name)
     return conv.macs(summed), conv.params(summed)
 
 

@@ -238,7 +238,7 @@ def _alpha_floor_layers(network, budgets, convention: str) -> str:
     conv = get(convention)
     costs = []
     for layer in network.layers:
-        cost = conv.macs(layer.counts) if "macs" in budgets else conv.params(layer.counts)
+        cost = conv.layer_macs(layer) if "macs" in budgets else conv.layer_params(layer)
         value = sympy.sympify(cost).subs(S.alpha, 0)  # polynomials (and Max): continuous
         if value != 0:
             costs.append((value, layer))

@@ -424,8 +424,7 @@ class Compiled:
 
 def compile_network(network, symbols: Sequence[sympy.Symbol], convention: str) -> Compiled:
     """Closed forms of MACs, params and activations as polynomials in atoms."""
-    conv = get_convention(convention)
-    exprs = {"macs": conv.macs(network.total), "params": conv.params(network.total),
+    exprs = {"macs": network.macs(convention), "params": network.params(convention),
              "activations": network.total.activations}
     found: set = set()
     for expr in exprs.values():

@@ -41,8 +41,10 @@ Convention = Enum("Convention", {name: name for name in CONVENTIONS}, type=str)
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 UnitsOption = Annotated[Units, typer.Option(help="Show compute as MACs or FLOPs (= 2 × MACs).")]
 ConventionOption = Annotated[Convention, typer.Option(
-    help="What counts: paper (conv/FC MACs; conv/FC weights and biases) or torch (params as "
-         "PyTorch's model.parameters(), BN included).")]
+    help="What counts: paper (conv/FC MACs; conv/FC weights and biases), torch (params as "
+         "PyTorch's model.parameters(), BN included), or exactly what fvcore, thop, ptflops "
+         "(ptflops-aten: its aten backend), torchprofile or calflops report (docs/conventions.md"
+         "; `costmodel explain` shows why they differ).")]
 SPEC_HELP = ("A model name (`costmodel list`), name:key=value[,key=value] such as "
              "mobilenet_v1:alpha=0.5,resolution=160, the path of an architecture file "
              "(my_net.cm), or my_net.py:factory[:key=value,...], a function returning a PyTorch "
@@ -112,13 +114,17 @@ def compare(
     fmt: FormatOption = Format.table,
     units: UnitsOption = Units.macs,
     convention: ConventionOption = DEFAULT,
+    dtype: Annotated[str, typer.Option(
+        "--dtype", help="Bytes per element for traffic_bytes and peak_bytes: fp32, fp16, int8.")] = "fp32",
+    memory: Annotated[bool, typer.Option(
+        "--memory", help="Also show memory traffic and peak activation memory (bytes).")] = False,
     input_size: InputOption = None,
 ) -> None:
     """Compare models: MACs, FLOPs, params and their ratios to the first SPEC."""
     from ..analysis.compare import build_all, compare_records, compare_table
 
     table = compare_table(build_all(specs, input_shape(input_size)), convention.value,
-                          units.value)
+                          units.value, dtype, memory)
     if fmt == Format.json:
         emit(json.dumps(compare_records(table), indent=2))
     else:
@@ -134,6 +140,9 @@ def summary(
     convention: ConventionOption = DEFAULT,
     all_layers: Annotated[bool, typer.Option(
         "--all", help="Also list layers that cost nothing (BN, activations, pooling...).")] = False,
+    memory: Annotated[bool, typer.Option(
+        "--memory", help="Add memory traffic (bytes of --dtype) and MACs per byte per layer.")] = False,
+    dtype: Annotated[str, typer.Option("--dtype", help="fp32, fp16 or int8.")] = "fp32",
     input_size: InputOption = None,
 ) -> None:
     """Per-layer costs and totals per layer type.
@@ -147,6 +156,10 @@ def summary(
     network = build_spec(spec, input_shape(input_size))
     per_layer, by_type = summary_tables(network, convention.value, units.value,
                                         all_layers or fmt == Format.json)
+    if memory:
+        from ..report.beyond_tables import with_memory
+
+        per_layer = with_memory(per_layer, network, dtype)
     if fmt == Format.json:
         total = network.evaluate(convention_name=convention.value)
         emit(json.dumps({"model": network.name,

@@ -31,6 +31,12 @@ class Layer:
     inputs: tuple[Shape, ...]
     output: Shape
     counts: Counts
+    #: the PyTorch call that computes it where not the op's default (:mod:`.calls`):
+    #: what hook-based counters see
+    call: str = ""
+    #: the path of a module this layer shares with other layers, where the reference calls
+    #: one module several times (torchvision's ResNet block and its one ReLU); else empty
+    module: str = ""
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -39,10 +45,10 @@ class Layer:
         return tuple(shape.producer for shape in self.inputs)
 
     def macs(self, convention_name: str = DEFAULT) -> Expr:
-        return convention(convention_name).macs(self.counts)
+        return convention(convention_name).layer_macs(self)
 
     def params(self, convention_name: str = DEFAULT) -> Expr:
-        return convention(convention_name).params(self.counts)
+        return convention(convention_name).layer_params(self)
 
     def _repr_latex_(self) -> str:
         return (rf"$\text{{{self.name} ({self.kind})}}:\ \mathrm{{MACs}} = "
@@ -90,12 +96,20 @@ class Network:
                         for f in fields(Counts)))
 
     def macs(self, convention_name: str = DEFAULT) -> Expr:
-        """Total multiply-accumulates under a convention (1 MAC = 2 FLOPs)."""
-        return convention(convention_name).macs(self.total)
+        """Total multiply-accumulates under a convention (1 MAC = 2 FLOPs). ``paper`` and
+        ``torch`` read the summed raw counts; a tool's convention applies its rules layer by
+        layer."""
+        conv = convention(convention_name)
+        if conv.tool is None:
+            return conv.macs(self.total)
+        return sympy.Add(*(conv.layer_macs(layer) for layer in self.layers))
 
     def params(self, convention_name: str = DEFAULT) -> Expr:
         """Total parameters under a convention."""
-        return convention(convention_name).params(self.total)
+        conv = convention(convention_name)
+        if conv.tool is None:
+            return conv.params(self.total)
+        return sympy.Add(*(conv.layer_params(layer) for layer in self.layers))
 
     @property
     def activations(self) -> Expr:
@@ -120,9 +134,8 @@ class Network:
         activations as integers where the counts are whole."""
         subs = {_as_symbol(key): sympy.nsimplify(value) if isinstance(value, float) else value
                 for key, value in (values or {}).items()}
-        conv = convention(convention_name)
-        return {"macs": exact(conv.macs(self.total).subs(subs)),
-                "params": exact(conv.params(self.total).subs(subs)),
+        return {"macs": exact(self.macs(convention_name).subs(subs)),
+                "params": exact(self.params(convention_name).subs(subs)),
                 "activations": exact(self.total.activations.subs(subs))}
 
     def by_type(self, convention_name: str = DEFAULT) -> dict[str, tuple[Expr, Expr]]:
@@ -132,7 +145,7 @@ class Network:
         groups: dict[str, tuple[Expr, Expr]] = {}
         for layer in self.layers:
             macs, params = groups.get(layer.kind, (Integer(0), Integer(0)))
-            groups[layer.kind] = (macs + conv.macs(layer.counts), params + conv.params(layer.counts))
+            groups[layer.kind] = (macs + conv.layer_macs(layer), params + conv.layer_params(layer))
         return groups
 
     def to_frame(self, convention_name: str = DEFAULT):
@@ -144,8 +157,8 @@ class Network:
         rows = [{"name": layer.name, "op": layer.op, "type": layer.kind,
                  "input": " + ".join(str(s) for s in layer.inputs),
                  "output": str(layer.output),
-                 "macs": exact(conv.macs(layer.counts)),
-                 "params": exact(conv.params(layer.counts)),
+                 "macs": exact(conv.layer_macs(layer)),
+                 "params": exact(conv.layer_params(layer)),
                  "activations": exact(layer.counts.activations)} for layer in self.layers]
         return pd.DataFrame(rows).set_index("name")
 

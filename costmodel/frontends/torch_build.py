@@ -14,7 +14,10 @@ How an op becomes PyTorch is data, two tables keyed by op name:
 A ``choose(layer) -> Choice | None`` callback picks, per layer, a functional call, a module
 path other than the default, or a factory of its own; two layers given the same path share one
 module (as torchvision's ResNet block calls one ReLU twice). Add an op by adding a row to both
-tables.
+tables. Without a callback, :func:`reference_choice` follows the layers' own record of how
+their reference implementation writes them (``Layer.call``, ``Layer.module``; core/calls.py):
+a zoo model whose reference is torchvision's code comes out written as torchvision writes it,
+which is what hook-based counters (thop, ptflops) depend on.
 
 Module paths follow the layer names: ``stage2.unit1.conv1`` is the submodule ``conv1`` of the
 containers ``stage2`` and ``unit1``, so ``print(module)`` reads as the spec. A layer whose name
@@ -175,6 +178,23 @@ FUNCTIONS: dict[str, Callable[[LayerInfo], Callable[..., Tensor]]] = {
 }
 
 
+#: PyTorch call -> factory of its functional form, where it is not FUNCTIONS[op]'s
+CALL_FUNCTIONS: dict[str, Callable[[LayerInfo], Callable[..., Tensor]]] = {
+    "Tensor.mean": lambda i: lambda x: x.mean((2, 3), keepdim=True),  # ShuffleNet v2's pool
+    "+=": lambda i: operator.iadd,  # torchvision's `out += identity`: the first input in place
+}
+
+
+def reference_choice(layer: Layer) -> Choice | None:
+    """A layer as its reference implementation writes it: a functional call for ``F.*``,
+    ``Tensor.*`` and ``+=`` calls, a shared module at ``layer.module``; else the default."""
+    if layer.call.startswith(("F.", "Tensor.")) or layer.call == "+=":
+        return Choice("function")
+    if layer.module:
+        return Choice(path=layer.module)
+    return None
+
+
 # --- the executor -----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -223,7 +243,7 @@ class SpecModule(nn.Module):
             if layer.op == "fc":
                 cin = _int(layer.inputs[0].numel, layer.name, "input features")
             info = LayerInfo(layer, attrs, cin, is_flat and layer.op != "fc")
-            choice = (choose(layer) if choose else None) or Choice()
+            choice = (choose or reference_choice)(layer) or Choice()
             if choice.form not in ("module", "function"):
                 raise CostModelError(f"layer {layer.name}: a Choice's form is 'module' or "
                                      f"'function', got {choice.form!r}")
@@ -231,7 +251,8 @@ class SpecModule(nn.Module):
             if choice.form == "function":
                 if choice.factory is None and layer.op not in FUNCTIONS:
                     raise CostModelError(f"{layer.op} has no functional form (layer {layer.name})")
-                function = (choice.factory or FUNCTIONS[layer.op])(info)
+                function = (choice.factory or CALL_FUNCTIONS.get(layer.call)
+                            or FUNCTIONS[layer.op])(info)
             else:
                 path = choice.path or _module_path(layer, groups)
                 if not self._has(path):
@@ -334,7 +355,8 @@ def _int(value: Any, layer: str, what: str) -> int:
 def to_torch(spec: str | Network, *, choose: Callable[[Layer], Choice | None] | None = None,
              **knobs: Any) -> SpecModule:
     """An ``nn.Module`` with exactly the layers of ``spec`` (a SPEC string as on the command
-    line, with optional knob values as keywords, or a built Network), in eval mode."""
+    line, with optional knob values as keywords, or a built Network), in eval mode; each layer
+    a module or a call as its reference writes it, unless ``choose`` says otherwise."""
     if isinstance(spec, Network):
         if knobs:
             raise CostModelError("knob values go with a SPEC string, not a built Network")

@@ -38,15 +38,6 @@ class TorchFileRef:
     def name(self) -> str:
         return f"{Path(self.path).stem}:{self.factory}"
 
-    @property
-    def spec(self):
-        """A traced module has no spec to derive, sweep or solve; say how to get one (the
-        commands that need ``ref.spec`` then end with this one-line error)."""
-        raise CostModelError(
-            f"{self.path}:{self.factory} is a traced PyTorch module, counted at one input size; "
-            f"for closed forms, sweeps and budgets write it as a spec first: costmodel import "
-            f"{self.path}:{self.factory} -o {Path(self.path).stem}.cm, then use that file")
-
     def config(self) -> dict[str, Any]:
         return {key: _number(value) for key, value in self.values}
 

@@ -31,6 +31,7 @@ from sympy import Integer
 from torch import fx, nn
 
 from ..core import ops
+from ..core.calls import traced_call
 from ..core.network import Layer, Network, exact
 from ..core.ops import Shape
 from ..errors import CostModelError
@@ -120,7 +121,8 @@ class _Recorder:
         name = self.unique(name)
         output = replace(result.shape, producer=name)
         self.layers.append(Layer(name, emit.op, result.kind, tuple(attrs.items()),
-                                 tuple(v.shape for v in emit.inputs), output, result.counts))
+                                 tuple(v.shape for v in emit.inputs), output, result.counts,
+                                 call=traced_call(call, emit.op)))  # what the tool conventions key on
         return Value(output, size)
 
     def miss(self, name: str, call: str, reason: str, out_size: Any) -> Value | None:

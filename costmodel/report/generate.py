@@ -140,7 +140,11 @@ def generate(out_dir: str | Path = "reports", progress: bool = True,
     if figure_builders is not None:
         tasks += [Task("figure", name, _figure_task(build, figures_dir), _caption(build))
                   for name, build in figure_builders.items() if chosen(name)]
+    # Memory, guidelines and latency (costmodel.report.beyond_flops): their own folder and
+    # index section, written after the paper tables; "beyond_flops" selects them in ``only``.
+    beyond = wanted is None or "beyond_flops" in wanted
     if wanted is not None:
+        wanted.discard("beyond_flops")
         unknown = wanted - {t.name for t in tasks}
         if unknown:
             known = [*paper_tables.TABLES, *(figure_builders or {})]
@@ -150,8 +154,14 @@ def generate(out_dir: str | Path = "reports", progress: bool = True,
     outcomes = _run(tasks, progress, figure_builders is None)
     for outcome in outcomes:
         written += outcome.paths
+    section = ""
+    if beyond:
+        from .beyond_flops import FOLDER, write
+
+        extra, section = write(out / FOLDER)
+        written += extra
     written.append(_write(out / "README.md",
-                          index(out, outcomes, info, figure_builders is not None)))
+                          index(out, outcomes, info, figure_builders is not None) + section))
     return written
 
 

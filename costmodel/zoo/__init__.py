@@ -67,9 +67,16 @@ class ModelRef:
     spec: ModelSpec
     name: str
     values: tuple[tuple[str, str], ...]
+    #: a zoo model: its layers take the PyTorch calls of its reference implementation
+    #: (core/calls.py REFERENCE_CALLS), which the tool conventions count by
+    zoo: bool = False
 
     def build(self, **overrides: Any) -> Network:
-        return build_spec(self.spec, {**dict(self.values), **overrides}, self.name)
+        network = build_spec(self.spec, {**dict(self.values), **overrides}, self.name)
+        if self.zoo:
+            from ..core.calls import with_reference_calls
+            network = with_reference_calls(network, self.name)
+        return network
 
     def config(self) -> dict[str, Any]:
         """Every knob's value, defaults filled in, checked."""
@@ -103,7 +110,7 @@ def resolve(text: str):
     if base.endswith(SUFFIX) or "/" in base or Path(base).is_file():
         parsed = parse_file(base)
         return ModelRef(parsed, parsed.name or Path(base).stem, values)
-    return ModelRef(spec(base), base, values)
+    return ModelRef(spec(base), base, values, zoo=True)
 
 
 def resolve_layer_spec(text: str, purpose: str) -> ModelRef:
@@ -112,8 +119,10 @@ def resolve_layer_spec(text: str, purpose: str) -> ModelRef:
     write it as a spec file."""
     ref = resolve(text)
     if not isinstance(ref, ModelRef):
-        raise CostModelError(f"{text}: {purpose} need a layer-spec model; write the file as "
-                             f"one first (costmodel import {text} > net.cm) and use net.cm")
+        stem = Path(text.partition(":")[0]).stem
+        raise CostModelError(f"{text}: {purpose} need a layer-spec model, and this file is "
+                             f"counted at one input size; write it as one first: costmodel "
+                             f"import {text} -o {stem}.cm, then use {stem}.cm")
     return ref
 
 

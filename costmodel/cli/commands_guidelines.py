@@ -1,0 +1,35 @@
+"""`costmodel guidelines`: ShuffleNet v2's four guidelines over any network. Parsing and
+printing only; the logic is in :mod:`costmodel.analysis.guidelines`."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from .app import (SPEC_HELP, Format, FormatOption, InputOption, app, emit, input_shape,
+                  user_errors)
+
+
+@app.command()
+@user_errors
+def guidelines(
+    spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
+    fmt: FormatOption = Format.table,
+    input_size: InputOption = None,
+) -> None:
+    """ShuffleNet v2's guidelines G1-G4: pass, warn or fail, and the layers that break them.
+
+    G1 unequal 1x1 conv widths, G2 group convolutions, G3 parallel branches, G4 element-wise
+    ops, each measured by memory access cost (elements moved) at the network's shapes."""
+    from ..analysis.guidelines import check, records
+    from ..report.beyond_tables import guidelines_table
+    from ..frontends import build_spec
+
+    network = build_spec(spec, input_shape(input_size))
+    checks = check(network)
+    if fmt == Format.json:
+        emit(json.dumps(records(checks), indent=2))
+    else:
+        emit(guidelines_table(network, checks).render(fmt.value))

@@ -1,0 +1,95 @@
+"""`costmodel latency`, `costmodel hardware` and `costmodel calibrate`: roofline estimates
+against hardware profiles, the profiles, and this machine's own roof. Parsing and printing
+only; the logic is in :mod:`costmodel.analysis.latency` and ``calibrate``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..errors import CostModelError
+from .app import (SPEC_HELP, Format, FormatOption, InputOption, app, emit, input_shape,
+                  user_errors)
+from .commands_memory import Dtype, FusedOption
+
+
+@app.command()
+@user_errors
+def latency(
+    spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
+    hw: Annotated[str, typer.Option(
+        "--hw", help="A hardware profile: a built-in name (`costmodel hardware`) or the path "
+                     "of a .toml profile.")] = "pixel1",
+    dtype: Annotated[Optional[Dtype], typer.Option(
+        "--dtype", help="Element type (default: the profile's).")] = None,
+    fused: FusedOption = False,
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Images per batch.")] = 1,
+    no_overhead: Annotated[bool, typer.Option(
+        "--no-overhead", help="Leave out the profile's fixed cost per kernel.")] = False,
+    fmt: FormatOption = Format.table,
+    input_size: InputOption = None,
+) -> None:
+    """Roofline latency estimate per layer: compute- or memory-bound, and the total."""
+    from ..analysis.latency import estimate, load, record
+    from ..report.beyond_tables import latency_table
+    from ..frontends import build_spec
+
+    network = build_spec(spec, input_shape(input_size))
+    est = estimate(network, load(hw), dtype.value if dtype else None, fused,
+                   not no_overhead, batch)
+    if fmt == Format.json:
+        emit(json.dumps(record(est), indent=2))
+    else:
+        emit(latency_table(est).render(fmt.value))
+
+
+@app.command()
+@user_errors
+def hardware(fmt: FormatOption = Format.table) -> None:
+    """The built-in hardware profiles and where their figures come from."""
+    from ..analysis.latency import profiles
+    from ..report.beyond_tables import hardware_table
+
+    table = hardware_table(profiles())
+    if fmt == Format.json:
+        emit(json.dumps([{"name": h.name, "description": h.description, "dtype": h.dtype,
+                          "peak_macs_per_second": h.peak_macs_per_second,
+                          "bandwidth_bytes_per_second": h.bandwidth_bytes_per_second,
+                          "overhead_seconds_per_layer": h.overhead_seconds_per_layer,
+                          "source": h.source} for h in profiles()], indent=2))
+    else:
+        emit(table.render(fmt.value))
+
+
+@app.command()
+@user_errors
+def calibrate(
+    out: Annotated[Path, typer.Option(
+        "--out", "-o", help="Profile file to write (TOML).")] = Path("this_machine.toml"),
+    name: Annotated[str, typer.Option("--name", help="The profile's name.")] = "this_machine",
+    threads: Annotated[int, typer.Option("--threads", min=1, help="Threads to use.")] = 1,
+    size: Annotated[int, typer.Option("--size", min=64, help="Matrix side for matmul.")] = 1024,
+    copy_mib: Annotated[int, typer.Option("--copy-mib", min=8,
+                                          help="MiB copied for bandwidth.")] = 256,
+    repeats: Annotated[int, typer.Option("--repeats", min=1, help="Runs; the fastest is kept.")] = 5,
+    library: Annotated[str, typer.Option(
+        "--library", help="auto (torch where installed, else numpy), torch or numpy.")] = "auto",
+) -> None:
+    """Measure this machine's roof (matmul MACs/s, copy bandwidth) into a profile file."""
+    from ..analysis.calibrate import calibrate as measure, torch_available
+
+    if library not in ("auto", "torch", "numpy"):
+        raise CostModelError(f"--library {library!r}: use auto, torch or numpy")
+    if library == "torch" and not torch_available():
+        raise CostModelError("--library torch: torch is not installed (use numpy)")
+    result = measure(name, threads, size, copy_mib, repeats, library)
+    try:
+        out.write_text(result.toml(), encoding="utf-8")
+    except OSError as exc:
+        raise CostModelError(f"cannot write {str(out)!r}: {exc.strerror or exc}") from None
+    emit(f"{result.name}: {result.peak_macs_per_second / 1e9:.3g} GMAC/s "
+         f"({result.library}, {result.threads} thread(s), {result.matmul_size}² matmul), "
+         f"{result.bandwidth_bytes_per_second / 1e9:.3g} GB/s copy bandwidth → {out}")

@@ -1,0 +1,77 @@
+"""`costmodel memory`: memory traffic per layer, peak activation memory and the largest
+tensor to materialize. Parsing and printing only; the logic is in
+:mod:`costmodel.analysis.memory` (`compare --dtype/--memory` and `summary --memory` show the
+same figures beside the MACs)."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..errors import CostModelError
+
+from .app import (SPEC_HELP, Format, FormatOption, InputOption, app, emit, input_shape,
+                  user_errors)
+
+
+class Dtype(str, Enum):
+    fp32 = "fp32"
+    fp16 = "fp16"
+    int8 = "int8"
+
+
+DtypeOption = Annotated[Dtype, typer.Option(
+    "--dtype", help="Element type of activations and weights: fp32 (4 bytes), fp16 (2), "
+                    "int8 (1).")]
+FusedOption = Annotated[bool, typer.Option(
+    "--fused", help="Activations and channel splits run in place in their producer (as "
+                    "inference runtimes fuse them); default: each is its own kernel.")]
+
+
+@app.command()
+@user_errors
+def memory(
+    spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
+    dtype: DtypeOption = Dtype.fp32,
+    fused: FusedOption = False,
+    order: Annotated[Optional[Path], typer.Option(
+        "--order", help="A text file listing every layer name once, one per line, in the "
+                        "order to run them (default: the network's order).")] = None,
+    fmt: FormatOption = Format.table,
+    input_size: InputOption = None,
+) -> None:
+    """Memory traffic per layer, arithmetic intensity and peak activation memory."""
+    from ..analysis import memory as M
+    from ..core.network import exact
+    from ..report.beyond_tables import memory_table
+    from ..report.table import plain
+    from ..frontends import build_spec
+
+    network = build_spec(spec, input_shape(input_size))
+    names = None
+    if order is not None:
+        try:
+            text = order.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise CostModelError(f"cannot read --order {str(order)!r}: "
+                                 f"{exc.strerror or exc}") from None
+        names = [line.strip() for line in text.splitlines() if line.strip()]
+    peak = M.peak_memory(network, fused, names)
+    table = memory_table(network, dtype.value, fused, peak)
+    if fmt == Format.json:
+        largest = M.largest_materialized(network)
+        emit(json.dumps({
+            "model": network.name, "config": {k: plain(v) for k, v in network.config},
+            "dtype": dtype.value, "fused": fused,
+            "traffic_bytes": plain(exact(M.traffic_bytes(network, dtype.value, fused))),
+            "peak_bytes": plain(exact(peak.bytes(dtype.value))), "peak_step": peak.step,
+            "peak_alive": list(peak.alive),
+            "largest_materialized": {"name": largest.name,
+                                     "bytes": plain(exact(largest.numel * M.dtype_bytes(dtype.value)))},
+            "layers": table.records()}, indent=2))
+    else:
+        emit(table.render(fmt.value))

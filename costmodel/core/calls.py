@@ -1,0 +1,121 @@
+"""How each layer is written in PyTorch: the call that computes it (``nn.Conv2d``,
+``F.adaptive_avg_pool2d``, ``Tensor.mean``, the ``+`` operator...).
+
+Counters built on forward hooks (thop, ptflops) see modules, not functional calls or
+operators, and the tracing ones see the aten op a call lowers to; so what they report depends
+on how a network is written, not only on what it computes. A :class:`~costmodel.core.network.Layer`
+carries its call (``Layer.call``; empty means :data:`DEFAULT_CALLS` for its op, the way
+``to_torch`` writes it), and the tool conventions (:mod:`~costmodel.core.conventions`) look
+their rules up by call.
+
+Zoo models whose reference is torchvision's code record where torchvision writes an op
+differently from the default (:data:`REFERENCE_CALLS`); the zoo applies them when it builds
+such a model. Front ends that trace a module set each layer's call from what they saw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .network import Layer, Network
+
+#: op -> the PyTorch call that computes it by default (one module per layer, operators for
+#: merges), as ``to_torch`` and most hand-written code do.
+DEFAULT_CALLS: dict[str, str] = {
+    "conv": "nn.Conv2d", "dw": "nn.Conv2d", "pw": "nn.Conv2d", "fc": "nn.Linear",
+    "bn": "nn.BatchNorm2d",
+    "relu": "nn.ReLU", "relu6": "nn.ReLU6", "sigmoid": "nn.Sigmoid",
+    "hsigmoid": "nn.Hardsigmoid", "hswish": "nn.Hardswish", "swish": "nn.SiLU",
+    "maxpool": "nn.MaxPool2d", "avgpool": "nn.AvgPool2d",
+    "gap": "nn.AdaptiveAvgPool2d", "adaptivepool": "nn.AdaptiveAvgPool2d",
+    "lrn": "nn.LocalResponseNorm", "dropout": "nn.Dropout",
+    "add": "+", "mul": "*", "concat": "torch.cat",
+    "shuffle": "channel_shuffle", "split": "Tensor.chunk",
+}
+
+#: Every call a rules table must cover: the defaults, the alternatives references use, and
+#: the functional forms a traced module may call.
+CALLS: tuple[str, ...] = tuple(dict.fromkeys(
+    (*DEFAULT_CALLS.values(), "F.adaptive_avg_pool2d", "Tensor.mean", "+=",
+     "F.relu", "F.relu6", "F.max_pool2d", "F.avg_pool2d", "F.silu", "F.hardswish",
+     "F.hardsigmoid", "torch.sigmoid")))
+
+#: how torch.fx names the operators (``_operator.add``...), as the rules tables name them
+TRACED_NAMES = {"operator.add": "+", "operator.iadd": "+=", "operator.mul": "*",
+                "operator.imul": "*", "torch.mean": "Tensor.mean"}
+
+
+def traced_call(name: str, op: str) -> str:
+    """A front end's name for a traced call (``nn.Conv2d``, ``F.relu``, ``operator.add``) as
+    the rules tables name it: what a tracing front end stores in ``Layer.call``. Ops that
+    only move data (shuffle, split, concat, dropout) cost nothing in any tool however they
+    are written (``view``/``transpose``, ``chunk``/``narrow``...): they keep the default."""
+    if op in ("shuffle", "split", "concat", "dropout"):
+        return ""
+    return TRACED_NAMES.get(name, name)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Where a zoo model's reference implementation writes ops differently from
+    :data:`DEFAULT_CALLS`, under the knob values in ``when``: ``calls`` maps an op to the
+    call used for every layer of that op; ``shared`` = (op, depth): the layers of that op
+    whose names have more than ``depth`` parts share one module, ``<first depth parts>.<op>``
+    (no count depends on it: the hooks count every call and those modules hold no
+    parameters; ``to_torch`` builds it so)."""
+
+    source: str
+    calls: tuple[tuple[str, str], ...]
+    when: tuple[tuple[str, Any], ...] = ()
+    shared: tuple[str, int] | None = None
+
+
+_RESNET = Reference(
+    "torchvision/models/resnet.py: BasicBlock/Bottleneck.forward (out += identity; one "
+    "self.relu serves the block's convolutions and the add)",
+    (("add", "+="),), shared=("relu", 2))
+
+#: zoo model -> how torchvision writes it, where that differs from DEFAULT_CALLS
+REFERENCE_CALLS: dict[str, Reference] = {
+    "mobilenet_v2": Reference(
+        "torchvision/models/mobilenetv2.py: MobileNetV2._forward_impl "
+        "(nn.functional.adaptive_avg_pool2d(x, (1, 1)))",
+        (("gap", "F.adaptive_avg_pool2d"),)),
+    "mobilenet_v3_large": Reference(
+        "torchvision/models/mobilenetv3.py: InvertedResidual.forward (result += input)",
+        (("add", "+="),)),
+    "mobilenet_v3_small": Reference(
+        "torchvision/models/mobilenetv3.py: InvertedResidual.forward (result += input)",
+        (("add", "+="),)),
+    "shufflenet_v2": Reference(
+        "torchvision/models/shufflenetv2.py: ShuffleNetV2._forward_impl (x.mean([2, 3]))",
+        (("gap", "Tensor.mean"),), when=(("impl", "torchvision"),)),
+    **dict.fromkeys(("resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
+                     "resnext50_32x4d"), _RESNET),
+}
+
+
+def call_of(layer: "Layer") -> str:
+    """The PyTorch call that computes ``layer``."""
+    return layer.call or DEFAULT_CALLS[layer.op]
+
+
+def with_reference_calls(network: "Network", model: str) -> "Network":
+    """``network`` (zoo model ``model``) with its reference implementation's calls."""
+    reference = REFERENCE_CALLS.get(model)
+    settings = dict(network.config)
+    if reference is None or any(str(settings.get(k)) != str(v) for k, v in reference.when):
+        return network
+    calls = dict(reference.calls)
+    op, depth = reference.shared or ("", 0)
+    layers = []
+    for layer in network.layers:
+        if layer.op in calls:
+            layer = replace(layer, call=calls[layer.op])
+        parts = layer.name.split(".")
+        if layer.op == op and len(parts) > depth:
+            layer = replace(layer, module=".".join(parts[:depth] + [op]))
+        layers.append(layer)
+    return replace(network, layers=tuple(layers))
