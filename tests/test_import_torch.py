@@ -105,7 +105,7 @@ def test_a_module_with_an_op_costmodel_does_not_count_cannot_be_imported():
 def test_the_readme_shows_what_import_writes_for_the_example_module(tmp_path):
     import sys
 
-    from costmodel.analysis.derive import derive_network
+    from costmodel.analysis.derive_network import derive_network
 
     root = HERE.parent.parent
     readme = (root / "README.md").read_text(encoding="utf-8")
