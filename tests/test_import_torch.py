@@ -123,3 +123,18 @@ def test_the_readme_shows_what_import_writes_for_the_example_module(tmp_path):
     # valid for R a multiple of 32, the total stride, as derive states
     assert derive_network(str(path)).expr == sympy.Rational(8059, 2) * S.R**2 + 256000
     assert "8059·R²/2 +\n256000" in section or "8059·R²/2 + 256000" in section
+
+
+def test_what_the_tracer_could_not_count_is_said_in_the_written_file():
+    from torch import nn
+
+    module = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
+                           nn.Flatten(), nn.Linear(8, 10), nn.Softmax(dim=1))
+    network = count_torch(module, (1, 3, 32, 32))
+    assert any("nn.Softmax" in note for note in network.notes)
+    text = network_to_spec(network)
+    built = build(parse_text(text, "<written>"))
+    assert built.total == network.total
+    # the warning stays one (every command shows notes that start so)
+    assert [note for note in built.notes if "nn.Softmax" in note] == \
+        [note for note in network.notes if "nn.Softmax" in note]

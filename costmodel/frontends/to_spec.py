@@ -31,7 +31,7 @@ import re
 import textwrap
 from dataclasses import replace
 
-from ..core.network import Network
+from ..core.network import WARNING, Network
 from ..errors import CostModelError
 from .graph_tree import Fork, Line, network_tree
 from .spec_blocks import find_blocks
@@ -173,6 +173,10 @@ def network_to_spec(network: Network, source: str | None = None, check: bool = T
     name = sanitize(network.name).replace(".", "_")
     settings = ", ".join(f"{k}={v}" for k, v in network.config)
     origin = source or network.name + (f" ({settings})" if settings else "")
+    # a front end's warnings (calls it could not count...) stay warnings of the written file,
+    # one line each: a `#` would start a comment, and a quote could end the docstring
+    carried = [" ".join(note.split()).replace("#", "no. ").replace('"', "'")
+               for note in network.notes if note.startswith(WARNING)]
     writer = Writer()
     writer.items(body, "", 0)
     body_lines = [line for block in blocks for line in ("", *block.lines)] + [""] + writer.lines
@@ -187,11 +191,15 @@ def network_to_spec(network: Network, source: str | None = None, check: bool = T
                         "as numbers, so the counts do not follow a resolution knob."]
         if notes:
             doc += ["", "Sizes that do not follow the resolution:"] + [f"* {n}" for n in notes]
+        if carried:
+            doc += ["", "The original's warnings (what its front end could not count is not "
+                        "in this file either):"] + [f"* {n}" for n in carried]
         doc = [wrapped for paragraph in doc
                for wrapped in (textwrap.wrap(paragraph, 92, subsequent_indent="  " if
                                              paragraph.startswith("* ") else "") or [""])]
         lines = ['"""' + doc[0], *doc[1:], '"""', f"model {name}",
-                 f"note Imported from {origin}.", *(f"note {n}" for n in notes)]
+                 f"note Imported from {origin}.", *(f"note {n}" for n in notes),
+                 *(f"note {n}" for n in carried)]
         if square:
             lines += [f"knob resolution {shape.h} int min=1    # input side in pixels",
                       f"input {shape.c} resolution resolution"]
