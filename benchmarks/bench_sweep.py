@@ -7,7 +7,11 @@ forms' assumptions (``Network.assumptions``) fail on the grid, how many points t
 recomputed and how long that took. (PyTorch-based counters need
 about 0.1 s per configuration, i.e. a day for this grid.)
 
-Usage: python benchmarks/bench_sweep.py [REPEAT]
+Usage: python benchmarks/bench_sweep.py [REPEAT] [--baseline CHECKOUT]
+
+With ``--baseline``, the same whole-process sweep also runs from another checkout (e.g. a
+worktree of the previous commit), interleaved with this one, and the ratio is printed: the
+"no slower than before" check.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ SPEC = "mobilenet_v2"          # rounding=reference is its default
 
 
 def in_process(repeat: int) -> dict[str, float]:
-    from costmodel.analysis import sweep as sw
+    from costmodel.analysis import closed_forms as cf, sweep as sw
+    from costmodel.report.sweep_output import write_csv
     from costmodel.core import symbols as S
     from costmodel import zoo
 
@@ -40,24 +45,24 @@ def in_process(repeat: int) -> dict[str, float]:
         totals.append(time.perf_counter() - start)
         with tempfile.TemporaryFile() as out:
             start = time.perf_counter()
-            sw.write_csv(result, out)
+            write_csv(result, out)
             csv_times.append(time.perf_counter() - start)
     assert len(result) == 1_000_000 and result.exact
     # the evaluation alone: compiled closed forms -> 10^6 exact counts (MACs, FLOPs, params,
     # activations), spatial validity included
     network = zoo.build(SPEC, alpha=S.alpha, resolution=S.R)
     start = time.perf_counter()
-    compiled = sw.compile_network(network, (S.alpha, S.R), "paper")
+    compiled = cf.compile_network(network, (S.alpha, S.R), "paper")
     compile_time = time.perf_counter() - start
-    values = [[sw._exact_value(v) for v in axis.values] for axis in result.axes]
+    values = [list(axis.values) for axis in result.axes]
     evaluations, conditions = [], []
     for _ in range(repeat):
         start = time.perf_counter()
-        sw.evaluate_compiled(compiled, values)
+        cf.evaluate_network(compiled, values)
         evaluations.append(time.perf_counter() - start)
         # where the closed forms' assumptions (Ne conditions) fail, exactly, over the grid
         start = time.perf_counter()
-        sw.assumption_failures(network.assumptions, (S.alpha, S.R), values)
+        cf.assumption_failures(network.assumptions, (S.alpha, S.R), values)
         conditions.append(time.perf_counter() - start)
     # networks built one by one, as a loop over the grid would
     rng = random.Random(0)
@@ -83,12 +88,19 @@ def in_process(repeat: int) -> dict[str, float]:
             "grid points recomputed (an assumption fails)": result.recomputed}
 
 
-def main(repeat: int = 5) -> None:
+def main(repeat: int = 5, baseline: str | None = None) -> None:
     with tempfile.TemporaryDirectory() as folder:
         csv_path = Path(folder) / "grid.csv"
         command = [sys.executable, "-m", "costmodel", "sweep", SPEC, "--alpha", ALPHA,
                    "--resolution", RESOLUTION, "--output", str(csv_path), "--quiet"]
-        whole = median_times({"sweep": command}, repeat)["sweep"]
+        commands = {"sweep": command}
+        if baseline:  # the same command, importing the other checkout's costmodel
+            code = (f"import sys; sys.path.insert(0, {str(Path(baseline).resolve())!r}); "
+                    "sys.argv[0] = 'costmodel'; import runpy; "
+                    "runpy.run_module('costmodel', run_name='__main__')")
+            commands["baseline"] = [sys.executable, "-c", code, *command[3:]]
+        times = median_times(commands, repeat)
+        whole = times["sweep"]
         rows = sum(1 for _ in csv_path.open()) - 1
     startup = median_times({"import": [sys.executable, "-c", "import costmodel.cli.app"]},
                            repeat)["import"]
@@ -102,10 +114,16 @@ def main(repeat: int = 5) -> None:
         unit = "" if count else " s"
         text = f"{value:,.0f}" if count or value > 1000 else f"{value:.3f}"
         print(f"  {name:56s} {text:>10s}{unit}")
+    if baseline:
+        print(f"  {'whole process, from ' + baseline:56s} {times['baseline']:10.3f} s")
+        print(f"  {'ratio: this checkout / baseline':56s} {whole / times['baseline']:10.2f}")
     evaluate = figures["evaluate compiled forms, 10^6 points"]
     print(f"targets: whole process < 5 s: {'met' if whole < 5 else 'MISSED'}; "
           f"evaluation < 1 s: {'met' if evaluate < 1 else 'MISSED'}")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5)
+    args = sys.argv[1:]
+    base = args[args.index("--baseline") + 1] if "--baseline" in args else None
+    numbers = [a for a in args if a.isdigit()]
+    main(int(numbers[0]) if numbers else 5, base)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from costmodel.analysis.collapse import (DEFAULT_M, collapse, plot_collapse, relative_error,
-                                         relu_roundtrip, spiral)
+from costmodel.analysis.collapse import (DEFAULT_M, collapse, relative_error, relu_roundtrip,
+                                         spiral)
+from costmodel.report.collapse_plot import plot_collapse
 from costmodel.errors import CostModelError
 
 SEEDS = range(20)
@@ -98,3 +99,19 @@ def test_plot_writes_png_and_svg(tmp_path):
 def test_plot_rejects_unknown_formats(tmp_path):
     with pytest.raises(CostModelError, match="png or .svg"):
         plot_collapse(collapse((2,), n=50), tmp_path / "collapse.jpg")
+
+
+def test_the_error_tends_to_one_half_on_average_over_transforms():
+    # E[t tᵀ 1{t·x > 0}] = I/2 for a standard-normal row t, so x̃ → x/2: the error, averaged
+    # over draws of T, falls towards 0.5 from above; one draw scatters around the mean.
+    from costmodel.analysis.collapse import random_transform, relative_error, relu_roundtrip
+
+    x = spiral(1000)
+
+    def mean_error(m: int) -> float:
+        return float(np.mean([relative_error(relu_roundtrip(x, random_transform(m, seed)), x)
+                              for seed in range(40)]))
+
+    means = [mean_error(m) for m in (15, 30, 100, 1000)]
+    assert means == sorted(means, reverse=True) and all(m > 0.5 for m in means)
+    assert abs(means[-1] - 0.5) < 0.005 and 0.52 < means[1] < 0.56

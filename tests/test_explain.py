@@ -140,6 +140,7 @@ def test_records_are_json_ready():
      "-q"],
     ["derive", "mobilenet_v2", "-f", "json"],
     ["solve", "mobilenet_v2", "--macs", "200M", "--for", "alpha", "-f", "json"],
+    ["diff", "mobilenet_v2", "mobilenet_v2:alpha=0.75", "-f", "json"],
 ])
 def test_every_command_counts_under_a_tools_convention(command):
     result = runner.invoke(app, [*command, "--convention", "thop"])

@@ -18,7 +18,7 @@ from costmodel import zoo
 from costmodel.analysis.collapse import collapse
 from costmodel.cli.app import app
 from costmodel.core import symbols as S
-from costmodel.report import figures as F
+from costmodel.report import breakdown, figures as F, pareto
 
 runner = CliRunner()
 
@@ -97,7 +97,7 @@ def test_fonts_are_at_least_10_points():
     figures = [F._draw_macs_vs_alpha(F.alpha_sweep_data()),
                F._draw_macs_vs_resolution(F.resolution_sweep_data()),
                F._draw_shufflenet_groups(F.shufflenet_groups_data()),
-               F.draw_breakdown("mobilenet_v2"), F._draw_pareto(F.pareto_data())]
+               breakdown.draw_breakdown("mobilenet_v2"), pareto._draw_pareto(pareto.pareto_data())]
     for fig in figures:
         fig.draw_without_rendering()
         sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_text().strip()]
@@ -130,7 +130,7 @@ def test_bad_suffix_is_a_user_error(tmp_path):
     from costmodel.errors import CostModelError
 
     with pytest.raises(CostModelError, match="png or .svg"):
-        F.plot_breakdown("mobilenet_v1", tmp_path / "x.pdf")
+        breakdown.plot_breakdown("mobilenet_v1", tmp_path / "x.pdf")
     with pytest.raises(CostModelError, match="png or .svg"):
         F.plot_relu_collapse(tmp_path / "x.jpg")
 
@@ -257,7 +257,7 @@ def test_shufflenet_groups_data():
 # ----------------------------------------------------------------------------- breakdown
 
 def test_breakdown_data_mobilenet_v2():
-    network, layers = F.breakdown_data("mobilenet_v2")
+    network, layers = breakdown.breakdown_data("mobilenet_v2")
     # 1 stem + 17 blocks (the first without expansion: 2 convs, the rest 3) + head + FC = 53
     assert len(layers) == 1 + 2 + 16 * 3 + 1 + 1
     # Totals of the MobileNet v2 paper's 1.0 network: 300,774,272 MACs, 3,470,760 params.
@@ -268,20 +268,20 @@ def test_breakdown_data_mobilenet_v2():
 
 
 def test_breakdown_data_mobilenet_v1_follows_table_1():
-    _, layers = F.breakdown_data("mobilenet_v1")
+    _, layers = breakdown.breakdown_data("mobilenet_v1")
     assert len(layers) == 1 + 13 * 2 + 1  # stem, 13 depthwise-separable layers, FC
     # Table 2 (exact): 1x1 convs 539,492,352 MACs = 94.86% of 568,740,352.
     assert sum(layer.macs for layer in layers if layer.kind == "conv 1x1") == 539_492_352
-    _, torch_layers = F.breakdown_data("mobilenet_v1", "torch")
+    _, torch_layers = breakdown.breakdown_data("mobilenet_v1", "torch")
     assert sum(layer.params for layer in torch_layers) == 4_231_976  # BN included
 
 
 # ----------------------------------------------------------------------------- Pareto
 
 def test_pareto_data_counts_exactly():
-    points = F.pareto_data()
+    points = pareto.pareto_data()
     tf_slim = [p for p in points if p.origin == "TF-slim"]
-    assert len(tf_slim) == len(F.tf_slim_checkpoints()) == 38
+    assert len(tf_slim) == len(pareto.tf_slim_checkpoints()) == 38
     by_label = {p.label: p for p in tf_slim}
     # The 1.4 network has 582,195,824 MACs (MobileNet v2 zoo docstring); TF-slim's 1001
     # classes add one FC row of make_divisible(1280·1.4, 8) = 1792 inputs: 582,197,616.
@@ -300,8 +300,8 @@ def test_pareto_data_counts_exactly():
 
 
 def test_pareto_front_is_the_upper_left_envelope():
-    points = F.pareto_data()
-    front = F.pareto_front(points)
+    points = pareto.pareto_data()
+    front = pareto.pareto_front(points)
     assert [p.macs for p in front] == sorted(p.macs for p in front)
     assert all(b.top1 > a.top1 for a, b in zip(front, front[1:]))
     for p in front:  # nothing is at least as accurate for fewer MACs
@@ -309,17 +309,17 @@ def test_pareto_front_is_the_upper_left_envelope():
     for p in points:  # everything off the front is dominated by a front point
         if p not in front:
             assert any(q.macs <= p.macs and q.top1 >= p.top1 for q in front)
-    keys = F.key_points(front)
+    keys = pareto.key_points(front)
     assert keys[-1] == front[-1] and set(keys) <= set(front)
     assert 5 <= len(keys) < len(front)
 
 
 def test_pareto_front_on_hand_made_points():
     def point(macs, top1):
-        return F.AccuracyPoint("m", (), f"{macs}", top1, macs, "paper", "")
+        return pareto.AccuracyPoint("m", (), f"{macs}", top1, macs, "paper", "")
     a, b, c, d = point(10, 50.0), point(20, 49.0), point(30, 60.0), point(30, 55.0)
     # b costs more than a and is less accurate; d ties c on MACs and is less accurate.
-    assert F.pareto_front([d, c, b, a]) == [a, c]
+    assert pareto.pareto_front([d, c, b, a]) == [a, c]
 
 
 # ----------------------------------------------------------------------------- CLI

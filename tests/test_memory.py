@@ -10,7 +10,7 @@ import sympy
 
 from costmodel import zoo
 from costmodel.analysis import memory as M
-from costmodel.analysis.derive import memory_access_cost
+from costmodel.analysis.derivations import memory_access_cost
 from costmodel.core.ops import Result
 from costmodel.data.published import figures
 from costmodel.errors import CostModelError
@@ -186,3 +186,24 @@ def test_memory_command_takes_an_execution_order(tmp_path):
                              str(SPECS / "branchy.cm"), "--order", str(order)],
                             cwd=root, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and result.stderr.startswith("costmodel: error:")
+
+
+def test_a_source_that_is_no_layer_is_its_own_buffer():
+    """A traced module can read the output of an op no rule counts (nn.GELU): that tensor is
+    a buffer of its own, written just before its reader."""
+    from dataclasses import replace
+
+    from costmodel.core.ops import Shape
+
+    net = build(str(SPECS / "branchy.cm"))
+    layers = list(net.layers)
+    i = next(k for k, l in enumerate(layers) if l.name == "e")
+    ghost = Shape(3, 4, 4, producer="uncounted")
+    layers[i] = replace(layers[i], inputs=(ghost,))
+    odd = replace(net, layers=tuple(layers))
+    assert M.peak_memory(odd).elements == 192
+    # the uncounted buffer lives only at e's step, so the peak stays at c
+    order = [l.name for l in layers]
+    assert M.peak_memory(odd, order=order).step == "branch2.c"
+    assert M.largest_materialized(odd).numel == 64
+    M.working_sets(odd)

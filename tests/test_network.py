@@ -40,7 +40,7 @@ def test_by_type_matches_the_papers_table2():
     # Howard et al., arXiv 1704.04861, Table 2: Conv 1x1 94.86% of Mult-Adds, 74.59% of
     # params; Conv DW 3x3 3.06% / 1.06%; Conv 3x3 1.19% / 0.02%; FC 0.18% / 24.33%.
     net = zoo.build("mobilenet_v1")
-    groups = net.by_type()
+    groups = net.type_totals()
     macs_share = {kind: 100 * float(macs / net.macs()) for kind, (macs, _) in groups.items()}
     for kind, printed in (("conv 1x1", 94.86), ("conv dw 3x3", 3.06), ("fc", 0.18)):
         assert abs(macs_share[kind] - printed) < 0.005, kind
@@ -80,3 +80,23 @@ def test_layers_record_the_graph_edges():
     for layer in net.layers:
         assert set(layer.sources) <= seen, layer.name
         seen.add(layer.name)
+
+
+def test_a_network_prints_as_one_line():
+    net = zoo.build("mobilenet_v1")
+    text = repr(net)
+    assert text == str(net) and "\n" not in text and len(text) < 200
+    assert text == ("<Network mobilenet_v1 (alpha=1, resolution=224, classes=1000, "
+                    "rounding=reference): 568,740,352 MACs, 4,210,088 params, 83 layers>")
+    symbolic = repr(zoo.build("mobilenet_v2", alpha=S.alpha, resolution=S.R))
+    assert "a closed form in R, alpha MACs" in symbolic and len(symbolic) < 200
+    latex = zoo.build("mobilenet_v1", alpha=S.alpha, rounding="none")._repr_latex_()
+    assert latex.startswith(r"$\text{mobilenet\_v1 (alpha=alpha") and r"\alpha^{2}" in latex
+
+
+def test_by_type_is_a_data_frame_of_exact_counts():
+    net = zoo.build("mobilenet_v1")
+    frame = net.by_type()
+    assert list(frame.columns) == ["layers", "macs", "params"]
+    assert frame.loc["conv 1x1", "macs"] == 539_492_352 and frame.loc["fc", "params"] == 1_025_000
+    assert int(frame["macs"].sum()) == net.macs() and int(frame["layers"].sum()) == len(net.layers)

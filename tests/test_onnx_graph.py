@@ -73,6 +73,17 @@ def test_a_dynamic_input_is_counted_at_the_resolution_asked_for(tmp_path):
         load_spec(tiny, "resolution=2").build()
 
 
+def test_an_input_shape_as_the_input_option_gives_it(tmp_path):
+    path = save(network_to_onnx(zoo.build("mobilenet_v2"), dynamic=True), tmp_path)
+    net = load_spec(path).build(input_shape=(8, 3, 160, 192))  # counts per sample: N aside
+    assert net.settings == {"height": 160, "width": 192}
+    assert net.input.h == 160 and net.input.w == 192
+    assert load_spec(path, "resolution=128").build(input_shape=(1, 3, 160, 160)).settings == \
+        {"resolution": 128}  # the SPEC's own size wins
+    with pytest.raises(CostModelError, match="takes 3-channel input; --input gives C=1"):
+        load_spec(path).build(input_shape=(1, 1, 160, 160))
+
+
 def test_a_fixed_input_may_be_counted_at_another_size(tmp_path):
     path = save(network_to_onnx(zoo.build("resnet18")), tmp_path)
     assert load_spec(path, "resolution=256").build().macs() == \
@@ -239,7 +250,8 @@ def test_shared_and_computed_weights_are_counted_as_the_file_has_them(tmp_path):
     # three 1x1 convs 8 -> 8 on 16×16: MACs 3·16·16·64; the shared 64 weights count once
     assert net.macs() == 3 * 16 * 16 * 64
     assert [layer.counts.weights for layer in net.layers] == [64, 0, 64]
-    assert any("counted once" in n and "w (first, second)" in n for n in net.notes)
+    assert any("counted once, at the first (64 params fewer than counting every use): "
+               "w (first, second)." in n for n in net.notes)
     assert any("computed in the graph" in n and "third" in n for n in net.notes)
 
 
@@ -326,3 +338,34 @@ def test_summary_json_carries_the_notes(tmp_path):
     assert data["total"]["macs"] == 568_740_352 and data["total"]["params"] == 4_231_976
     assert data["config"] == {"resolution": 224}
     assert data["notes"][0].startswith("Read from the ONNX file")
+
+
+def test_an_op_of_another_domain_is_listed_with_its_domain(tmp_path):
+    nodes = [helper.make_node("Conv", ["x", "w"], ["a"], kernel_shape=[1, 1]),
+             helper.make_node("FusedThing", ["a"], ["b"], domain="com.example"),
+             helper.make_node("Relu", ["b"], ["c"])]
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 16, 16])],
+        [helper.make_tensor_value_info("c", TensorProto.FLOAT, [None] * 4)],
+        [weight("w", 4, 8, 1, 1)])
+    net = count(helper.make_model(graph, opset_imports=[
+        helper.make_opsetid("", 17), helper.make_opsetid("com.example", 1)]), tmp_path)
+    # its output's shape is unknown, so the Relu after it cannot be counted either: both listed
+    assert [layer.op for layer in net.layers] == ["conv"]
+    assert "Relu (not on a feature map) ×1, com.example.FusedThing ×1." in net.notes[1]
+
+
+def test_the_input_option_on_the_command_line(tmp_path):
+    path = save(network_to_onnx(zoo.build("mobilenet_v2"), dynamic=True), tmp_path)
+    result = subprocess.run([sys.executable, "-m", "costmodel", "compare", path, "--input",
+                             "1,3,160,160", "-f", "json"], cwd=ROOT, capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stderr
+    import json
+
+    row = json.loads(result.stdout)[0]
+    assert row["config"] == {"resolution": 160}
+    assert row["macs"] == zoo.build("mobilenet_v2", resolution=160).macs()
+    wrong = subprocess.run([sys.executable, "-m", "costmodel", "summary", path, "--input",
+                            "1,1,160,160"], cwd=ROOT, capture_output=True, text=True)
+    assert wrong.returncode == 2 and "takes 3-channel input; --input gives C=1" in wrong.stderr

@@ -10,7 +10,7 @@ import pytest
 onnx = pytest.importorskip("onnx")
 
 from costmodel import zoo  # noqa: E402
-from costmodel.analysis.derive import derive_network  # noqa: E402
+from costmodel.analysis.derive_network import derive_network  # noqa: E402
 from costmodel.frontends.onnx_graph import load_spec  # noqa: E402
 from costmodel.frontends.to_spec import network_to_spec  # noqa: E402
 from costmodel.spec import build, parse_text  # noqa: E402

@@ -149,6 +149,11 @@ def test_default_exports_fold_batch_norm_into_the_conv(tmp_path, dynamo):
     assert net.macs() == expected.macs()
     assert not [layer for layer in net.layers if layer.op == "bn"]
     assert net.params("paper") == net.params("torch") == folded_params(expected)
+    # named by the module paths: the fused conv by its own weight's name where it is kept
+    names = {layer.name for layer in net.layers}
+    assert {"block.3.fc1", "block.3.fc2", "right.0", "fc"} <= names
+    if dynamo:
+        assert {"stem.0", "block.0", "block.4"} <= names
     assert any(note.startswith("Conv biases are counted as the file has them")
                for note in net.notes)
     assert not [note for note in net.notes if note.startswith("warning: not counted")]
@@ -177,6 +182,7 @@ def test_equal_tensors_the_exporter_stores_once_are_counted_once(tmp_path):
     shared = [note for note in net.notes if "counted once" in note]
     assert net.params("torch") == sum(p.numel() for p in module.parameters()) - 2 * 2 * 16
     assert len(shared) == 1 and "stem.1.weight (stem.1, block.1, block.5)" in shared[0]
+    assert "(64 params fewer than counting every use)" in shared[0]
 
 
 # --- every zoo model, through costmodel.to_torch and torch.onnx.export ---------------------------
@@ -229,3 +235,11 @@ def test_every_zoo_model_exported_by_torch_counts_back_to_its_spec(name, tmp_pat
         assert uncounted and "Div" in uncounted[0]
     else:
         assert not uncounted
+
+
+def test_the_dynamo_exporter_drops_the_zero_biases_of_a_fresh_model(tmp_path):
+    # fresh BN statistics fold to all-zero conv biases, which the dynamo exporter's optimizer
+    # removes: the file then has the paper convention's params exactly
+    path = export(Tiny().eval(), tmp_path / "tiny.onnx", dynamo=True)
+    net = load_spec(path).build()
+    assert net.params("torch") == net.params("paper") == spec().params("paper")

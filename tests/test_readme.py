@@ -39,3 +39,61 @@ def test_the_complete_spec_example_builds(tmp_path):
     assert [layer.name for layer in net.layers if layer.op == "add"] == ["stage3.add1"]
     narrow = load_model(path, {"alpha": "0.5", "head": "narrow"})
     assert narrow.macs() < net.macs()
+
+
+def _cli_options() -> dict[str, dict[str, tuple[str, ...] | None]]:
+    """Each command's options and, for a choice, its values: from the command line itself."""
+    import click
+    import typer.main
+
+    from costmodel.cli.app import app
+
+    group = typer.main.get_command(app)
+    options = {}
+    for name, command in group.commands.items():
+        options[name] = {opt: tuple(param.type.choices) if isinstance(param.type, click.Choice)
+                         else None
+                         for param in command.params for opt in param.opts}
+    return options
+
+
+def test_every_documented_option_exists_with_the_documented_choices():
+    import re
+
+    options = _cli_options()
+    table = README.split("## Commands", 1)[1].strip().split("\n\n", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| `costmodel ")]
+    assert {row.split("`")[1].split()[1] for row in rows} <= set(options), \
+        "the README's table lists only commands that exist"
+    assert all(f"costmodel {name}" in README for name in options), \
+        "the README names every command"
+    for row in rows:
+        command = row.split("`")[1].split()[1]
+        cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", row)[1:-1]]
+        documented = re.findall(r"`(--[a-z-]+)(?: ([^`]*))?`", cells[2])
+        assert documented, command
+        for option, values in documented:
+            assert option in options[command], f"costmodel {command} has no {option}"
+            choices = options[command][option]
+            if values and "\\|" in values:
+                assert tuple(values.split("\\|")) == choices, (command, option)
+    # the README's examples elsewhere use only options their command has
+    for line in re.findall(r"^\$? ?costmodel (.*)$", README, re.M):
+        words = line.split("#")[0].split()
+        if words and words[0] in options:
+            for word in words[1:]:
+                if word.startswith("-") and word not in ("-o",):
+                    assert word.split("=")[0] in options[words[0]], line
+
+
+def test_the_compare_example_is_what_the_command_prints():
+    import os
+    import subprocess
+    import sys
+
+    block = README.split("$ costmodel compare mobilenet_v1 vgg16", 1)[1].split("```", 1)[0]
+    shown = block.split("\n", 1)[1]
+    done = subprocess.run([sys.executable, "-m", "costmodel", "compare", "mobilenet_v1", "vgg16"],
+                          cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "COLUMNS": "100"})
+    assert done.stdout == shown

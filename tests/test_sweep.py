@@ -12,7 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from costmodel import zoo
-from costmodel.analysis import sweep as sw
+from costmodel.analysis import closed_forms, grid, sweep as sw
+from costmodel.report import sweep_output as out
+from costmodel.report.sweep_plot import plot as draw
 from costmodel.cli.app import app
 from costmodel.errors import CostModelError
 
@@ -25,7 +27,7 @@ def invoke(*args):
 
 def exact_counts(spec, point, convention="paper"):
     """MACs, params, activations of the network built at ``point`` (knob -> exact value)."""
-    return zoo.build(spec, **sw._texts(point)).evaluate(convention_name=convention)
+    return zoo.build(spec, **point).evaluate(convention_name=convention)
 
 
 def assert_matches_builds(result, spec, samples=25, seed=0, convention="paper"):
@@ -60,11 +62,11 @@ def at(result, **knobs):
     ("1.4", ["1.4"]),
 ])
 def test_parse_list(text, values):
-    assert sw.parse_list(text, "alpha") == values
+    assert grid.parse_list(text, "alpha") == values
 
 
 def test_parse_list_is_exact_over_many_steps():
-    values = sw.parse_list("0.35:1.4:0.001", "alpha")
+    values = grid.parse_list("0.35:1.4:0.001", "alpha")
     # (1.4 - 0.35) / 0.001 = 1050 steps, both ends included
     assert len(values) == 1051 and values[0] == "0.35" and values[-1] == "1.4"
     assert values[650] == "1"
@@ -80,15 +82,15 @@ def test_parse_list_is_exact_over_many_steps():
 ])
 def test_parse_list_errors_name_the_token(text, message):
     with pytest.raises(CostModelError, match="--alpha") as info:
-        sw.parse_list(text, "alpha")
+        grid.parse_list(text, "alpha")
     assert message in str(info.value)
 
 
 def test_decimal_text():
     from sympy import Rational
-    assert sw.decimal_text(Rational(7, 20)) == "0.35"
-    assert sw.decimal_text(Rational(224)) == "224"
-    assert sw.decimal_text(Rational(1, 1024)) == "0.0009765625"
+    assert grid.decimal_text(Rational(7, 20)) == "0.35"
+    assert grid.decimal_text(Rational(224)) == "224"
+    assert grid.decimal_text(Rational(1, 1024)) == "0.0009765625"
 
 
 @pytest.mark.parametrize("lists, message", [
@@ -197,7 +199,7 @@ def test_expansion_factor_one_from_the_assumptions_alone(resolution, recomputed)
     assert set(result.symbolic) == {"t", "resolution"} and result.grouped == ()
     assert result.recomputed == recomputed and result.recomputed_by == ("t",)
     assert_every_point_matches_builds(result, "mobilenet_v2")
-    notes = " ".join(sw.describe(result))
+    notes = " ".join(out.describe(result))
     assert f"recomputed at {recomputed} grid points where an assumption" in notes
     assert "not checked against networks built one by one" in notes
 
@@ -250,14 +252,14 @@ def test_assumption_failures_are_exact():
     conditions = (sympy.Ne(S.t, 1), sympy.Ne(md(16), md(32)),
                   sympy.Or(sympy.Ne(S.t, 2), sympy.Ne(S.alpha, sympy.Rational(1, 2))))
     alphas = [Fraction(1, 10), Fraction(3, 10), Fraction(1, 2)]
-    found = sw.assumption_failures(conditions, (S.t, S.alpha), [[1, 2, 6], alphas])
+    found = closed_forms.assumption_failures(conditions, (S.t, S.alpha), [[1, 2, 6], alphas])
     assert sorted(found) == [(0,), (0, 1), (1,)]
     assert found[(0,)].reshape(-1).tolist() == [True, False, False]
     # ch(16) = ch(32) = 8 at alpha 0.1 only (at 0.3: 8 and 16, as 8 < 0.9 * 9.6 rounds up)
     assert found[(1,)].reshape(-1).tolist() == [True, False, False]
     # the Or fails only where both of its conditions do: t = 2 and alpha = 1/2
     assert np.argwhere(found[(0, 1)]).tolist() == [[1, 2]]
-    assert sw.assumption_failures(conditions[:1], (S.t, S.alpha), [[2, 6], alphas]) == {}
+    assert closed_forms.assumption_failures(conditions[:1], (S.t, S.alpha), [[2, 6], alphas]) == {}
 
 
 def test_small_alpha_where_widths_clamp_is_exact():
@@ -360,15 +362,15 @@ def test_cli_json_and_output_file(tmp_path):
 def test_json_writer_matches_records():
     result = sw.sweep("mobilenet_v2", {"alpha": "0.35:1.4:0.35", "rounding": "reference,none"})
     buffer = io.BytesIO()
-    sw.write_json(result, buffer)
+    out.write_json(result, buffer)
     assert json.loads(buffer.getvalue()) == result.records()
 
 
 def test_csv_writer_matches_records_in_blocks(monkeypatch):
-    monkeypatch.setattr(sw, "CHUNK", 7)  # several blocks, the last one short
+    monkeypatch.setattr(out, "CHUNK", 7)  # several blocks, the last one short
     result = sw.sweep("mobilenet_v1", {"alpha": "0.25:1:0.25", "resolution": "96:224:32"})
     buffer = io.BytesIO()
-    sw.write_csv(result, buffer)
+    out.write_csv(result, buffer)
     rows = list(csv.DictReader(io.StringIO(buffer.getvalue().decode())))
     assert len(rows) == 20
     for row, record in zip(rows, result.records()):
@@ -425,7 +427,7 @@ def test_plot_is_written(tmp_path):
     assert result.exit_code == 0, result.output
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
     grid = sw.sweep("shufflenet_v1", {"g": "1,2,3,4,8", "alpha": "0.25:2:0.25"})
-    drawn = sw.plot(grid, tmp_path / "params.svg", y="params", x="alpha")
+    drawn = draw(grid, tmp_path / "params.svg", y="params", x="alpha")
     assert drawn == {"x": "alpha", "hue": "g", "curves": 5, "y": "params",
                      "path": str(tmp_path / "params.svg")}
     assert "<svg" in (tmp_path / "params.svg").read_text()[:500]
@@ -433,7 +435,7 @@ def test_plot_is_written(tmp_path):
 
 def test_plot_picks_at_most_ten_curves(tmp_path):
     grid = sw.sweep("mobilenet_v1", {"alpha": "0.25:1:0.05", "resolution": "96:224:32"})
-    drawn = sw.plot(grid, tmp_path / "p.png", hue="alpha")
+    drawn = draw(grid, tmp_path / "p.png", hue="alpha")
     assert drawn["x"] == "resolution" and drawn["curves"] == 10  # of 16 alphas
 
 
@@ -450,6 +452,19 @@ def test_progress_reports_for_a_large_grid():
     result = sw.sweep("mobilenet_v1", {"alpha": "0.25:1:0.0015", "resolution": "96:595:1"},
                       progress=Recorder())
     assert len(result) == 501 * 500 > 200_000
-    sw.write_csv(result, io.BytesIO(), Recorder())
+    out.write_csv(result, io.BytesIO(), Recorder())
     assert [e[0] for e in events] == ["sweeping: compiling, evaluating, checking", "writing rows"]
     assert all(done == total for _, total, done in events)
+
+
+def test_counts_past_int64_stay_exact():
+    """Issue 8, item 4: past 2**63 the counts are Python ints, as `compare` gives them."""
+    result = sw.sweep("mobilenet_v1", {"resolution": "224,30000000"})
+    one = zoo.build("mobilenet_v1", resolution="30000000")
+    assert result.counts["macs"][1] == one.macs() == 10_183_050_000_001_024_000
+    assert result.counts["flops"][1] == 2 * one.macs()
+    assert result.counts["activations"][1] == one.activations and result.exact
+    buffer = io.BytesIO()
+    out.write_csv(result, buffer)
+    assert b"30000000,10183050000001024000,20366100000002048000," in buffer.getvalue()
+    assert result.records([1])[0]["macs"] == 10_183_050_000_001_024_000

@@ -159,3 +159,4 @@ def test_commands_that_need_a_spec_say_to_import_the_module_first(monkeypatch):
         assert result.exit_code == 2, (args, result.output)
         assert "counted at one input size" in result.stderr and \
             "costmodel import examples/my_net.py:build -o my_net.cm" in result.stderr, args
+        assert len(result.stderr.strip().splitlines()) == 1

@@ -28,7 +28,7 @@ def test_python_example_values():
 
 
 def test_the_safety_sentence_and_the_closed_form(tmp_path):
-    from costmodel.analysis.derive import derive_network
+    from costmodel.analysis.derive_network import derive_network
 
     assert "`.cm` files are data and never run; a `.py:factory` SPEC runs that file" in SECTION
     path = tmp_path / "my_net.cm"

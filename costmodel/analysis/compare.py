@@ -12,14 +12,10 @@ from typing import Any
 
 from ..core.conventions import convention as get_convention
 from ..core.network import WARNING, Network, exact
-from ..report.table import Column, Table, plain
+from ..core.numbers import plain
+from ..report.table import UNIT_NOTE, Column, Table, convention_note
 
 UNITS = ("macs", "flops")
-UNIT_NOTE = "MACs = multiply-accumulates; 1 MAC = 2 FLOPs (the papers' FLOPs/Mult-Adds are MACs)."
-
-
-def convention_note(name: str) -> str:
-    return f"Convention {name}: {get_convention(name).description}."
 
 
 def settings_text(config: dict[str, Any]) -> str:
@@ -133,7 +129,7 @@ def summary_tables(network: Network, convention: str = "paper", units: str = "ma
     if hidden:
         layers = [row for row in layers if row[units] or row["params"]]
     notes = (f"{network.name} ({settings_text(network.settings)}): total {label} "
-             f"{scale * total_macs:,}, params {total_params:,}.",
+             f"{_grouped(scale * total_macs)}, params {_grouped(total_params)}.",
              UNIT_NOTE, convention_note(convention), "Shapes are H×W×C.",
              *([f"{len(hidden)} layers that cost nothing under this convention "
                 f"({', '.join(sorted({row['type'] for row in hidden}))}) are not shown; "
@@ -148,7 +144,7 @@ def summary_tables(network: Network, convention: str = "paper", units: str = "ma
     counts = {}
     for layer in network.layers:
         counts[layer.kind] = counts.get(layer.kind, 0) + 1
-    for kind, (macs, params) in network.by_type(convention).items():
+    for kind, (macs, params) in network.type_totals(convention).items():
         macs, params = exact(macs), exact(params)
         groups.append({"type": kind, "layers": counts[kind], units: scale * macs,
                        "params": params, "macs_share": _share(macs, total_macs),
@@ -163,6 +159,12 @@ def summary_tables(network: Network, convention: str = "paper", units: str = "ma
         Column("params", "params", "count"), Column("params_share", "params %", "percent")),
         tuple(groups), (UNIT_NOTE, convention_note(convention)))
     return per_layer, by_type
+
+
+def _grouped(value: Any) -> str:
+    """A total with thousands separators: 568,740,352; a count that is not whole (idealized
+    widths c·alpha) to one decimal."""
+    return f"{value:,}" if isinstance(value, int) else f"{float(value):,.1f}"
 
 
 def _share(part: Any, whole: Any) -> float | None:

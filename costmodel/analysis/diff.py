@@ -101,8 +101,8 @@ def _group(network: Network, keys: list[str], conv, details: dict[str, str] | No
     groups: dict[str, Side] = {}
     for layer, key in zip(network.layers, keys):
         side = groups.get(key, Side())
-        groups[key] = Side(side.layers + 1, side.macs + exact(conv.macs(layer.counts)),
-                           side.params + exact(conv.params(layer.counts)),
+        groups[key] = Side(side.layers + 1, side.macs + exact(conv.layer_macs(layer)),
+                           side.params + exact(conv.layer_params(layer)),
                            (details or {}).get(key, ""))
     return groups
 
@@ -125,7 +125,7 @@ def _stage_sizes(network: Network, labels: list[str]) -> dict[str, str]:
 def _layer_side(layer: Layer | None, conv) -> Side:
     if layer is None:
         return Side(detail="absent")
-    return Side(1, exact(conv.macs(layer.counts)), exact(conv.params(layer.counts)),
+    return Side(1, exact(conv.layer_macs(layer)), exact(conv.layer_params(layer)),
                 f"{layer.kind} → {layer.output}")
 
 

@@ -98,7 +98,7 @@ class LayerMemory:
 def layer_memory(layer: Layer, fused: bool = False) -> LayerMemory:
     """The traffic of one layer (zero for a layer that is not a kernel, see the module doc).
     For a single-input layer, read + written + weights is ShuffleNet v2's memory access cost,
-    :func:`costmodel.analysis.derive.memory_access_cost` (the tests check they agree)."""
+    :func:`costmodel.analysis.derivations.memory_access_cost` (the tests check they agree)."""
     macs = _plain(layer.counts.macs)
     if is_aliased(layer, fused):
         return LayerMemory(layer.name, layer.op, layer.kind, 0, 0, 0, macs)
@@ -169,7 +169,7 @@ def _check_order(network: Network, order: Sequence[str]) -> tuple[str, ...]:
     done = {"input"}
     for name in order:
         for source in by_name[name].sources:
-            if source not in done:
+            if source in by_name and source not in done:  # a source that is no layer: free
                 raise CostModelError(f"execution order runs {name!r} before {source!r}, "
                                      "which it reads")
         done.add(name)

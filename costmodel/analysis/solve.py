@@ -18,7 +18,7 @@
 
 ``solve_resolution`` finds the largest integer resolution and the largest multiple of the
 network's total stride within budget: the closed form for multiples of the floors' period
-(:func:`~costmodel.analysis.derive.derive_network` with residue 0) is a polynomial in R
+(:func:`~costmodel.analysis.derive_network.derive_network` with residue 0) is a polynomial in R
 solved with ``real_roots``, checked against the exact count, and the integer answer is then
 bisected (MACs are non-decreasing in R: every output side is).
 
@@ -31,7 +31,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from functools import partial
 from typing import Any
 
 import sympy
@@ -39,11 +41,17 @@ from sympy import Expr, Integer, Rational
 
 from ..core import symbols as S
 from ..core.conventions import DEFAULT
+from ..core.evaluate import point_function
 from ..core.expr import MakeDivisible
+from ..core.numbers import plain
 from ..core.numbers import is_number_text, read_number
 from ..limits import excerpt
 from ..errors import CostModelError
-from .derive import derive_network, network_totals, show_value, total_stride
+from .derive import show_value
+from .derive_network import derive_network
+
+#: JSON values, a fraction such as 1/3 kept exact (as text)
+_json = partial(plain, exact_fractions=True)
 
 QUANTITIES = ("macs", "params")
 LABEL = {"macs": "MACs", "params": "params"}
@@ -105,9 +113,10 @@ class Solution:
     record: Mapping[str, Any] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
+        from ..report.table import UNIT_NOTE
+
         return [self.answer, *("  " + line for line in self.details),
-                "MACs = multiply-accumulates; 1 MAC = 2 FLOPs (the papers' FLOPs/Mult-Adds "
-                "are MACs). Params under the " + self.convention + " convention."]
+                f"{UNIT_NOTE} Params under the {self.convention} convention."]
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model, "for": self.knob,
@@ -115,22 +124,6 @@ class Solution:
                 "convention": self.convention,
                 "settings": {key: _json(value) for key, value in self.settings},
                 "feasible": self.feasible, "answer": self.answer, **self.record}
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, (bool, int, float, str)) or value is None:
-        return value
-    if isinstance(value, Mapping):
-        return {k: _json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json(v) for v in value]
-    value = sympy.sympify(value, strict=True)
-    if value.is_Integer:
-        return int(value)
-    if value.is_Rational:  # 7/5 -> 1.4 (exact in decimal); 1/3 stays "1/3"
-        text = show_value(value)
-        return float(text) if "/" not in text else text
-    return str(value)
 
 
 def _budget_text(budgets: Mapping[str, Any]) -> str:
@@ -222,7 +215,7 @@ def _idealized(ref, values: dict[str, Any], budgets, convention: str) -> dict[st
     if rounding is not None:
         build_values["rounding"] = "none"
     network = ref.build(**build_values)
-    totals = dict(zip(QUANTITIES, network_totals(network, convention)))
+    totals = {"macs": network.macs(convention), "params": network.params(convention)}
     if rounding is None and any(totals[q].atoms(MakeDivisible, sympy.floor) for q in totals):
         return None
     results = {}
@@ -273,6 +266,11 @@ def solve_alpha(spec: str, macs: Any = None, params: Any = None,
         details.append("idealized widths (rounding=none, c·alpha channels exactly):")
         for q, f in formulas.items():
             details.append(f"  {LABEL[q]} = {f}")
+            edges = sorted({a for m in f.atoms(sympy.Max, sympy.Min) for a in m.args
+                            if a.is_number})
+            if edges:
+                details.append(f"    (piecewise: a polynomial in alpha on each side of alpha "
+                               f"= {', '.join(map(str, edges))})")
         if any(kind == "none" for kind in kinds.values()):
             feasible_ideal = False
             quantity = next(q for q, kind in kinds.items() if kind == "none")
@@ -285,9 +283,11 @@ def solve_alpha(spec: str, macs: Any = None, params: Any = None,
         elif roots:
             feasible_ideal = True
             best = min(roots, key=lambda r: float(r))
-            at = {q: _exact(ideal["totals"][q].subs(S.alpha, best)) for q in QUANTITIES}
+            at = {q: sympy.radsimp(sympy.expand(ideal["totals"][q].subs(S.alpha, best)))
+                  for q in QUANTITIES}
             record["idealized"].update(feasible=True, alpha=str(best), alpha_float=float(best),
-                                       at={q: _json(v) for q, v in at.items()})
+                                       at={q: plain(v) for q, v in at.items()},
+                                       at_exact={q: str(v) for q, v in at.items()})
             details.append(f"  largest alpha = {best} ≈ {float(best):.6f} (exact root of "
                            f"{' and '.join(LABEL[q] for q in budgets)} = budget; "
                            "sympy Poly.real_roots)")
@@ -352,13 +352,13 @@ def _solve_rounded(ref, values, budgets, convention, rounding, rounding_help) ->
     """Largest 3-decimal alpha whose rounded network fits, by exact evaluation of the closed
     form (with its MakeDivisible/floor terms) at alpha = n/1000."""
     network = ref.build(**{**values, "alpha": S.alpha})
-    totals = dict(zip(QUANTITIES, network_totals(network, convention)))
+    totals = {"macs": network.macs(convention), "params": network.params(convention)}
     cache: dict[int, dict[str, Any]] = {}
+    exact_counts = point_function(totals, (S.alpha,))
 
     def counts(n: int) -> dict[str, Any]:
         if n not in cache:
-            value = Rational(n, GRID)
-            cache[n] = {q: _exact(totals[q].subs(S.alpha, value)) for q in QUANTITIES}
+            cache[n] = exact_counts(Fraction(n, GRID))
         return cache[n]
 
     def fits(n: int) -> bool:
@@ -368,7 +368,7 @@ def _solve_rounded(ref, values, budgets, convention, rounding, rounding_help) ->
     lines = [f"{label}{f' ({rounding_help})' if rounding_help else ''}, on 3-decimal "
              "alphas:"]
     if not fits(1):
-        floor_counts = {q: _exact(totals[q].subs(S.alpha, TINY_ALPHA)) for q in QUANTITIES}
+        floor_counts = exact_counts(TINY_ALPHA)
         over = next(q for q in budgets if floor_counts[q] > budgets[q]) \
             if any(floor_counts[q] > budgets[q] for q in budgets) else next(iter(budgets))
         if floor_counts[over] > budgets[over]:
@@ -457,14 +457,16 @@ def solve_resolution(spec: str, macs: Any = None, params: Any = None,
     ref, values, knob = _resolve(spec, overrides, "resolution")
     network = ref.build(**{**values, "resolution": S.R})
     settings = {k: v for k, v in network.config if k != "resolution"}
-    totals = dict(zip(QUANTITIES, network_totals(network, convention)))
+    totals = {"macs": network.macs(convention), "params": network.params(convention)}
     head = (f"{ref.name} ({_settings_text(settings)}): the largest resolution within "
             f"{_budget_text(budgets)} ({convention} convention)")
     record: dict[str, Any] = {}
     lowest = _smallest_buildable(ref, values, knob)
 
+    exact_counts = point_function(totals, (S.R,))
+
     def counts(r: int) -> dict[str, Any]:
-        return {q: _exact(totals[q].subs(S.R, r)) for q in QUANTITIES}
+        return exact_counts(r)
 
     def fits(r: int) -> bool:
         values_at = counts(r)
@@ -488,9 +490,9 @@ def solve_resolution(spec: str, macs: Any = None, params: Any = None,
         return Solution(ref.name, "resolution", tuple(budgets.items()), convention,
                         tuple(settings.items()), True, answer, (), {"resolution": None})
 
-    stride = total_stride(network)
-    closed = derive_network(_spec_text(ref, values), symbols=["resolution"],
-                            convention_name=convention, residue=0)
+    stride = network.total_stride
+    closed = derive_network(ref, symbols=["resolution"], convention_name=convention,
+                            residue=0, values=values)
     period = closed.valid_for[0][1] if closed.valid_for else 1
     forms = {"macs": closed.expr, "params": closed.extras[0].expr}
     details = [f"closed form for R a multiple of {period} (sympy, from the layers):"]
@@ -542,13 +544,6 @@ def solve_resolution(spec: str, macs: Any = None, params: Any = None,
                    "closed_form_valid_for": f"R a multiple of {period}"})
     return Solution(ref.name, "resolution", tuple(budgets.items()), convention,
                     tuple(settings.items()), True, answer, tuple(details), record)
-
-
-def _spec_text(ref, values: Mapping[str, Any]) -> str:
-    """A spec string for ``ref`` with ``values`` (for derive_network)."""
-    base = ref.spec.source if not ref.spec.source.startswith("costmodel/zoo/") else ref.name
-    settings = ",".join(f"{k}={v}" for k, v in values.items())
-    return f"{base}:{settings}" if settings else base
 
 
 SOLVERS: dict[str, Callable[..., Solution]] = {"alpha": solve_alpha,

@@ -20,7 +20,28 @@ from ..errors import CostModelError
 app = typer.Typer(
     help="Exact MACs, parameters and activations of CNNs, derived symbolically. "
          "MACs are multiply-accumulates; 1 MAC = 2 FLOPs (the papers' FLOPs are MACs).",
-    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+    add_completion=False, pretty_exceptions_enable=False)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"costmodel {__version__}")
+        raise typer.Exit()
+
+
+@app.callback(invoke_without_command=True)
+def _main_options(
+    ctx: typer.Context,
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_show_version, is_eager=True,
+        help="Print costmodel's version and exit.")] = False,
+) -> None:
+    """Without a command: the help, exit status 0."""
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit()
 
 
 class Format(str, Enum):
@@ -51,7 +72,13 @@ SPEC_HELP = ("A model name (`costmodel list`), name:key=value[,key=value] such a
              "module to trace (needs torch). .cm files are data and never run; a .py:factory "
              "SPEC runs that file.")
 #: Shown under each SPEC-taking command's --help (typer does not print an argument's help).
-SPEC_EPILOG = "SPEC: " + SPEC_HELP
+SPEC_EPILOG = ("SPEC is a built-in model's name (costmodel list shows them and their knobs), "
+               "the name with knob values, NAME:key=value,key=value (mobilenet_v1:alpha=0.5,"
+               "resolution=160), the path of an architecture file in the layer-spec language, "
+               "my_net.cm, with knob values after a colon (my_net.cm:alpha=0.5), an ONNX file "
+               "(model.onnx), or my_net.py:factory[:key=value,...], a function returning a "
+               "PyTorch module to trace (needs torch). .cm files are data and never run; a "
+               ".py:factory SPEC runs that file.")
 InputOption = Annotated[str | None, typer.Option(
     "--input", metavar="N,C,H,W", show_default=False,
     help="Input size, e.g. 1,3,224,224: a traced module runs on it; a spec takes H as its "
@@ -95,7 +122,7 @@ def run(args: list[str] | None = None) -> int:
     import click
 
     try:
-        result = app(args=args, standalone_mode=False)
+        result = app(args=args, prog_name="costmodel", standalone_mode=False)
     except click.exceptions.NoArgsIsHelpError as exc:  # plain `costmodel`: the help
         text = exc.ctx.get_help()  # typer's rich help prints itself and returns ""
         if text:
@@ -118,6 +145,14 @@ def run(args: list[str] | None = None) -> int:
     return result if isinstance(result, int) else 0
 
 
+def natural_order(name: str) -> list:
+    """A sort key that reads the numbers in a name: resnet18 before resnet101."""
+    import re
+
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part)
+            for part in re.split(r"(\d+)", name)]
+
+
 def emit(text: str) -> None:
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
@@ -130,7 +165,7 @@ def list_models(fmt: FormatOption = Format.table) -> None:
     from ..zoo import names, spec
 
     rows = []
-    for name in names():
+    for name in sorted(names(), key=natural_order):
         parsed = spec(name)
         knobs = {k.name: (k.default if k.type != "choice" else f"{k.default} ({'|'.join(k.choices)})")
                  for k in parsed.knobs}
@@ -205,7 +240,7 @@ def summary(
         emit(json.dumps({"model": network.name,
                          "config": {k: plain(v) for k, v in network.config},
                          "convention": convention.value, "units": units.value,
-                         "total": {**total, "flops": 2 * total["macs"]},
+                         "total": plain({**total, "flops": 2 * total["macs"]}),
                          "notes": list(network.notes),
                          "layers": per_layer.records(), "by_type": by_type.records()},
                         indent=2))
@@ -213,28 +248,33 @@ def summary(
         emit(render_all([per_layer, by_type], fmt.value))
 
 
-def main() -> None:
-    """The `costmodel` console script.
-
-    It ends the process with ``os._exit`` once the output is flushed: tearing down the
-    interpreter (freeing sympy's caches and thousands of module objects) takes about 0.2 s
-    and does nothing a command needs; every file a command writes is closed by then.
-    """
-    import os
-
+def main(args: list[str] | None = None) -> int:
+    """Run the command line on ``args`` (``sys.argv[1:]`` by default) and return the exit
+    status (0, or 2 for bad input), as a library call: nothing exits the process."""
     try:
-        code = run()
+        code = run(args)
     except SystemExit as exc:
         code = exc.code
     if isinstance(code, str):
         sys.stderr.write(code + "\n")
         code = 1
+    return code or 0
+
+
+def console_script() -> None:
+    """The `costmodel` console script: :func:`main`, then ``os._exit`` once the output is
+    flushed. Tearing down the interpreter (freeing sympy's caches and thousands of module
+    objects) takes about 0.2 s and does nothing a command needs; every file a command writes
+    is closed by then. Only the console script does this: :func:`main` returns."""
+    import os
+
+    code = main()
     try:
         sys.stdout.flush()
         sys.stderr.flush()
     except BrokenPipeError:  # `costmodel ... | head`: the reader has gone, nothing to report
         pass
-    os._exit(code or 0)
+    os._exit(code)
 
 
 def _load_command_modules() -> None:

@@ -13,9 +13,13 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import CostModelError
-from .app import ConventionOption, Format, FormatOption, app, emit, user_errors
+from .app import SPEC_EPILOG, ConventionOption, app, emit, user_errors
 
-DERIVE_FORMATS = (Format.table, Format.json, Format.latex, Format.markdown)
+
+#: The formats each command prints, as --format choices.
+DeriveFormat = Enum("DeriveFormat", {f: f for f in ("table", "json", "latex", "markdown")},
+                    type=str)
+SolveFormat = Enum("SolveFormat", {f: f for f in ("table", "json")}, type=str)
 
 
 def _parse_at(text: str | None) -> dict[str, str] | None:
@@ -26,7 +30,7 @@ def _parse_at(text: str | None) -> dict[str, str] | None:
     return dict(parse_values(text, text))
 
 
-@app.command()
+@app.command(epilog=SPEC_EPILOG)
 @user_errors
 def derive(
     name: Annotated[Optional[str], typer.Argument(
@@ -41,7 +45,8 @@ def derive(
     symbols: Annotated[Optional[str], typer.Option(
         "--symbols", help="Networks only: the knobs to keep symbolic, e.g. resolution,alpha "
                           "(default: resolution, and alpha too under rounding=none).")] = None,
-    fmt: FormatOption = Format.table,
+    fmt: Annotated[DeriveFormat, typer.Option("--format", "-f", help="Output format.")] =
+    DeriveFormat.table,
     convention: ConventionOption = "paper",
 ) -> None:
     """A paper's formula, or a whole network, in closed form.
@@ -50,21 +55,19 @@ def derive(
     memory access cost) in closed form, checked against the paper's form; whole networks as
     polynomials in the resolution (and alpha)."""
     from ..analysis import derive as D
+    from ..report import derivation_text as render
 
-    if fmt not in DERIVE_FORMATS:
-        raise CostModelError(f"derive prints --format table, json, latex or markdown; not "
-                             f"{fmt.value}")
     if name is None:
         rows = D.listing()
-        if fmt == Format.json:
+        if fmt == DeriveFormat.json:
             emit(json.dumps(rows, indent=2))
             return
-        from ..report.table import Column, Table
+        from ..report.table import UNIT_NOTE, Column, Table
 
         table = Table("Derivations (costmodel derive NAME)", (
             Column("name", "name"), Column("title", "what"), Column("source", "source")),
             tuple(rows), ("Any zoo model or .cm file also derives: costmodel derive "
-                          "mobilenet_v2.", D.UNIT_NOTE))
+                          "mobilenet_v2.", UNIT_NOTE))
         emit(table.render(fmt.value))
         return
     values = _parse_at(at)
@@ -75,14 +78,14 @@ def derive(
     result = D.derive_any(name, symbols=chosen, convention_name=convention.value)
     if values is not None:
         result.substitutions(values)  # a bad name or value fails before anything prints
-    if fmt == Format.json:
+    if fmt == DeriveFormat.json:
         emit(json.dumps(result.to_dict(values), indent=2, ensure_ascii=False))
-    elif fmt == Format.latex:
-        emit(D.render_latex(result, values))
-    elif fmt == Format.markdown:
-        emit(D.render_markdown(result, values))
+    elif fmt == DeriveFormat.latex:
+        emit(render.render_latex(result, values))
+    elif fmt == DeriveFormat.markdown:
+        emit(render.render_markdown(result, values))
     else:
-        emit(D.render_text(result, values))
+        emit(render.render_text(result, values))
 
 
 class Target(str, Enum):
@@ -90,7 +93,7 @@ class Target(str, Enum):
     resolution = "resolution"
 
 
-@app.command()
+@app.command(epilog=SPEC_EPILOG)
 @user_errors
 def solve(
     spec: Annotated[str, typer.Argument(help="A model name, name:key=value,... or a .cm file.",
@@ -106,7 +109,8 @@ def solve(
         help="Fix alpha (when solving for resolution).")] = None,
     rounding: Annotated[Optional[str], typer.Option(
         help="Fix the channel rounding knob (reference or none).")] = None,
-    fmt: FormatOption = Format.table,
+    fmt: Annotated[SolveFormat, typer.Option("--format", "-f", help="Output format.")] =
+    SolveFormat.table,
     convention: ConventionOption = "paper",
 ) -> None:
     """The largest alpha or resolution within a MACs and/or params budget.
@@ -119,13 +123,11 @@ def solve(
     """
     from ..analysis.solve import SOLVERS
 
-    if fmt not in (Format.table, Format.json):
-        raise CostModelError(f"solve prints --format table or json; not {fmt.value}")
     overrides = {"resolution": resolution, "alpha": alpha, "rounding": rounding}
     solution = SOLVERS[target.value](spec, macs=macs, params=params,
                                      convention=convention.value,
                                      **{k: v for k, v in overrides.items() if v is not None})
-    if fmt == Format.json:
+    if fmt == SolveFormat.json:
         emit(json.dumps(solution.to_dict(), indent=2, ensure_ascii=False))
     else:
         emit("\n".join(solution.lines()))

@@ -12,7 +12,8 @@ import typer
 
 from ..core.conventions import DEFAULT
 from ..errors import CostModelError
-from .app import SPEC_HELP, ConventionOption, Format, FormatOption, app, emit, user_errors
+from .app import (SPEC_EPILOG, SPEC_HELP, ConventionOption, Format, FormatOption, app, emit,
+                  user_errors)
 
 _FIGURE_SUFFIXES = (".png", ".svg")
 
@@ -53,6 +54,7 @@ def collapse(
     through ReLU and mapped back with T's pseudo-inverse (arXiv 1801.04381, Fig. 1). Prints, per
     m, the reconstruction error and the share of points that collapse (fewer than two active
     ReLU units); the same seed gives the same numbers."""
+    from ..analysis.collapse import ERROR_NOTE
     from ..report.table import Column, Table
 
     from ..analysis.collapse import check_sizes
@@ -79,8 +81,7 @@ def collapse(
          Column("collapsed", "collapsed (share of points)")), rows,
         ("A 2-D spiral x is mapped to m dimensions by a random m×2 matrix T, through ReLU, "
          "and back with pinv(T): x̃ = pinv(T)·ReLU(T·x).",
-         "error: relative reconstruction error; tends to 0.5 for large m (about half the units "
-         "pass the ReLU, so x̃ ≈ x/2).",
+         f"error: relative reconstruction error. {ERROR_NOTE}",
          "collapsed: share of points with fewer than 2 active units, whose 2-D neighbourhood "
          "is flattened onto a line or a point; the paper's information loss."))
     if fmt == Format.json:
@@ -91,7 +92,7 @@ def collapse(
         typer.echo(f"wrote {out}", err=True)
 
 
-@app.command()
+@app.command(epilog=SPEC_EPILOG)
 @user_errors
 def breakdown(
     spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
@@ -103,7 +104,7 @@ def breakdown(
 
     One bar per layer that has MACs or parameters (MACs above, parameters below), coloured by
     layer type, with each type's share in the legend."""
-    from ..report.figures import plot_breakdown
+    from ..report.breakdown import plot_breakdown
 
     _figure_path(out, "--out")
     plot_breakdown(spec, out, convention.value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -25,6 +25,9 @@ def report(
     out: Annotated[Path, typer.Option(
         "--out", "-o", help="Folder to write: tables/ (.md, .tex, .csv), figures/ (.png, .svg), "
                             "specs/ and an index README.md.")] = Path("reports"),
+    only: Annotated[Optional[list[str]], typer.Option(
+        "--only", help="Regenerate only this table or figure (e.g. mobilenet_v1_table6, "
+                       "macs_vs_alpha); repeatable.", show_default=False)] = None,
     quiet: Annotated[bool, typer.Option(
         "--quiet", "-q", help="No progress display and no summary line.")] = False,
 ) -> None:
@@ -32,7 +35,7 @@ def report(
     from ..report.generate import generate
 
     start = time.perf_counter()
-    paths = generate(out, progress=not quiet)
+    paths = generate(out, progress=not quiet, only=only or None)
     if not quiet:
         typer.echo(f"Wrote {len(paths)} files to {out}/ in {time.perf_counter() - start:.1f} s; "
                    f"index: {out / 'README.md'}", err=True)

@@ -1,8 +1,8 @@
 """`costmodel sweep`: MACs, FLOPs, params and activations over a grid of knob values.
 
 The library (costmodel/analysis/sweep.py) compiles the closed forms once and evaluates them
-over the whole grid; this module parses the options, shows a progress bar on a terminal and
-writes the result. numpy, sympy, rich and matplotlib are imported inside the command.
+over the whole grid; costmodel/report/sweep_output.py and sweep_plot.py render it; this
+module parses the options and shows a progress bar on a terminal. numpy, sympy, rich and matplotlib are imported inside the command.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import typer
 
 from ..core.conventions import DEFAULT
 from ..errors import CostModelError
-from .app import SPEC_HELP, ConventionOption, app, emit, user_errors
+from .app import SPEC_EPILOG, SPEC_HELP, ConventionOption, app, emit, user_errors
 
 
 class SweepFormat(str, Enum):
@@ -41,7 +41,7 @@ def _list_option(what: str):
     return typer.Option(help=f"{what} (a LIST).", show_default=False)
 
 
-@app.command(short_help="MACs, FLOPs, params and activations over a grid of knob values "
+@app.command(epilog=SPEC_EPILOG, short_help="MACs, FLOPs, params and activations over a grid of knob values "
                          "(exact, from closed forms compiled once).")
 @user_errors
 def sweep(
@@ -83,6 +83,7 @@ def sweep(
     is comma-separated values (0.5,0.75,1), a range start:stop:step (0.25:1:0.25; the stop is
     included when it is on the grid), or both (96:224:32,300)."""
     from ..analysis import sweep as sw
+    from ..report import sweep_output as out
 
     lists = {name: value for name, value in
              (("alpha", alpha), ("g", g), ("resolution", resolution), ("t", t))
@@ -101,17 +102,19 @@ def sweep(
     with _progress(quiet) as progress:
         result = sw.sweep(spec, lists, convention.value, check=check, progress=progress)
         if plot is not None:
-            sw.plot(result, plot, y.value, x, hue)
+            from ..report.sweep_plot import plot as draw
+
+            draw(result, plot, y.value, x, hue)
         if fmt == SweepFormat.parquet:
-            sw.write_parquet(result, output)
+            out.write_parquet(result, output)
         elif fmt == SweepFormat.table:
-            text = sw.table(result, rows).render("table")
+            text = out.table(result, rows).render("table")
             if output is None:
                 emit(text)
             else:
                 output.write_text(text, encoding="utf-8")
         else:
-            write = sw.write_csv if fmt == SweepFormat.csv else sw.write_json
+            write = out.write_csv if fmt == SweepFormat.csv else out.write_json
             if output is None:
                 sys.stdout.flush()
                 stream = getattr(sys.stdout, "buffer", None)
@@ -124,8 +127,8 @@ def sweep(
                     write(result, stream, progress)
                     stream.flush()
             else:
-                with open(output, "wb") as out:
-                    write(result, out, progress)
+                with open(output, "wb") as stream:
+                    write(result, stream, progress)
     if (output is not None or plot is not None) and not quiet:
         written = [str(p) for p in (output, plot) if p is not None]
         typer.echo(f"{result.model}: {len(result):,} configurations ({result.convention} "

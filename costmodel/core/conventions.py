@@ -39,7 +39,8 @@ if TYPE_CHECKING:  # sympy is imported by the code that counts, not by `costmode
 class Tool:
     """A counting tool's rules: ``macs`` maps a PyTorch call to (rule, why); ``params`` says
     which parameters it reports ("all": ``model.parameters()``, BN scale and shift
-    included; "hooked": those of modules it has a rule for)."""
+    included; "hooked": only those of the module types in ``hooked``, which it has a rule
+    for)."""
 
     name: str
     version: str
@@ -47,6 +48,7 @@ class Tool:
     macs: Mapping[str, tuple[str | None, str]]
     params: str = "all"
     params_note: str = ""
+    hooked: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ class Convention:
         params = layer.counts.weights + layer.counts.norm_params
         if self.tool is None:
             return self.params(layer.counts)
-        if self.tool.params == "hooked" and rule_of(self, layer)[0] in (None, "0"):
+        if self.tool.params == "hooked" and _call(layer) not in self.tool.hooked:
             return params * 0  # thop: a module without a rule reports no parameters
         return params
 
@@ -137,7 +139,9 @@ THOP = Tool(
         **{call: ("0", "a functional call: no hook") for call in _FUNCTIONAL},
     },
     "hooked", "only modules with a rule report their parameters() (a reused module once; "
-              "the root module's own never: dfs_count sums its children)")
+              "the root module's own never: dfs_count sums its children)",
+    frozenset({"nn.Conv2d", "nn.Linear", "nn.BatchNorm2d", "nn.AdaptiveAvgPool2d",
+               "nn.AvgPool2d", "nn.MaxPool2d", "nn.ReLU", "nn.ReLU6", "nn.Dropout"}))
 
 PTFLOPS = Tool(
     "ptflops", "0.7.5",
@@ -275,10 +279,14 @@ def convention(name: str) -> Convention:
 
 # --- applying a rule to a layer -------------------------------------------------------------
 
-def rule_of(conv: Convention, layer: "Layer") -> tuple[str | None, str]:
+def _call(layer: "Layer") -> str:
     from .calls import call_of
 
-    call = call_of(layer)
+    return call_of(layer)
+
+
+def rule_of(conv: Convention, layer: "Layer") -> tuple[str | None, str]:
+    call = _call(layer)
     try:
         return conv.tool.macs[call]
     except KeyError:

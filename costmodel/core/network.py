@@ -73,6 +73,9 @@ class Network:
     doc: str = ""
     notes: tuple[str, ...] = field(default=())
     assumptions: tuple[Any, ...] = field(default=())
+    #: The product of the strides down to the most reduced feature map (32 for MobileNets),
+    #: recorded while building.
+    total_stride: int = 1
 
     def holds_at(self, values: Mapping[Any, Any]) -> bool:
         """Whether every assumption holds at ``values`` (symbols or their names to numbers),
@@ -138,7 +141,7 @@ class Network:
                 "params": exact(self.params(convention_name).subs(subs)),
                 "activations": exact(self.total.activations.subs(subs))}
 
-    def by_type(self, convention_name: str = DEFAULT) -> dict[str, tuple[Expr, Expr]]:
+    def type_totals(self, convention_name: str = DEFAULT) -> dict[str, tuple[Expr, Expr]]:
         """MACs and params per layer type (``conv 1x1``, ``conv dw 3x3``, ``fc``...), in order
         of first appearance, as the MobileNet v1 paper's Table 2 groups them."""
         conv = convention(convention_name)
@@ -147,6 +150,19 @@ class Network:
             macs, params = groups.get(layer.kind, (Integer(0), Integer(0)))
             groups[layer.kind] = (macs + conv.layer_macs(layer), params + conv.layer_params(layer))
         return groups
+
+    def by_type(self, convention_name: str = DEFAULT):
+        """A pandas DataFrame, one row per layer type (in order of first appearance): the
+        number of layers, MACs and params (exact ints, or expressions when symbolic)."""
+        import pandas as pd  # heavy: imported only where a DataFrame is asked for
+
+        layers: dict[str, int] = {}
+        for layer in self.layers:
+            layers[layer.kind] = layers.get(layer.kind, 0) + 1
+        rows = [{"type": kind, "layers": layers[kind], "macs": exact(macs),
+                 "params": exact(params)}
+                for kind, (macs, params) in self.type_totals(convention_name).items()]
+        return pd.DataFrame(rows).set_index("type")
 
     def to_frame(self, convention_name: str = DEFAULT):
         """A pandas DataFrame, one row per layer: name, op, type, shapes, MACs, params,
@@ -162,12 +178,39 @@ class Network:
                  "activations": exact(layer.counts.activations)} for layer in self.layers]
         return pd.DataFrame(rows).set_index("name")
 
+    def __repr__(self) -> str:
+        """One line: name, knob values, MACs and params (paper convention), layers."""
+        settings = ", ".join(f"{key}={value}" for key, value in self.config)
+        return (f"<Network {self.name} ({settings}): {_brief(self.macs())} MACs, "
+                f"{_brief(self.params())} params, {len(self.layers)} layers>")
+
+    __str__ = __repr__
+
+    def _repr_latex_(self) -> str:
+        settings = ", ".join(f"{key}={value}" for key, value in self.config)
+        title = f"{self.name} ({settings})".replace("_", r"\_")
+        return (rf"$\text{{{title}}}:\ \mathrm{{MACs}} = "
+                rf"{sympy.latex(self.macs())},\ \mathrm{{params}} = "
+                rf"{sympy.latex(self.params())}$")
+
     def _repr_html_(self) -> str:
         settings = ", ".join(f"{key}={value}" for key, value in self.config)
         head = (f"<p><b>{self.name}</b> ({settings}): MACs = "
                 f"${sympy.latex(self.macs())}$, params = ${sympy.latex(self.params())}$ "
                 f"(convention {DEFAULT})</p>")
         return head + self.to_frame()._repr_html_()
+
+
+def _brief(value: Any) -> str:
+    """A count for a one-line repr: 568,740,352; a short closed form as it is; a long one
+    by its symbols."""
+    value = sympy.sympify(value, strict=True)
+    if value.is_Integer:
+        return f"{int(value):,}"
+    text = str(value)
+    if len(text) <= 60:
+        return text
+    return f"a closed form in {', '.join(sorted(str(s) for s in value.free_symbols))}"
 
 
 def _as_symbol(key: Any) -> Any:

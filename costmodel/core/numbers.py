@@ -1,4 +1,4 @@
-"""Numbers as users write them, read exactly and within bounds.
+"""Numbers in and out: as users write them, read exactly and within bounds; as JSON.
 
 One reader for every number that comes from outside: literals in architecture files, SPEC
 settings (``alpha=0.75``), ``--at``, sweep LISTs, solve budgets, knob declarations. It accepts
@@ -7,11 +7,15 @@ Rational) and nothing else: no ``_`` digit separators, no hex, no ``inf``. It ne
 ``sympify`` and never :class:`fractions.Fraction` or :class:`decimal.Decimal` on the text,
 which accept ``1_0`` and would spend minutes building ``10**999999999``: the digits and the
 exponent are bounded (:mod:`costmodel.limits`) before any number is made.
+
+:func:`plain` is the one JSON form of an exact number every ``--format json`` uses.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from fractions import Fraction
 from typing import Any
 
 from sympy import Rational
@@ -86,3 +90,30 @@ def check_number(value: Any, what: str, text: str = "") -> Any:
                              "(or a fraction finer than 10^-"
                              f"{limits.MAX_NUMBER_DIGITS}) is outside what costmodel reads")
     return value
+
+
+def plain(value: Any, exact_fractions: bool = False) -> Any:
+    """The one JSON form of a value: whole numbers as exact ints; other numbers as floats,
+    except, with ``exact_fractions``, a fraction without a finite decimal expansion, which
+    stays exact text ("1/3"; 7/5 is 1.4 either way, as a user writes it); expressions as
+    text; dicts and lists converted item by item."""
+    if value is None or isinstance(value, (bool, str, int, float)):
+        return value
+    if isinstance(value, Mapping):
+        return {k: plain(v, exact_fractions) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v, exact_fractions) for v in value]
+    if hasattr(value, "item") and not hasattr(value, "free_symbols"):  # a numpy scalar
+        return value.item()
+    if isinstance(value, Fraction) or getattr(value, "is_Rational", False):
+        fraction = value if isinstance(value, Fraction) else Fraction(int(value.p), int(value.q))
+        if fraction.denominator == 1:
+            return fraction.numerator
+        rest = fraction.denominator
+        for prime in (2, 5):
+            while rest % prime == 0:
+                rest //= prime
+        return str(fraction) if exact_fractions and rest != 1 else float(fraction)
+    if getattr(value, "is_number", False):
+        return float(value)
+    return str(value)

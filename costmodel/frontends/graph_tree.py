@@ -36,6 +36,7 @@ class Line:
     layer: Layer
     bn: Layer | None = None
     act: Layer | None = None
+    rename: str | None = None  # the name to write instead of the layer's own (dotted, plain)
 
     @property
     def layers(self) -> tuple[Layer, ...]:

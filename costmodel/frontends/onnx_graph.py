@@ -70,13 +70,19 @@ class OnnxModelRef:
                                                                "width": width}
 
     def build(self, input_shape: tuple[int, ...] | None = None, **overrides: Any) -> Network:
-        """Count the file at its input size: ``resolution=`` (or ``height=``/``width=``) from
-        the SPEC or ``overrides``, else ``--input``'s N,C,H,W, else the file's fixed size."""
+        """The network at the SPEC's input size, ``overrides`` (resolution, height, width),
+        or ``input_shape`` N,C,H,W (the ``--input`` option; a size the SPEC sets wins, and
+        counts are per sample whatever N is)."""
         from .onnx_translate import translate
 
         settings = {**dict(self.values), **overrides}
-        if input_shape is not None and not {"resolution", "height", "width"} & set(settings):
-            settings.update(height=input_shape[2], width=input_shape[3])
+        if input_shape is not None:
+            _, channels, height, width = input_shape
+            if channels != input_dims(self.model, self.path)[1]:
+                raise CostModelError(f"{self.path} takes {input_dims(self.model)[1]}-channel "
+                                     f"input; --input gives C={channels}")
+            if not set(KNOBS) & set(settings):
+                settings.update(height=height, width=width)
         for key in settings:
             if key not in KNOBS:
                 raise CostModelError(f"{self.name}: an ONNX file has no knob {key!r}; its "

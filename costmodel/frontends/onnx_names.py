@@ -30,8 +30,20 @@ def clean(text: str) -> str:
     return ".".join(part for part in parts if part)
 
 
+#: Ops whose second input is a module's weight, stored as "<module path>.weight" by torch.
+_WEIGHTED = ("Conv", "Gemm", "MatMul", "BatchNormalization")
+
+
 def scope(node, index: int) -> tuple[str, str]:
-    """(module path, op leaf) of a node; the path is empty where the file does not say."""
+    """(module path, op leaf) of a node; the path is empty where the file does not say.
+
+    A weighted node whose weight is named ``<path>.weight`` is at that path: the surest
+    source, as an exporter that folds a batch norm into a conv records the norm's scope on the
+    fused node but keeps the conv's weight name."""
+    if node.op_type in _WEIGHTED and len(node.input) > 1 and node.input[1].endswith(".weight"):
+        path = clean(node.input[1][:-len(".weight")])
+        if path and path == node.input[1][:-len(".weight")]:
+            return path, node.op_type.lower()
     for prop in node.metadata_props:
         if prop.key == _SCOPES:
             try:

@@ -8,6 +8,10 @@ from collections import Counter
 from ..core.network import WARNING, Layer
 
 
+#: How many shared tensors a note names before "and N more".
+SHOWN = 4
+
+
 def _listed(counter: Counter) -> str:
     return ", ".join(f"{name} ×{count}" for name, count in
                      sorted(counter.items(), key=lambda item: (-item[1], item[0])))
@@ -40,10 +44,13 @@ def notes(reader, layers: list[Layer]) -> tuple[str, ...]:
                    "Conv, its shift is that bias, not BN scale and shift (2·C, torch "
                    "convention only).")
     if reader.shared:
+        items = list(reader.shared.items())
         shared = "; ".join(f"{tensor} ({', '.join(layers[i].name for i in users)})"
-                           for tensor, users in reader.shared.items())
-        out.append(f"Initializers read by several nodes are counted once, at the first: "
-                   f"{shared}.")
+                           for tensor, users in items[:SHOWN])
+        more = f"; and {len(items) - SHOWN} more" if len(items) > SHOWN else ""
+        saved = sum((reader.numel(tensor) or 0) * (len(users) - 1) for tensor, users in items)
+        out.append(f"Tensors read by several nodes are counted once, at the first ({saved:,} "
+                   f"params fewer than counting every use): {shared}{more}.")
     if reader.computed:
         out.append("Weights computed in the graph from constants (not stored as initializers) "
                    "are counted at their full size, as the layers use them: "

@@ -100,7 +100,8 @@ class _Translator(OpHandlers):
 
     def skip(self, node, reason: str | None) -> None:
         """An op costmodel does not count: listed, and its outputs passed through."""
-        self.uncounted[f"{node.op_type} ({reason})" if reason else node.op_type] += 1
+        op = node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}.{node.op_type}"
+        self.uncounted[f"{op} ({reason})" if reason else op] += 1
         producer = next((self.producer(n) for n in node.input if self.producer(n)), "input")
         for output in node.output:
             dims = self.dims.get(output)

@@ -21,7 +21,7 @@ from sympy import Integer, Rational
 from ..core.network import Layer
 from ..core.ops import OPS, REQUIRED
 from ..errors import CostModelError
-from .graph_tree import Fork, Line
+from .graph_tree import Line
 
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -174,10 +174,10 @@ class Writer:
     def emit(self, indent: int, text: str) -> None:
         self.lines.append("    " * indent + text)
 
-    def leaf(self, layer: Layer, prefix: str) -> str:
-        """The ``name=`` that gives ``layer`` its name under ``prefix``; where none can (a
-        layer in an unnamed branch), its name relative to the nearest scope that matches."""
-        name = sanitize(layer.name)
+    def leaf(self, line: Line, prefix: str) -> str:
+        """The ``name=`` that gives ``line``'s layer its name under ``prefix``; where none can
+        (a layer in an unnamed branch), its name relative to the nearest scope that matches."""
+        name = line.rename or sanitize(line.layer.name)
         for home in (prefix, *self.homes):
             if name.startswith(home):
                 return name[len(home):].replace(".", "_")
@@ -236,7 +236,7 @@ class Writer:
     def _base_and_leaf(self, item, prefix: str) -> tuple[str, str]:
         if isinstance(item, Call):
             return item.block, item.leaf
-        return item.layer.op, self.leaf(item.layer, prefix)
+        return item.layer.op, self.leaf(item, prefix)
 
     def run_length(self, items: tuple, i: int, prefix: str, counters: dict[str, int]) -> int:
         """How many items from ``i`` on one ``n=`` line writes with the same names."""

@@ -27,9 +27,11 @@ reads at the written resolution.
 
 from __future__ import annotations
 
+import re
 import textwrap
+from dataclasses import replace
 
-from ..core.network import Network
+from ..core.network import WARNING, Network
 from ..errors import CostModelError
 from .graph_tree import Fork, Line, network_tree
 from .spec_blocks import find_blocks
@@ -73,7 +75,14 @@ def scoped(items: tuple, prefix: str = "") -> tuple:
         j = i + 1
         while j < len(items) and _common_part(items[j], prefix) == part:
             j += 1
-        out.append(Group(part, scoped(items[i:j], f"{prefix}{part}.")))
+        inner = scoped(items[i:j], f"{prefix}{part}.")
+        if len(inner) == 1 and isinstance(inner[0], Line) and \
+                re.fullmatch(r"_\d+", _names(inner[0])[0][len(prefix) + len(part) + 1:]):
+            # nn.Sequential(conv, bn, relu) named expand.0, expand.1, expand.2: one line
+            # named expand, as a spec writes it, rather than a group around a line named _0
+            out.append(replace(inner[0], rename=f"{prefix}{part}"))
+        else:
+            out.append(Group(part, inner))
         i = j
     return tuple(out)
 
@@ -89,18 +98,20 @@ def _scoped_item(item, prefix: str):
     assert isinstance(item, Fork), item
     merge, branches = item.merge, item.branches
     if merge.op == "add" and len(branches) == 2:
-        # residual: adds (body, input) in that order; the other order is written as branches
+        # residual: (an add is the same whichever input comes first)
         empty = [i for i, b in enumerate(branches) if not b]
-        if empty == [1]:
-            return Residual(merge, scoped(branches[0], prefix), None)
+        if len(empty) == 1:
+            return Residual(merge, scoped(branches[1 - empty[0]], prefix), None)
         if not empty and _shape(merge.output) != _shape(branches[0][0].layers[0].inputs[0]):
-            # residual's shortcut runs only where the body changes the shape
+            # residual's shortcut runs only where the body changes the shape; a shortcut
+            # named so keeps its names, and branches that both have names are left as they are
             named = [i for i, b in enumerate(branches) if _branch_part(b, prefix) == "shortcut"]
             parts = [_branch_part(b, prefix) for b in branches]
-            if named == [1] or (not named and None in parts
-                                and len(_flat(branches[1])) <= len(_flat(branches[0]))):
-                return Residual(merge, scoped(branches[0], prefix),
-                                scoped(branches[1], f"{prefix}shortcut."))
+            if named or None in parts:
+                short = named[0] if named else \
+                    min((1, 0), key=lambda i: len(_flat(branches[i])))
+                return Residual(merge, scoped(branches[1 - short], prefix),
+                                scoped(branches[short], f"{prefix}shortcut."))
     written = []
     for branch in branches:
         part = _branch_part(branch, prefix) if branch else None
@@ -162,6 +173,10 @@ def network_to_spec(network: Network, source: str | None = None, check: bool = T
     name = sanitize(network.name).replace(".", "_")
     settings = ", ".join(f"{k}={v}" for k, v in network.config)
     origin = source or network.name + (f" ({settings})" if settings else "")
+    # a front end's warnings (calls it could not count...) stay warnings of the written file,
+    # one line each: a `#` would start a comment, and a quote could end the docstring
+    carried = [" ".join(note.split()).replace("#", "no. ").replace('"', "'")
+               for note in network.notes if note.startswith(WARNING)]
     writer = Writer()
     writer.items(body, "", 0)
     body_lines = [line for block in blocks for line in ("", *block.lines)] + [""] + writer.lines
@@ -176,11 +191,15 @@ def network_to_spec(network: Network, source: str | None = None, check: bool = T
                         "as numbers, so the counts do not follow a resolution knob."]
         if notes:
             doc += ["", "Sizes that do not follow the resolution:"] + [f"* {n}" for n in notes]
+        if carried:
+            doc += ["", "The original's warnings (what its front end could not count is not "
+                        "in this file either):"] + [f"* {n}" for n in carried]
         doc = [wrapped for paragraph in doc
                for wrapped in (textwrap.wrap(paragraph, 92, subsequent_indent="  " if
                                              paragraph.startswith("* ") else "") or [""])]
         lines = ['"""' + doc[0], *doc[1:], '"""', f"model {name}",
-                 f"note Imported from {origin}.", *(f"note {n}" for n in notes)]
+                 f"note Imported from {origin}.", *(f"note {n}" for n in notes),
+                 *(f"note {n}" for n in carried)]
         if square:
             lines += [f"knob resolution {shape.h} int min=1    # input side in pixels",
                       f"input {shape.c} resolution resolution"]
@@ -193,7 +212,11 @@ def network_to_spec(network: Network, source: str | None = None, check: bool = T
     if square:
         from ..core.symbols import R
 
-        notes = size_notes(built, _build(text, network.name, {"resolution": R}))
+        try:
+            notes = size_notes(built, _build(text, network.name, {"resolution": R}))
+        except CostModelError as exc:  # counts hold at the written size; say what R cannot do
+            notes = [f"the file does not build with the resolution left symbolic, so it has no "
+                     f"closed form in R ({exc}); it builds at numeric resolutions"]
         text = assemble(notes) if notes else text
     return text
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..analysis.compare import UNIT_NOTE, convention_note, settings_text
+from ..analysis.compare import settings_text
 from ..analysis.diff import DiffRow, NetworkDiff
 from ..frontends import WARNING
-from .table import Column, Table
+from .table import UNIT_NOTE, Column, Table, convention_note
 
 LAYER_ROWS = 15  # layers shown in the per-layer table, largest MACs difference first
 

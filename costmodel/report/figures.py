@@ -7,11 +7,10 @@ that returns plain values (exact Python ints where a count is drawn at one confi
 that tests check the data, not pixels.
 
 Sweeps over alpha and the resolution build each network once with a sympy symbol for the knob
-and evaluate the closed form on a numpy grid (``lambdify`` with
-:data:`costmodel.core.expr.NUMPY_FUNCTIONS`). The grids are chosen so that float64 is exact:
-alpha runs over multiples of 1/1024 and the resolution over integers, so every channel count
-``c·alpha``, every ``floor`` and every product below 2**53 is computed without rounding (the
-counts here stay below 2e10). The tests compare the sweeps with exact builds.
+and evaluate the closed form exactly over the grid (:func:`costmodel.core.evaluate.evaluate`,
+the evaluator `costmodel sweep` uses); the exact counts become floats only to be drawn. Alpha
+runs over multiples of 1/1024, exact in binary, so the grid's floats are its exact values.
+The tests compare the sweeps with exact builds.
 
 Rendering uses matplotlib's object API (``matplotlib.figure.Figure``), never pyplot, so it is
 headless and leaves a caller's pyplot state alone. Output is deterministic: fixed SVG hash
@@ -20,15 +19,8 @@ salt, no date in the SVG, no software tag in the PNG; rendering twice gives iden
 
 from __future__ import annotations
 
-import contextlib
-import csv
 import functools
-import importlib.resources
-import math
-import os
-import textwrap
-import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -37,50 +29,13 @@ from typing import Any
 import numpy as np
 
 from ..errors import CostModelError
+from .breakdown import draw_breakdown
+from .figure_style import (COLOURS, FORMATS, _footnote, _millions, _new_figure, _num, _pretty,
+                           _save_both, _style)
+from .pareto import _draw_pareto, pareto_data
 
-__all__ = ["FIGURES", "FOOTNOTE", "AccuracyPoint", "LayerCost", "Series", "key_points",
-           "render_all", "save_figure", "alpha_sweep_data",
-           "resolution_sweep_data", "shufflenet_groups_data", "breakdown_data",
-           "pareto_data", "pareto_front", "tf_slim_checkpoints", "draw_breakdown",
-           "plot_breakdown", "plot_relu_collapse"]
-
-FOOTNOTE = "MACs = multiply-accumulates (paper convention: conv/FC only); 1 MAC = 2 FLOPs."
-DPI = 150
-FORMATS = ("png", "svg")
-
-#: matplotlib settings for every figure: readable fonts (nothing below 10 pt) and
-#: reproducible SVG ids.
-STYLE = {
-    "font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "xtick.labelsize": 10,
-    "ytick.labelsize": 10, "legend.fontsize": 10, "legend.title_fontsize": 10,
-    "figure.titlesize": 14, "axes.grid": True, "grid.color": "0.88", "grid.linewidth": 0.6,
-    "axes.axisbelow": True, "svg.hashsalt": "costmodel", "svg.fonttype": "path",
-}
-
-PRETTY = {
-    "mobilenet_v1": "MobileNet v1", "mobilenet_v2": "MobileNet v2",
-    "mobilenet_v3_large": "MobileNet v3 Large", "mobilenet_v3_small": "MobileNet v3 Small",
-    "shufflenet_v1": "ShuffleNet v1", "shufflenet_v2": "ShuffleNet v2", "vgg16": "VGG-16",
-    "googlenet": "GoogLeNet", "alexnet": "AlexNet", "squeezenet": "SqueezeNet",
-    "resnet18": "ResNet-18", "resnet34": "ResNet-34", "resnet50": "ResNet-50",
-    "resnet101": "ResNet-101", "resnet152": "ResNet-152", "resnext50_32x4d": "ResNeXt-50",
-    "xception": "Xception",
-}
-
-#: One colour per model family (Okabe-Ito, readable by colour-blind readers).
-COLOURS = {
-    "mobilenet_v1": "#0072B2", "mobilenet_v2": "#D55E00", "shufflenet_v1": "#009E73",
-    "shufflenet_v2": "#CC79A7", "mobilenet_v3_large": "#E69F00",
-    "mobilenet_v3_small": "#56B4E9", "other": "#444444",
-}
-
-#: Layer types (Layer.kind) and their colours in the breakdown figures.
-KIND_COLOURS = {
-    "conv 3x3": "#444444", "conv 1x1": "#0072B2", "gconv 1x1": "#56B4E9",
-    "conv dw 3x3": "#E69F00", "conv dw 5x5": "#D55E00", "fc": "#CC79A7",
-}
-_SPARE_COLOURS = ("#009E73", "#F0E442", "#999999", "#882255", "#117733", "#332288",
-                  "#AA4499", "#88CCEE", "#DDCC77", "#661100")
+__all__ = ["FIGURES", "Series", "render_all", "alpha_sweep_data", "resolution_sweep_data",
+           "shufflenet_groups_data", "plot_relu_collapse"]
 
 #: alpha from 0.25 to 2 in steps of 1/1024: every c·alpha is exact in float64.
 ALPHA_GRID = np.arange(256, 2049) / 1024.0
@@ -92,103 +47,21 @@ SHUFFLENET_V1_GROUPS = (1, 2, 3, 4, 8)
 STAGES = ("stem", "stage2", "stage3", "stage4", "head")
 
 
-def _pretty(name: str) -> str:
-    return PRETTY.get(name, name)
-
-
-def _num(value: Any) -> str:
-    """An exact number as short text: Fraction(3, 4) -> '0.75', 1.0 -> '1'."""
-    number = float(value)
-    return str(int(number)) if number == int(number) else f"{number:g}"
-
-
-# --------------------------------------------------------------------------- rendering helpers
-
-@contextlib.contextmanager
-def _style() -> Iterator[None]:
-    """The figure style, plus a fixed SVG date source for code that saves without our
-    metadata (``plot_collapse``): SOURCE_DATE_EPOCH is matplotlib's documented hook for
-    reproducible SVG output."""
-    import matplotlib
-
-    saved = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = saved or "0"
-    try:
-        with matplotlib.rc_context(STYLE):
-            yield
-    finally:
-        if saved is None:
-            os.environ.pop("SOURCE_DATE_EPOCH", None)
-
-
-def _new_figure(width: float, height: float):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), layout="constrained")
-    FigureCanvasAgg(fig)  # a renderer for measuring text (label placement); no display
-    return fig
-
-
-def _footnote(fig, *lines: str) -> None:
-    """The caption under the figure: what is drawn and where it comes from, then the unit
-    note. Laid out by constrained layout, so it is never clipped."""
-    width = int(fig.get_figwidth() * 12.5)  # characters of 10 pt text per line
-    text = "\n".join(textwrap.fill(line, width) for line in [*lines, FOOTNOTE])
-    fig.supxlabel(text, x=0.01, ha="left", fontsize=10, linespacing=1.4, color="0.25")
-
-
-def save_figure(fig, path: str | Path) -> Path:
-    """Save ``fig`` as PNG (150 dpi) or SVG, chosen by the suffix, with no date or version
-    stamp, so that an unchanged figure gives unchanged bytes."""
-    path = Path(path)
-    fmt = path.suffix.lower().lstrip(".")
-    if fmt not in FORMATS:
-        raise CostModelError(f"cannot write {path.name!r}: a figure is written as .png or .svg")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    metadata = {"Date": None} if fmt == "svg" else {"Software": None}
-    with _style():
-        fig.savefig(path, format=fmt, dpi=DPI, metadata=metadata)
-    return path
-
-
-def _save_both(fig, folder: Path, stem: str) -> list[Path]:
-    """PNG then SVG; the SVG reuses the layout computed for the PNG (a third faster)."""
-    paths = [save_figure(fig, Path(folder) / f"{stem}.png")]
-    fig.set_layout_engine("none")
-    paths.append(save_figure(fig, Path(folder) / f"{stem}.svg"))
-    return paths
-
-
-def _millions(axis) -> None:
-    """Tick labels in millions on a log axis: 10, 20, 50, 100, 200, 500, 1000, 2000."""
-    from matplotlib.ticker import FuncFormatter, LogLocator
-
-    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-    axis.set_minor_locator(LogLocator(base=10, subs=tuple(range(1, 10))))
-    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1e6:g}"))
-    axis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
-
-
 # --------------------------------------------------------------------------- sweeps
 
 @functools.lru_cache(maxsize=64)
-def _lambdified_macs(model: str, knob: str, symbol, **knobs: Any) -> Callable[[np.ndarray],
-                                                                              np.ndarray]:
-    """MACs of ``model`` as a numpy function of one knob, from one symbolic build (cached:
-    the symbolic build is the slow part)."""
-    import sympy
-
+def _macs_of(model: str, knob: str, symbol, **knobs: Any) -> Callable[[np.ndarray], np.ndarray]:
+    """MACs of ``model`` as a function of one knob over a grid, from one symbolic build
+    (cached: the symbolic build is the slow part), evaluated exactly and drawn as floats."""
     from .. import zoo
-    from ..core.expr import NUMPY_FUNCTIONS
+    from ..core.evaluate import evaluate
 
     expr = zoo.build(model, **{knob: symbol, **knobs}).macs()
-    function = sympy.lambdify(symbol, expr, modules=[NUMPY_FUNCTIONS, "numpy"])
 
-    def evaluate(values: np.ndarray) -> np.ndarray:
-        values = np.asarray(values, dtype=float)
-        return np.broadcast_to(np.asarray(function(values), dtype=float), values.shape).copy()
-    return evaluate
+    def at(values: np.ndarray) -> np.ndarray:
+        exact = evaluate(expr, {symbol: [Fraction(v) for v in np.asarray(values).tolist()]})
+        return np.array([float(v) for v in exact.tolist()], dtype=float)
+    return at
 
 
 @dataclass(frozen=True)
@@ -220,7 +93,7 @@ def alpha_sweep_data(grid: np.ndarray = ALPHA_GRID) -> list[Series]:
     for model, extra in (("mobilenet_v1", {}), ("mobilenet_v2", {}),
                          ("shufflenet_v1", {"g": 3})):
         for rounding in ("reference", "none"):
-            macs = _lambdified_macs(model, "alpha", S.alpha, rounding=rounding, **extra)(grid)
+            macs = _macs_of(model, "alpha", S.alpha, rounding=rounding, **extra)(grid)
             series.append(Series(model, _pretty(model), rounding, np.array(grid), macs))
     for model, extra in (("shufflenet_v1", {"g": 3}), ("shufflenet_v2", {})):
         exact = tuple(int(zoo.build(model, alpha=_num(a), **extra).macs())
@@ -239,7 +112,7 @@ def resolution_sweep_data(models: Sequence[str] = ("mobilenet_v1", "mobilenet_v2
     from ..core import symbols as S
 
     return [Series(model, _pretty(model), "reference", np.array(grid),
-                   _lambdified_macs(model, "resolution", S.R)(grid)) for model in models]
+                   _macs_of(model, "resolution", S.R)(grid)) for model in models]
 
 
 # --------------------------------------------------------------------------- ShuffleNet groups
@@ -270,315 +143,6 @@ def shufflenet_groups_data(groups: Sequence[int] = SHUFFLENET_V1_GROUPS,
             entry[1] += int(layer.params())
         data[g] = {stage: (macs, params) for stage, (macs, params) in totals.items()}
     return data
-
-
-# --------------------------------------------------------------------------- per-layer breakdown
-
-@dataclass(frozen=True)
-class LayerCost:
-    name: str
-    kind: str
-    macs: int
-    params: int
-
-
-def breakdown_data(spec: str, convention: str = "paper") -> tuple[Any, list[LayerCost]]:
-    """The network built from a spec string and its costly layers (MACs or params non-zero
-    under ``convention``), in order, with exact counts."""
-    from .. import zoo
-    from ..core.network import exact
-
-    network = zoo.resolve(spec).build()
-    layers = []
-    for layer in network.layers:
-        macs, params = exact(layer.macs(convention)), exact(layer.params(convention))
-        if not (isinstance(macs, int) and isinstance(params, int)):
-            raise CostModelError(f"{spec}: layer {layer.name} has a non-integer count "
-                                 f"({macs} MACs, {params} params); give numeric knob values")
-        if macs or params:
-            layers.append(LayerCost(layer.name, layer.kind, macs, params))
-    return network, layers
-
-
-def _kind_colours(kinds: Sequence[str]) -> dict[str, str]:
-    spare = iter(_SPARE_COLOURS)
-    return {kind: KIND_COLOURS.get(kind) or next(spare, "#999999") for kind in kinds}
-
-
-def _settings_text(network) -> str:
-    from .table import plain
-
-    return ", ".join(f"{k}={plain(v)}" for k, v in network.config)
-
-
-def draw_breakdown(spec: str, convention: str = "paper"):
-    """A figure with one bar per costly layer: MACs (top) and params (bottom), coloured by
-    layer type, with each type's total in the legend."""
-    from matplotlib.patches import Patch
-
-    from ..core.conventions import convention as get_convention
-    from .table import human
-
-    network, layers = breakdown_data(spec, convention)
-    if not layers:
-        raise CostModelError(f"{spec}: no layer has MACs or parameters to draw")
-    kinds = list(dict.fromkeys(layer.kind for layer in layers))
-    colours = _kind_colours(kinds)
-    total_macs = sum(layer.macs for layer in layers)
-    total_params = sum(layer.params for layer in layers)
-    n = len(layers)
-    with _style():
-        width = min(max(11.0, 0.22 * n + 2.5), 40.0)
-        fig = _new_figure(width, 10.0)
-        top, bottom = fig.subplots(2, 1, sharex=True)
-        x = np.arange(n)
-        bar_colours = [colours[layer.kind] for layer in layers]
-        top.bar(x, [layer.macs / 1e6 for layer in layers], color=bar_colours, width=0.8)
-        bottom.bar(x, [layer.params / 1e3 for layer in layers], color=bar_colours, width=0.8)
-        top.set_ylabel(f"MACs per layer (millions)\n{human(total_macs)} in all")
-        bottom.set_ylabel(f"parameters per layer (thousands)\n{human(total_params)} in all")
-        bottom.set_xticks(x, [layer.name for layer in layers], rotation=90, fontsize=10)
-        bottom.set_xlim(-0.7, n - 0.3)
-        bottom.set_xlabel("layer (in network order; layers without MACs or parameters "
-                          "omitted)")
-        top.tick_params(labelbottom=False)
-        for ax in (top, bottom):
-            ax.grid(axis="x", visible=False)
-
-        def share(kind: str, attr: str, total: int) -> str:
-            part = sum(getattr(layer, attr) for layer in layers if layer.kind == kind)
-            if not total:
-                return "–"
-            return f"{100 * part / total:.1f}%" if part * 1000 >= total or not part else "<0.1%"
-        handles = [Patch(color=colours[kind],
-                         label=f"{kind}: {share(kind, 'macs', total_macs)} MACs, "
-                               f"{share(kind, 'params', total_params)} params")
-                   for kind in kinds]
-        top.legend(handles=handles, title="layer type (colour of the bars)", loc="lower center",
-                   bbox_to_anchor=(0.5, 1.02),
-                   ncols=min(len(handles), 2 if width < 14 else 3 if width < 20 else 4))
-        fig.suptitle(f"Where the cost goes in {_pretty(network.name)} "
-                     f"({_settings_text(network)})")
-        conv = get_convention(convention)
-        _footnote(fig, f"Counts computed exactly by costmodel, convention {conv.name}: "
-                       f"{conv.description}.")
-    return fig
-
-
-def plot_breakdown(spec: str, path: str | Path, convention: str = "paper") -> Path:
-    """Draw :func:`draw_breakdown` for any spec string and save it (.png or .svg)."""
-    return save_figure(draw_breakdown(spec, convention), path)
-
-
-# --------------------------------------------------------------------------- accuracy vs MACs
-
-@dataclass(frozen=True)
-class AccuracyPoint:
-    """A network with a published top-1 accuracy and its exact MACs (paper convention)."""
-
-    model: str
-    config: tuple[tuple[str, Any], ...]
-    label: str
-    top1: float
-    macs: int
-    origin: str  # "paper" or "TF-slim"
-    cited: str   # where the accuracy is printed
-
-
-def tf_slim_checkpoints() -> list[dict[str, str]]:
-    """Rows of costmodel/data/tf_slim_checkpoints.csv (comment lines skipped)."""
-    text = importlib.resources.files("costmodel.data").joinpath(
-        "tf_slim_checkpoints.csv").read_text("utf-8")
-    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
-    return list(csv.DictReader(lines))
-
-
-def _short_label(model: str, config: dict[str, Any]) -> str:
-    parts = [_pretty(model)]
-    if "alpha" in config and (model.startswith(("mobilenet", "shufflenet"))):
-        alpha = _num(config["alpha"])
-        if model.startswith("shufflenet"):
-            parts.append(f"{alpha}×")
-        else:  # as the MobileNet papers write it: 1.0, 0.75
-            parts.append(alpha if "." in alpha else f"{alpha}.0")
-    if model == "shufflenet_v1" and "g" in config:
-        parts.append(f"g={config['g']}")
-    if "resolution" in config and int(config["resolution"]) != 224:
-        parts.append(f"@{config['resolution']}")
-    return " ".join(parts)
-
-
-def pareto_data() -> list[AccuracyPoint]:
-    """Every zoo network with a published top-1 accuracy, and its exact MACs.
-
-    From published.toml: rows with a top-1 and a zoo model, except rows labelled as another
-    group's (re)implementation (their MACs need not be the zoo model's). Repeats of the same
-    network and accuracy in several tables are kept once, at their first citation. From the
-    TF-slim table: every checkpoint, built with classes=1001 as those checkpoints are.
-    """
-    return list(_pareto_points())
-
-
-@functools.lru_cache(maxsize=1)
-def _pareto_points() -> tuple[AccuracyPoint, ...]:
-    from .. import zoo
-    from ..data.published import cite, load_published
-
-    points: dict[tuple, AccuracyPoint] = {}
-    built: dict[tuple, Any] = {}
-    for figure in load_published():
-        if figure.top1 is None or figure.model is None or "impl" in figure.label.lower():
-            continue
-        request = (figure.model, tuple(sorted(figure.config.items())))
-        if request not in built:
-            built[request] = zoo.build(figure.model, **dict(figure.config))
-        network = built[request]
-        key = (figure.model, network.config, figure.top1)
-        if key not in points:
-            config = dict(network.config)
-            points[key] = AccuracyPoint(figure.model, network.config,
-                                        _short_label(figure.model, {**config,
-                                                                    **dict(figure.config)}),
-                                        figure.top1, int(network.macs()), "paper",
-                                        cite(figure))
-    for row in tf_slim_checkpoints():
-        knobs = {"alpha": row["alpha"], "resolution": row["resolution"], "classes": 1001}
-        network = zoo.build(row["model"], **knobs)
-        points[(row["model"], network.config, "tf-slim")] = AccuracyPoint(
-            row["model"], network.config, _short_label(row["model"], knobs),
-            float(row["top1"]), int(network.macs()), "TF-slim",
-            "TF-slim checkpoints (tensorflow/models research/slim)")
-    return tuple(points.values())
-
-
-def pareto_front(points: Sequence[AccuracyPoint]) -> list[AccuracyPoint]:
-    """The upper-left envelope: points that no other point beats with fewer or equal MACs
-    and a higher or equal top-1 (one strictly better). Sorted by MACs."""
-    front, best = [], -math.inf
-    for point in sorted(points, key=lambda p: (p.macs, -p.top1)):
-        if point.top1 > best:
-            front.append(point)
-            best = point.top1
-    return front
-
-
-def key_points(front: Sequence[AccuracyPoint], cluster: float = 1.2) -> list[AccuracyPoint]:
-    """The front points worth a label: the front is cut into runs whose neighbours are
-    within a factor ``cluster`` in MACs, and the most accurate (last) point of each run is
-    kept, so labels do not crowd where several networks cost about the same."""
-    keys: list[AccuracyPoint] = []
-    for index, point in enumerate(front):
-        following = front[index + 1] if index + 1 < len(front) else None
-        if following is None or following.macs > cluster * point.macs:
-            keys.append(point)
-    return keys
-
-
-def _place_labels(fig, ax, items: Sequence[tuple[float, float, str]],
-                  avoid: Sequence[tuple[float, float]]) -> list:
-    """Annotate (x, y, text) items so that no two labels overlap each other, a data point, or
-    the axes' edges: for each label, the first candidate offset that fits."""
-    from matplotlib.text import Text
-
-    fig.draw_without_rendering()
-    renderer = fig.canvas.get_renderer()
-    axes_box = ax.get_window_extent(renderer)
-    to_pixels = ax.transData.transform
-    pixels_per_point = fig.dpi / 72.0
-    radius = 4.0 * pixels_per_point
-    obstacles = []
-    for px, py in to_pixels(np.array(avoid, dtype=float)):
-        obstacles.append((px - radius, py - radius, px + radius, py + radius))
-    # Up and to the left first (above a Pareto front there are no points, by definition),
-    # near before far; a leader line joins a label set further off to its point.
-    candidates = sorted(((dx, dy, "right" if dx < 0 else "left", "bottom" if dy > 0 else "top")
-                         for dx in (-7, -20, -36, -54, 7, 20, 36, 54)
-                         for dy in (5, 14, 26, 40, 56, 72, -5, -14, -26, -40)),
-                        key=lambda c: math.hypot(c[0], c[1]) + (15 if c[0] > 0 else 0)
-                        + (25 if c[1] < 0 else 0))
-
-    def overlaps(box, others) -> bool:
-        return any(box[0] < o[2] and o[0] < box[2] and box[1] < o[3] and o[1] < box[3]
-                   for o in others)
-
-    placed = []
-    for x, y, text in items:
-        for dx, dy, ha, va in candidates:
-            note = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points",
-                               ha=ha, va=va, fontsize=10,
-                               arrowprops=dict(arrowstyle="-", color="0.5", lw=0.6,
-                                               shrinkA=0, shrinkB=3)
-                               if math.hypot(dx, dy) > 12 else None)
-            note.set_in_layout(False)
-            note.update_positions(renderer)
-            extent = Text.get_window_extent(note, renderer)  # the text, not its leader line
-            box = (extent.x0 - 2, extent.y0 - 2, extent.x1 + 2, extent.y1 + 2)
-            inside = (box[0] >= axes_box.x0 and box[2] <= axes_box.x1
-                      and box[1] >= axes_box.y0 and box[3] <= axes_box.y1)
-            if inside and not overlaps(box, obstacles):
-                obstacles.append(box)
-                placed.append(note)
-                break
-            note.remove()
-        else:
-            # Nowhere free: say so, and put it at the nearest spot rather than lose it.
-            warnings.warn(f"figure label {text!r} overlaps another: make the figure larger",
-                          stacklevel=2)
-            dx, dy, ha, va = candidates[0]
-            note = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points",
-                               ha=ha, va=va, fontsize=10)
-            note.set_in_layout(False)
-            placed.append(note)
-    return placed
-
-
-def _draw_pareto(points: Sequence[AccuracyPoint]):
-    from matplotlib.lines import Line2D
-
-    front = pareto_front(points)
-    families = [m for m in COLOURS if m != "other"]
-    others = sorted({p.model for p in points if p.model not in families})
-    other_markers = dict(zip(others, ("s", "D", "^", "v", "P", "X", "<", ">")))
-    with _style():
-        fig = _new_figure(14.0, 8.5)
-        ax = fig.subplots()
-        xs = np.array([p.macs for p in front], dtype=float)
-        ys = np.array([p.top1 for p in front])
-        ax.step(xs, ys, where="post", color="0.3", lw=1.2, ls="--", zorder=1)
-        for p in points:
-            colour = COLOURS.get(p.model, COLOURS["other"])
-            marker = other_markers.get(p.model, "o")
-            filled = p.origin == "paper"
-            ax.scatter([p.macs], [p.top1], s=42, marker=marker, zorder=3,
-                       facecolors=colour if filled else "white", edgecolors=colour,
-                       linewidths=1.4)
-        ax.set_xscale("log")
-        _millions(ax.xaxis)
-        ax.set_xlabel("MACs (millions, log scale; 224×224 unless marked @resolution)")
-        ax.set_ylabel("ImageNet top-1 accuracy (%)")
-        ax.set_title("Published top-1 accuracy against computed MACs")
-        ax.set_xlim(6e6, 3e10)
-        ax.set_ylim(min(p.top1 for p in points) - 3, max(p.top1 for p in points) + 4)
-        present = [m for m in families if any(p.model == m for p in points)]
-        handles = [Line2D([], [], ls="", marker="o", ms=7, color=COLOURS[m], label=_pretty(m))
-                   for m in present]
-        handles += [Line2D([], [], ls="", marker=other_markers[m], ms=7,
-                           color=COLOURS["other"], label=_pretty(m)) for m in others]
-        handles += [Line2D([], [], ls="", marker="o", ms=7, color="0.3",
-                           label="filled: accuracy from the papers"),
-                    Line2D([], [], ls="", marker="o", ms=7, mfc="white", mec="0.3",
-                           label="open: TF-slim checkpoint"),
-                    Line2D([], [], ls="--", color="0.3",
-                           label="Pareto front (best of each cluster labelled)")]
-        fig.legend(handles=handles, loc="outside right center")
-        labels = [(p.macs, p.top1, f"{p.label}: {p.top1:g}%") for p in key_points(front)]
-        _place_labels(fig, ax, labels, [(p.macs, p.top1) for p in points])
-        _footnote(fig, "Top-1 accuracy as published by the papers (MobileNet v1/v2, "
-                       "ShuffleNet v1/v2; rows of other groups' reimplementations left out) "
-                       "and by TF-slim for its checkpoints (1001 classes); MACs computed by "
-                       "costmodel (paper convention).",
-                  "Pareto front: no other network has higher accuracy at equal or fewer MACs.")
-    return fig
 
 
 # --------------------------------------------------------------------------- figures
@@ -739,9 +303,10 @@ def _pareto_top1(folder: Path) -> list[Path]:
 def plot_relu_collapse(paths: str | Path | Sequence[str | Path],
                        m_values: Sequence[int] | None = None, n: int = 1000, seed: int = 0):
     """Run the MobileNet v2 ReLU-collapse experiment once and draw it into each path (.png
-    or .svg) with :func:`costmodel.analysis.collapse.plot_collapse`, reproducibly. Returns
+    or .svg) with :func:`costmodel.report.collapse_plot.plot_collapse`, reproducibly. Returns
     the :class:`~costmodel.analysis.collapse.CollapseResult`."""
-    from ..analysis.collapse import DEFAULT_M, collapse, plot_collapse
+    from ..analysis.collapse import DEFAULT_M, collapse
+    from .collapse_plot import plot_collapse
 
     paths = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
     for path in paths:

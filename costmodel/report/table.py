@@ -12,10 +12,21 @@ import io
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
 
+from ..core.numbers import plain
+
 FORMATS = ("table", "json", "csv", "markdown", "latex")
+
+#: What a MAC is, under every table that counts them.
+UNIT_NOTE = "MACs = multiply-accumulates; 1 MAC = 2 FLOPs (the papers' FLOPs/Mult-Adds are MACs)."
+
+
+def convention_note(name: str) -> str:
+    """What the convention ``name`` counts, as a table's note."""
+    from ..core.conventions import convention
+
+    return f"Convention {name}: {convention(name).description}."
 
 
 @dataclass(frozen=True)
@@ -55,7 +66,8 @@ def human(value: Any) -> str:
     number = float(value)
     if abs(number) < 10_000 and number == int(number):
         return str(int(number))  # small counts read best exactly: 864, 2048
-    for suffix, scale in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("K", 1e3)):
+    for suffix, scale in (("E", 1e18), ("P", 1e15), ("T", 1e12), ("G", 1e9), ("M", 1e6),
+                          ("K", 1e3)):
         if abs(number) >= scale:
             return f"{number / scale:.4g}{suffix}"
     return f"{number:.4g}" if number != int(number) else str(int(number))
@@ -72,23 +84,6 @@ def show(column: Column, value: Any) -> str:
         return f"{float(value):.2f}%"
     if column.kind == "delta":
         return value if isinstance(value, str) else f"{float(value):+.1f}"
-    return str(value)
-
-
-def plain(value: Any) -> Any:
-    """A JSON-ready version: ints stay exact, sympy/fraction numbers become int or float."""
-    if value is None or isinstance(value, (bool, str, int, float)):
-        return value
-    if isinstance(value, Mapping):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    if isinstance(value, Fraction):
-        return int(value) if value.denominator == 1 else float(value)
-    if getattr(value, "is_Integer", False):
-        return int(value)
-    if getattr(value, "is_number", False):
-        return float(value)
     return str(value)
 
 
@@ -142,25 +137,35 @@ def to_latex(table: Table) -> str:
     return "\n".join(lines) + "\n"
 
 
+def terminal_width() -> int:
+    """The terminal's width in columns (``COLUMNS`` when set, as ``shutil`` reads it; 120 when
+    the output is not a terminal)."""
+    import shutil
+
+    return shutil.get_terminal_size((120, 24)).columns
+
+
 def to_text(table: Table, width: int | None = None) -> str:
-    """A terminal table drawn by rich, with the notes as its caption."""
+    """A terminal table drawn by rich within ``width`` columns (the terminal's by default),
+    then its notes, each wrapped to the same width."""
     from rich import box
     from rich.console import Console
     from rich.table import Table as RichTable
+    from rich.text import Text
 
-    rich_table = RichTable(title=table.title, box=box.SIMPLE_HEAD, title_justify="left",
-                           caption="\n".join(table.notes), caption_justify="left")
-    for column in table.columns:
+    rich_table = RichTable(title=table.title, box=box.SIMPLE_HEAD, title_justify="left")
+    for index, column in enumerate(table.columns):
+        # the first column names the row (a model, a layer): kept whole, the others fold
         rich_table.add_column(column.header, justify="right" if column.kind != "text" else "left",
-                              overflow="fold")
+                              overflow="fold", no_wrap=index == 0)
     for cells in _cells(table):
         rich_table.add_row(*cells)
-    import shutil
-    width = width or max(100, shutil.get_terminal_size((120, 24)).columns)
-    console = Console(file=io.StringIO(), width=width, force_terminal=False,
+    console = Console(file=io.StringIO(), width=width or terminal_width(), force_terminal=False,
                       color_system=None)
     console.print(rich_table)
-    return console.file.getvalue()
+    for note in table.notes:
+        console.print(Text(note))
+    return "\n".join(line.rstrip() for line in console.file.getvalue().splitlines()) + "\n"
 
 
 def render_all(tables: Sequence[Table], fmt: str) -> str:

@@ -142,6 +142,9 @@ class _Builder:
         self.calls: list[str] = []  # the blocks being built, outermost first
         self.depth = 0  # sections inside sections, through block calls
 
+        # the product of the strides up to each feature map, by producer; their largest is
+        # the network's total stride (as timm's EfficientNetBuilder tracks it)
+        self.strides: dict[str, int] = {"input": 1}
 
     def error(self, message: str, node: Node, source: str | None = None,
               token: str | None = None) -> SpecError:
@@ -282,9 +285,8 @@ class _Builder:
         try:
             result = ops.apply(op, inputs, attrs)
         except CostModelError as exc:
-            error = self.error(f"layer {name}: {exc}", node, source, op)
-            error.cause = exc  # kept for build(), which explains a too-small input
-            raise error from None
+            # chained: build() explains a too-small input from the op's own error
+            raise self.error(f"layer {name}: {exc}", node, source, op) from exc
         output = replace(result.shape, producer=name)
         for side in (output.c, output.h, output.w):
             if getattr(side, "is_Rational", False) and (abs(side.p) > limits.MAX_NUMBER
@@ -292,6 +294,8 @@ class _Builder:
                 raise self.error(f"layer {name}: its output {output} grows beyond "
                                  f"10^{limits.MAX_NUMBER_DIGITS} (limit MAX_NUMBER)", node,
                                  source, op)
+        self.strides[name] = max(self.strides.get(x.producer, 1) for x in inputs) * \
+            _stride(op, attrs)
         self.layers.append(Layer(name, op, result.kind, tuple(attrs.items()), tuple(inputs),
                                  output, result.counts))
         return output
@@ -332,6 +336,17 @@ class _Builder:
             self.calls.pop()
 
 
+def _stride(op: str, attrs: Mapping[str, Any]) -> int:
+    """A layer's stride: its ``s=`` (a pooling layer's defaults to its kernel ``k``); 1 for an
+    op without one, or while it is symbolic."""
+    if "s" not in ops.OPS[op].attr_names:
+        return 1
+    default = dict(ops.OPS[op].attrs)["s"]
+    stride = attrs.get("s", default)
+    stride = attrs.get("k") if stride is None else stride
+    return int(stride) if getattr(stride, "is_Integer", isinstance(stride, int)) else 1
+
+
 def _same_shape(a: Shape, b: Shape) -> bool:
     """Whether two feature maps have the same shape. A side that differs for certain settles
     it with nothing to assume (a stride-2 block never gets a residual add, whatever its
@@ -357,13 +372,21 @@ def _suggest(word: str, known: list[str]) -> str:
 
 # --- the public entry points --------------------------------------------------------------------
 
+def require_knob(spec: ModelSpec, name: str, model: str) -> Knob:
+    """The declaration of knob ``name``; a name the spec does not declare is a user error
+    that lists the knobs it does."""
+    knob = spec.knob(name)
+    if knob is None:
+        raise CostModelError(f"{model} has no knob {name!r}; its knobs are: "
+                             f"{', '.join(k.name for k in spec.knobs) or 'none'}")
+    return knob
+
+
 def resolve_knobs(spec: ModelSpec, values: Mapping[str, Any], model: str) -> dict[str, Any]:
     """Knob values for a build: the defaults overridden by ``values``, each checked."""
     known = {knob.name: knob for knob in spec.knobs}
     for key in values:
-        if key not in known:
-            raise CostModelError(f"{model} has no knob {key!r}; its knobs are: "
-                                 f"{', '.join(known) or 'none'}")
+        require_knob(spec, key, model)
     return {name: parse_knob_value(knob, values.get(name, knob.default), model)
             for name, knob in known.items()}
 
@@ -384,7 +407,7 @@ def build(spec: ModelSpec, values: Mapping[str, Any] | None = None,
         raise SpecError("the file nests too deeply to build (see the limits in the README's "
                         "Safety section)", spec.source) from None
     except SpecError as exc:
-        if isinstance(getattr(exc, "cause", None), InputTooSmall) and "resolution" in knobs:
+        if isinstance(exc.__cause__, InputTooSmall) and "resolution" in knobs:
             with counting_steps():
                 smallest = _smallest_resolution(spec, knobs, model)
             hint = f"; the smallest resolution that works is {smallest}" if smallest else ""
@@ -413,7 +436,8 @@ def _build(spec: ModelSpec, knobs: dict[str, Any], model: str) -> Network:
     if not builder.layers:
         raise SpecError("the file defines no layers", spec.source)
     return Network(model, tuple(knobs.items()), _input_shape(spec, env),
-                   tuple(builder.layers), spec.doc, spec.notes, tuple(dict.fromkeys(assumed)))
+                   tuple(builder.layers), spec.doc, spec.notes, tuple(dict.fromkeys(assumed)),
+                   max(builder.strides.values()))
 
 
 def _input_shape(spec: ModelSpec, env: dict[str, Any]) -> Shape:
