@@ -18,7 +18,7 @@ from ..core import symbols as S
 from ..core.numbers import read_number
 from ..errors import CostModelError
 from ..spec.builder import parse_knob_value, require_knob
-from ..spec.parser import Knob
+from ..spec.syntax import Knob
 from ..zoo import ModelRef
 
 #: Largest number of values one LIST may expand to.

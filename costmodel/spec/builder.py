@@ -27,8 +27,9 @@ from ..core.numbers import is_number_text, read_number
 from ..core.network import Layer, Network
 from ..core.ops import OPS, Shape
 from ..errors import CostModelError, InputTooSmall, SpecError
-from .parser import (IDENT, MODIFIER_KEYS, BlockDef, Group, If, Knob, LayerLine, Let, Merge, ModelSpec,
-                     Node, Residual, parse_file, parse_text)
+from .parser import parse_file, parse_text
+from .syntax import (IDENT, MODIFIER_KEYS, BlockDef, Group, If, Knob, LayerLine, Let, Merge,
+                     ModelSpec, Node, Residual)
 
 #: Names every expression can use for activation ops, so that ``act=relu6`` reads naturally.
 ACTIVATIONS = ("relu", "relu6", "sigmoid", "hsigmoid", "hswish", "swish")

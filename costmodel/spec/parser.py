@@ -45,246 +45,38 @@ from __future__ import annotations
 
 import keyword
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 
 from .. import limits
 from ..core.expr import Expression, compile_expr
 from ..core.numbers import is_number_text, read_number
 from ..errors import CostModelError, SpecError
+from .source import Line, read_spec_file, split_commas, split_items, split_lines
+from .syntax import (IDENT, KNOB_TYPES, BlockDef, Branch, Group, If, Knob, LayerLine, Let, Merge,
+                     ModelSpec, Node, Residual)
 
-IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-RESERVED_KEYS = ("n", "name")
-MODIFIER_KEYS = ("bn", "act")
-KNOB_TYPES = ("positive", "int", "choice")
-
-
-# --- the syntax tree ------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Node:
-    line: int
-
-
-@dataclass(frozen=True)
-class LayerLine(Node):
-    op: str
-    args: tuple[Expression, ...]
-    kwargs: tuple[tuple[str, Expression], ...]
-
-
-@dataclass(frozen=True)
-class Let(Node):
-    name: str
-    params: tuple[str, ...] | None  # None for a variable, a tuple for a function
-    expr: Expression
-
-
-@dataclass(frozen=True)
-class If(Node):
-    cases: tuple[tuple[Expression | None, tuple[Node, ...]], ...]  # None: the else case
-
-
-@dataclass(frozen=True)
-class Residual(Node):
-    body: tuple[Node, ...]
-    shortcut: tuple[Node, ...] | None
-
-
-@dataclass(frozen=True)
-class Branch(Node):
-    name: str | None
-    body: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class Merge(Node):
-    op: str  # add, concat or mul
-    branches: tuple[Branch, ...]
-
-
-@dataclass(frozen=True)
-class Group(Node):
-    name: str
-    body: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class Knob:
-    """A setting of a model: name, default, type and bounds, and a help text."""
-
-    name: str
-    default: str
-    type: str
-    choices: tuple[str, ...] = ()
-    min: str | None = None
-    max: str | None = None
-    help: str = ""
-    line: int = 0
-
-
-@dataclass(frozen=True)
-class BlockDef:
-    name: str
-    params: tuple[tuple[str, Expression | None], ...]
-    body: tuple[Node, ...]
-    source: str
-    line: int
-
-    @property
-    def param_names(self) -> tuple[str, ...]:
-        return tuple(name for name, _ in self.params)
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """A parsed file: header, knobs, blocks it defines and the body that builds the network."""
-
-    source: str
-    name: str | None
-    doc: str
-    paper: str
-    notes: tuple[str, ...]
-    knobs: tuple[Knob, ...]
-    input: tuple[Expression, Expression, Expression] | None
-    blocks: tuple[BlockDef, ...]
-    body: tuple[Node, ...]
-
-    def knob(self, name: str) -> Knob | None:
-        return next((k for k in self.knobs if k.name == name), None)
-
-
-# --- lines ------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class _Line:
-    number: int
-    indent: int
-    text: str
-    help: str  # the comment, kept for knob help texts
-
-
-def _strip_comment(text: str) -> tuple[str, str]:
-    quote = None
-    for i, ch in enumerate(text):
-        if quote:
-            quote = None if ch == quote else quote
-        elif ch in "\"'":
-            quote = ch
-        elif ch == "#":
-            return text[:i].rstrip(), text[i + 1:].strip()
-    return text.rstrip(), ""
-
-
-def _check_text(text: str, source: str) -> str:
-    """The text without a leading byte-order mark; NUL bytes and indentation that mixes
-    tabs and spaces are refused (the width of a tab is anyone's guess)."""
-    text = text[1:] if text.startswith("\ufeff") else text
-    if "\x00" in text:
-        line = text.count("\n", 0, text.index("\x00")) + 1
-        raise SpecError("the file contains a NUL byte: not a text file", source, line, "\\x00")
-    tabs = spaces = None
-    for number, line in enumerate(text.splitlines(), start=1):
-        indent = line[:len(line) - len(line.lstrip(" \t"))]
-        if not line.strip() or line.strip().startswith("#"):
-            continue
-        if "\t" in indent:
-            tabs = tabs or number
-        if " " in indent:
-            spaces = spaces or number
-        if tabs and spaces:
-            raise SpecError(f"indentation mixes tabs (line {tabs}) and spaces (line {spaces}); "
-                            "use spaces only", source, number, "\\t")
-    return text
-
-
-def _split_lines(text: str, source: str) -> tuple[str, list[_Line]]:
-    raw = _check_text(text, source).expandtabs(4).splitlines()
-    doc, start = "", 0
-    first = next((i for i, line in enumerate(raw) if line.strip()), None)
-    if first is not None and raw[first].strip().startswith('"""'):
-        rest = raw[first].strip()[3:]
-        collected, i = [], first
-        while '"""' not in rest:
-            collected.append(rest)
-            i += 1
-            if i >= len(raw):
-                raise SpecError('the docstring opened here is never closed with """', source,
-                                first + 1, '"""')
-            rest = raw[i]
-        collected.append(rest[:rest.index('"""')])
-        doc, start = "\n".join(collected).strip(), i + 1
-        import textwrap
-        doc = textwrap.dedent(doc)
-    lines = []
-    for number, line in enumerate(raw[start:], start=start + 1):
-        if len(line) > limits.MAX_LINE_CHARS:
-            raise SpecError(f"line longer than {limits.MAX_LINE_CHARS:,} characters (limit "
-                            "MAX_LINE_CHARS)", source, number, limits.excerpt(line.strip()))
-        body, comment = _strip_comment(line)
-        if body.strip():
-            lines.append(_Line(number, len(body) - len(body.lstrip()), body.strip(), comment))
-    return doc, lines
-
-
-def split_items(text: str, source: str, line: int) -> list[str]:
-    """Split on spaces outside brackets and quotes: ``conv c=(64 * a) k=3`` -> 3 items."""
-    items, depth, quote, current = [], 0, None, []
-    for ch in text:
-        if quote:
-            quote = None if ch == quote else quote
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-            if depth < 0:
-                raise SpecError(f"unbalanced {ch!r}", source, line, ch)
-        elif ch.isspace() and depth == 0:
-            if current:
-                items.append("".join(current))
-                current = []
-            continue
-        current.append(ch)
-    if depth or quote:
-        raise SpecError(f"unclosed {'quote' if quote else 'bracket'}", source, line, text)
-    if current:
-        items.append("".join(current))
-    return items
-
-
-def _split_commas(text: str) -> list[str]:
-    parts, depth, current = [], 0, []
-    for ch in text:
-        depth += ch in "([{"
-        depth -= ch in ")]}"
-        if ch == "," and depth == 0:
-            parts.append("".join(current).strip())
-            current = []
-        else:
-            current.append(ch)
-    tail = "".join(current).strip()
-    return parts + [tail] if tail or parts else []
-
-
-# --- the parser -------------------------------------------------------------------------------
 
 class _Parser:
-    def __init__(self, text: str, source: str):
-        self.source = source
-        self.doc, self.lines = _split_lines(text, source)
-        self.pos = 0
-        self.depth = 0
-        self.defaults: dict[str, tuple[tuple[str, Expression], ...]] = {}
+    """Reads one run of lines, statement by statement: a whole file (``depth`` 0), or the
+    body of a section (:meth:`parse_body` makes a parser one level deeper for it, sharing the
+    file's name and its ``defaults``)."""
 
-    def error(self, message: str, line: _Line, token: str | None = None) -> SpecError:
+    def __init__(self, source: str, lines: Sequence[Line], depth: int = 0,
+                 defaults: dict[str, tuple[tuple[str, Expression], ...]] | None = None):
+        self.source = source
+        self.lines = lines
+        self.pos = 0  # the next line to read
+        self.depth = depth
+        self.defaults = {} if defaults is None else defaults
+
+    def error(self, message: str, line: Line, token: str | None = None) -> SpecError:
         return SpecError(message, self.source, line.number, token)
 
-    def expr(self, text: str, line: _Line) -> Expression:
+    def expr(self, text: str, line: Line) -> Expression:
         return compile_expr(text, self.source, line.number)
 
-    def ident(self, text: str, line: _Line, what: str) -> str:
+    def ident(self, text: str, line: Line, what: str) -> str:
         if not IDENT.match(text):
             raise self.error(f"{what} must be a name (letters, digits, _), got "
                              f"{limits.excerpt(text)!r}", line, limits.excerpt(text))
@@ -295,7 +87,7 @@ class _Parser:
 
     # structure
 
-    def children(self, header: _Line) -> list[_Line]:
+    def children(self, header: Line) -> list[Line]:
         """The lines indented under ``header`` (which must end in ':')."""
         start = self.pos
         while self.pos < len(self.lines) and self.lines[self.pos].indent > header.indent:
@@ -310,24 +102,26 @@ class _Parser:
                 raise self.error("inconsistent indentation", line, line.text)
         return block
 
-    def parse_body(self, lines: list[_Line]) -> tuple[Node, ...]:
-        sub = _Parser.__new__(_Parser)
-        sub.source, sub.doc, sub.lines, sub.pos = self.source, "", lines, 0
-        sub.depth = self.depth + 1
-        if sub.depth > limits.MAX_NESTING:
+    def parse_body(self, lines: Sequence[Line]) -> tuple[Node, ...]:
+        """The statements of a section's body (``lines``, not empty), one level deeper."""
+        if self.depth + 1 > limits.MAX_NESTING:
             raise self.error(f"sections nest deeper than {limits.MAX_NESTING} levels (limit "
                              "MAX_NESTING)", lines[0], limits.excerpt(lines[0].text))
-        sub.defaults = self.defaults  # file-wide `defaults` reach nested lines too
+        # the same `defaults` dict: file-wide defaults reach nested lines too
+        return _Parser(self.source, lines, self.depth + 1, self.defaults).statements()
+
+    def statements(self) -> tuple[Node, ...]:
+        """Every line, at the indentation of the first, as a statement."""
         nodes = []
-        while sub.pos < len(sub.lines):
-            line = sub.lines[sub.pos]
-            if line.indent != lines[0].indent:
-                raise sub.error("unexpected indentation", line, line.text)
-            sub.pos += 1
-            nodes.append(sub.statement(line))
+        while self.pos < len(self.lines):
+            line = self.lines[self.pos]
+            if line.indent != self.lines[0].indent:
+                raise self.error("unexpected indentation", line, line.text)
+            self.pos += 1
+            nodes.append(self.statement(line))
         return tuple(node for node in nodes if node is not None)
 
-    def statement(self, line: _Line) -> Node | None:
+    def statement(self, line: Line) -> Node | None:
         word = line.text.split(None, 1)[0].rstrip(":")
         if word == "let":
             return self.let(line)
@@ -355,7 +149,7 @@ class _Parser:
                              "group, if)", line, word)
         return self.layer(line)
 
-    def layer(self, line: _Line) -> LayerLine:
+    def layer(self, line: Line) -> LayerLine:
         items = split_items(line.text, self.source, line.number)
         op = self.ident(items[0], line, "an op")
         args, kwargs, seen = [], [], set()
@@ -378,7 +172,7 @@ class _Parser:
         kwargs += [(key, value) for key, value in defaults if key not in seen]
         return LayerLine(line.number, op, tuple(args), tuple(kwargs))
 
-    def let(self, line: _Line) -> Let:
+    def let(self, line: Line) -> Let:
         match = re.match(r"let\s+([A-Za-z_]\w*)\s*(?:\(([^)]*)\))?\s*=(.*)\Z", line.text)
         if not match or not match.group(3).strip():
             raise self.error("write 'let NAME = EXPR' or 'let NAME(a, b) = EXPR'", line,
@@ -386,12 +180,12 @@ class _Parser:
         name, params, value = match.groups()
         self.ident(name, line, "a let name")
         params = None if params is None else tuple(
-            self.ident(p, line, "a parameter") for p in _split_commas(params))
+            self.ident(p, line, "a parameter") for p in split_commas(params))
         if params is not None and len(set(params)) != len(params):
             raise self.error(f"let {name}() names a parameter twice", line, line.text)
         return Let(line.number, name, params, self.expr(value, line))
 
-    def if_chain(self, line: _Line) -> If:
+    def if_chain(self, line: Line) -> If:
         cases = []
         current = line
         while True:
@@ -416,8 +210,8 @@ class _Parser:
             break
         return If(line.number, tuple(cases))
 
-    def _sections(self, lines: list[_Line], keyword: str) -> list[tuple[_Line, list[_Line]] |
-                                                                   _Line]:
+    def _sections(self, lines: list[Line], keyword: str) -> list[tuple[Line, list[Line]] |
+                                                                   Line]:
         """Split ``lines`` into plain lines and ``keyword[ NAME]:`` sections."""
         out, i, indent = [], 0, lines[0].indent
         while i < len(lines):
@@ -440,7 +234,7 @@ class _Parser:
                 raise self.error("unexpected indentation", line, line.text)
         return out
 
-    def residual(self, line: _Line) -> Residual:
+    def residual(self, line: Line) -> Residual:
         if line.text.rstrip(":").strip() != "residual" or not line.text.endswith(":"):
             raise self.error("write 'residual:'", line, line.text)
         body_lines, shortcut = [], None
@@ -456,7 +250,7 @@ class _Parser:
             raise self.error("a residual needs layers besides its shortcut", line, "residual")
         return Residual(line.number, self.parse_body(body_lines), shortcut)
 
-    def merge(self, line: _Line, op: str) -> Merge:
+    def merge(self, line: Line, op: str) -> Merge:
         branches = []
         for part in self._sections(self.children(line), "branch"):
             if not isinstance(part, tuple):
@@ -475,7 +269,8 @@ class _Parser:
 
     # the top level
 
-    def parse(self) -> ModelSpec:
+    def parse(self, doc: str) -> ModelSpec:
+        """The whole file (this parser's lines, at the top level) with its docstring."""
         name, paper, notes, knobs, inp, blocks, body = None, "", [], [], None, [], []
         while self.pos < len(self.lines):
             line = self.lines[self.pos]
@@ -501,7 +296,7 @@ class _Parser:
                                      line, rest)
                 inp = tuple(self.expr(item, line) for item in items)
             elif word == "defaults":
-                layer = self.layer(_Line(line.number, 0, rest, ""))
+                layer = self.layer(Line(line.number, 0, rest, ""))
                 if layer.args:
                     raise self.error("defaults take key=value items only", line, rest)
                 merged = dict(self.defaults.get(layer.op, ()))
@@ -517,13 +312,13 @@ class _Parser:
         seen = {}
         for knob in knobs:
             if knob.name in seen:
-                raise self.error(f"knob {knob.name!r} declared twice", _Line(knob.line, 0, "", ""),
+                raise self.error(f"knob {knob.name!r} declared twice", Line(knob.line, 0, "", ""),
                                  knob.name)
             seen[knob.name] = knob
-        return ModelSpec(self.source, name, self.doc, paper, tuple(notes), tuple(knobs), inp,
+        return ModelSpec(self.source, name, doc, paper, tuple(notes), tuple(knobs), inp,
                          tuple(blocks), tuple(body))
 
-    def knob(self, line: _Line, rest: str) -> Knob:
+    def knob(self, line: Line, rest: str) -> Knob:
         items = rest.split()
         if len(items) < 3:
             raise self.error("write 'knob NAME DEFAULT TYPE', TYPE one of "
@@ -560,7 +355,7 @@ class _Parser:
         return Knob(name, default, kind, choices, bounds.get("min"), bounds.get("max"),
                     line.help, line.number)
 
-    def number(self, text: str, line: _Line, what: str) -> None:
+    def number(self, text: str, line: Line, what: str) -> None:
         """Check that ``text`` is a number within the literal limits."""
         if not is_number_text(text):
             raise self.error(f"{what} must be a number, got {limits.excerpt(text)!r}", line,
@@ -570,12 +365,12 @@ class _Parser:
         except CostModelError as exc:
             raise self.error(str(exc), line, limits.excerpt(text)) from None
 
-    def block(self, line: _Line) -> BlockDef:
+    def block(self, line: Line) -> BlockDef:
         match = re.match(r"block\s+([A-Za-z_]\w*)\s*\((.*)\)\s*:\Z", line.text)
         if not match:
             raise self.error("write 'block NAME(param, param=default):'", line, line.text)
         params = []
-        for part in _split_commas(match.group(2)):
+        for part in split_commas(match.group(2)):
             pname, eq, default = part.partition("=")
             pname = self.ident(pname.strip(), line, "a block parameter")
             if any(pname == other for other, _ in params):
@@ -591,44 +386,13 @@ class _Parser:
 
 def parse_text(text: str, source: str = "<spec>") -> ModelSpec:
     """Parse layer-spec ``text``; ``source`` names it in error messages."""
-    return _Parser(text, source).parse()
+    doc, lines = split_lines(text, source)
+    return _Parser(source, lines).parse(doc)
 
 
 def _primitive_ops() -> frozenset[str]:
     from ..core.ops import OPS
     return frozenset(OPS)
-
-
-def read_spec_file(path: str | Path) -> str:
-    """The text of an architecture file: a regular file of at most MAX_FILE_BYTES, UTF-8
-    (a leading byte-order mark is dropped later). Its size is checked before it is read, and
-    at most that many bytes are read, so ``/dev/zero`` or a huge file is refused at once."""
-    path = Path(path)
-    try:
-        info = path.stat()
-        import stat
-        if stat.S_ISDIR(info.st_mode):
-            raise SpecError("is a directory, not an architecture file", str(path))
-        if not stat.S_ISREG(info.st_mode):
-            raise SpecError("is not a regular file (a device or a pipe?)", str(path))
-        if info.st_size > limits.MAX_FILE_BYTES:
-            raise SpecError(f"the file has {info.st_size:,} bytes; architecture files are at "
-                            f"most {limits.MAX_FILE_BYTES:,} (limit MAX_FILE_BYTES)", str(path))
-        with open(path, "rb") as stream:
-            data = stream.read(limits.MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise SpecError("no such file", str(path)) from None
-    except OSError as exc:
-        raise SpecError(f"cannot read the file: {exc.strerror or exc}", str(path)) from None
-    if len(data) > limits.MAX_FILE_BYTES:
-        raise SpecError(f"the file has more than {limits.MAX_FILE_BYTES:,} bytes (limit "
-                        "MAX_FILE_BYTES)", str(path))
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise SpecError(f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
-                        str(path), line) from None
 
 
 def parse_file(path: str | Path) -> ModelSpec:

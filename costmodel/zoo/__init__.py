@@ -25,7 +25,8 @@ from ..core.network import Network
 from ..errors import CostModelError
 from ..limits import excerpt
 from ..spec.builder import build as build_spec, resolve_knobs
-from ..spec.parser import ModelSpec, parse_file, parse_text
+from ..spec.parser import parse_file, parse_text
+from ..spec.syntax import ModelSpec
 
 SUFFIX = ".cm"
 
