@@ -14,7 +14,7 @@ from costmodel import zoo
 from costmodel.analysis import derive as D, derive_network as DN
 from costmodel.cli.app import app
 from costmodel.core import symbols as S
-from costmodel.core.expr import MakeDivisible
+from costmodel.core.rounding import MakeDivisible
 from costmodel.data.published import figures
 from costmodel.errors import CostModelError
 from tests.printed import agrees

@@ -21,7 +21,8 @@ MODULES = sorted(
 
 
 def test_the_examples_are_found():
-    assert {"costmodel", "costmodel.core.evaluate", "costmodel.core.expr"} <= set(MODULES)
+    assert {"costmodel", "costmodel.core.evaluate", "costmodel.core.expr",
+            "costmodel.core.rounding"} <= set(MODULES)
 
 
 @pytest.mark.parametrize("name", MODULES)

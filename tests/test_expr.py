@@ -5,7 +5,8 @@ from hypothesis import given, settings, strategies as st
 from sympy import Integer, Rational
 
 from costmodel.core import symbols as S
-from costmodel.core.expr import compile_expr, make_divisible
+from costmodel.core.expr import compile_expr
+from costmodel.core.rounding import make_divisible
 from costmodel.errors import SpecError
 
 

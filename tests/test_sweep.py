@@ -246,7 +246,7 @@ def test_assumption_failures_are_exact():
     import sympy
     from fractions import Fraction
     from costmodel.core import symbols as S
-    from costmodel.core.expr import MakeDivisible
+    from costmodel.core.rounding import MakeDivisible
 
     md = lambda c: MakeDivisible(c * S.alpha, 8, 8)  # noqa: E731
     conditions = (sympy.Ne(S.t, 1), sympy.Ne(md(16), md(32)),

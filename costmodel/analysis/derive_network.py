@@ -17,7 +17,7 @@ from sympy import Expr, Symbol
 
 from ..core import symbols as S
 from ..core.conventions import DEFAULT
-from ..core.expr import MakeDivisible
+from ..core.rounding import MakeDivisible
 from ..errors import CostModelError
 from ..spec.builder import require_knob
 from ..zoo import ModelRef

@@ -42,7 +42,7 @@ from sympy import Expr, Integer, Rational
 from ..core import symbols as S
 from ..core.conventions import DEFAULT
 from ..core.evaluate import point_function
-from ..core.expr import MakeDivisible
+from ..core.rounding import MakeDivisible
 from ..core.numbers import plain
 from ..core.numbers import is_number_text, read_number
 from ..limits import excerpt

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import sympy
 
-from .expr import MakeDivisible, round_to_multiple
+from .rounding import MakeDivisible, round_to_multiple
 
 #: Numerators at or past this bound leave int64 for Python ints (object arrays).
 INT64_SAFE = 2 ** 62

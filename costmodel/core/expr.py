@@ -7,7 +7,8 @@ two call ``eval``) never see its text. :func:`compile_expr` parses one expressio
 * numbers (``0.75`` becomes the exact rational 3/4) and quoted strings (for choice knobs),
 * names bound in the environment (knobs, ``let`` variables, block parameters, ``cin``),
 * ``+ - * / // % **``, comparisons, ``and``/``or``/``not``, ``a if cond else b``,
-* calls of named helpers (:data:`HELPERS`) and of ``let`` functions of the same file,
+* calls of named helpers (:data:`HELPERS`; ``make_divisible`` is :mod:`.rounding`'s) and of
+  ``let`` functions of the same file,
 * a dict literal with constant keys indexed by a value: ``{1: 144, 2: 200}[g]``.
 
 Anything else (attributes, lambdas, comprehensions, imports...) is refused with an error that
@@ -30,121 +31,17 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
 
 import sympy
-from sympy import Integer, Rational
+from sympy import Rational
 
 from .. import limits
 from ..errors import CostModelError, SpecError
 from ..limits import MAX_EXPONENT, excerpt  # noqa: F401  (MAX_EXPONENT: kept for importers)
+from .assumptions import decide_equal
 from .numbers import _DECIMAL, read_number
-
-
-def round_to_multiple(value, divisor, min_value, denominator=1):
-    """``value / denominator`` rounded to the nearest multiple of ``divisor`` (halves up), never
-    below ``min_value`` and never more than 10% below the value: the channel rounding of the
-    MobileNet v2/v3 reference code (TF-slim's and torchvision's ``_make_divisible``).
-
-    The one definition of that rounding. It uses only ``+ - * //`` and comparisons, so the
-    same lines serve Python ints and Fractions (exact), int64 or object numpy arrays of
-    numerators over one ``denominator`` (costmodel's exact grid evaluator) and float arrays
-    (numpy code printed from :class:`MakeDivisible`); a comparison counts as 0 or 1.
-
-    >>> round_to_multiple(Fraction(7, 20) * 32, 8, 8), round_to_multiple(44, 8, 8)
-    (16, 48)
-    """
-    # floor(v + d/2) // d * d, as floor((2v + d) / 2d) * d: no division of the divisor
-    rounded = (2 * value + divisor * denominator) // (2 * divisor * denominator) * divisor
-    rounded = rounded + (min_value - rounded) * (rounded < min_value)
-    return rounded + divisor * (10 * rounded * denominator < 9 * value)
-
-
-class MakeDivisible(sympy.Function):
-    """``MakeDivisible(v, d, m)``: :func:`round_to_multiple` as a sympy function.
-
-    With numbers it evaluates to an Integer; with a free symbol (a symbolic alpha) it stays an
-    unevaluated function, so a closed form under reference rounding is still exact. It knows
-    it is an integer, and prints itself for numpy (``lambdify(..., "numpy")``).
-    """
-
-    is_positive = True
-
-    @classmethod
-    def eval(cls, value, divisor, min_value):
-        if value.is_Rational and divisor.is_Rational and min_value.is_Rational:
-            rounded = round_to_multiple(Fraction(int(value.p), int(value.q)),
-                                        Fraction(int(divisor.p), int(divisor.q)),
-                                        Fraction(int(min_value.p), int(min_value.q)))
-            return Rational(rounded.numerator, rounded.denominator) \
-                if isinstance(rounded, Fraction) else Integer(rounded)
-        return None
-
-    def _eval_is_integer(self):
-        divisor, min_value = self.args[1:]
-        if divisor.is_integer and min_value.is_integer:
-            return True
-        return None
-
-    def _numpycode(self, printer):
-        function = printer._module_format("costmodel.core.expr.round_to_multiple")
-        return f"{function}({', '.join(printer._print(a) for a in self.args)})"
-
-
-def make_divisible(value, divisor=8, min_value=None):
-    """The ``make_divisible(v, d[, m])`` helper of spec expressions (``m`` defaults to ``d``)."""
-    return MakeDivisible(value, divisor, divisor if min_value is None else min_value)
-
-
-_ASSUMED: ContextVar[list | None] = ContextVar("costmodel_assumed", default=None)
-
-
-@contextmanager
-def recording_assumptions() -> Iterator[list]:
-    """Collect, while building one network, the conditions its closed form relies on."""
-    token = _ASSUMED.set([])
-    try:
-        yield _ASSUMED.get()
-    finally:
-        _ASSUMED.reset(token)
-
-
-def equal_if_decidable(a: Any, b: Any) -> bool | None:
-    """True or False where ``a == b`` is settled whatever the free symbols; None where it
-    depends on their values."""
-    if isinstance(a, str) or isinstance(b, str) or isinstance(a, dict) or isinstance(b, dict):
-        return a == b
-    if a == b:
-        return True
-    relation = sympy.Eq(a, b)
-    if relation in (sympy.true, sympy.false):
-        return bool(relation)
-    if sympy.expand(a - b) == 0:  # not simplify(): it is slow on nested floors
-        return True
-    return None
-
-
-def assume_different(*pairs: tuple[Any, Any]) -> bool:
-    """Take undecidable pairs as different, recording that at least one pair differs
-    (``Ne(a, b)``, or ``Or`` of several) as the condition the closed form relies on; False."""
-    assumed = _ASSUMED.get()
-    if assumed is not None and pairs:
-        assumed.append(sympy.Or(*(sympy.Ne(a, b) for a, b in pairs)))
-    return False
-
-
-def decide_equal(a: Any, b: Any) -> bool:
-    """Whether ``a`` equals ``b``, for a spec's ``==`` and ``!=``.
-
-    Equal-looking values are equal. Values that differ by their free symbols (``t`` and 1, two
-    rounded widths such as ``MakeDivisible(24*alpha, 8, 8)`` and ``MakeDivisible(32*alpha, 8,
-    8)``) may still coincide at some values; they are taken as different, and the condition
-    ``Ne(a, b)`` is recorded (see :func:`recording_assumptions`), so that a closed form states
-    where it holds instead of being silently wrong there.
-    """
-    equal = equal_if_decidable(a, b)
-    return assume_different((a, b)) if equal is None else equal
+from .rounding import make_divisible
 
 
 # --- the typed values of the language ---------------------------------------------------------
@@ -295,7 +192,13 @@ def _depth(tree: ast.AST) -> int:
 
 def compile_expr(text: str, source: str = "<spec>", line: int | None = None) -> Expression:
     """Parse and validate ``text``; raise :class:`SpecError` naming the first refused piece.
-    Its size and nesting are bounded before Python's parser sees it."""
+    Its size and nesting are bounded before Python's parser sees it.
+
+    >>> compile_expr("{1: 144, 2: 200}[g] * 0.75").evaluate({"g": 2})
+    150
+    >>> compile_expr("make_divisible(32*0.35, 8)").evaluate({})
+    16
+    """
     text = text.strip()
     if len(text) > limits.MAX_EXPRESSION_CHARS:
         raise SpecError(f"expression longer than {limits.MAX_EXPRESSION_CHARS} characters "

@@ -21,8 +21,8 @@ from sympy import Integer, Rational
 
 from .. import limits
 from ..core import ops
-from ..core.expr import (assume_different, bind_let, counting_steps, describe,
-                         equal_if_decidable, is_number, recording_assumptions, spend)
+from ..core.assumptions import assume_different, equal_if_decidable, recording_assumptions
+from ..core.expr import bind_let, counting_steps, describe, is_number, spend
 from ..core.numbers import is_number_text, read_number
 from ..core.network import Layer, Network
 from ..core.ops import OPS, Shape
