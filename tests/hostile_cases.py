@@ -141,6 +141,19 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str]]] = [
                               "1000000000"]),
     ("sweep-huge-grid", {}, ["sweep", "mobilenet_v1", "--alpha", "0.001:100:0.001",
                              "--resolution", "1:100000:1"]),
+    # refused only after a range of 10^6 values was expanded and read (about 6-9 s) before
+    # the ranges were counted and checked arithmetically: a duplicate, a bad value after the
+    # range, one value past the limit, a second range past the limit
+    ("sweep-range-then-duplicate", {}, ["sweep", "mobilenet_v1", "--resolution",
+                                        "1:999999:1,5"]),
+    ("sweep-range-then-bad-value", {}, ["sweep", "mobilenet_v1", "--resolution",
+                                        "1:999999:1,0"]),
+    ("sweep-range-then-one-more", {}, ["sweep", "mobilenet_v1", "--resolution",
+                                       "1:1000000:1,2000000"]),
+    ("sweep-two-big-ranges", {}, ["sweep", "mobilenet_v1", "--alpha",
+                                  "0.000001:0.9:0.000001,0.9000005:1.1:0.000001"]),
+    ("sweep-big-range-fraction-step", {}, ["sweep", "mobilenet_v1", "--resolution",
+                                           "1:900000:1,5:6:0.5"]),
 
     # 3. nonsense that used to print counts
     file_case("conv-negative", "conv -8"),

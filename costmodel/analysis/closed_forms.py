@@ -22,13 +22,25 @@ from typing import Any
 import numpy as np
 import sympy
 
+from ..core.network import exact
 from ..core.evaluate import Compiled, compile_forms, evaluate_compiled, numerators, over_axes
 from ..errors import CostModelError
 from ..zoo import ModelRef
+from . import memory
 from .grid import Axis, describe_point
 
 #: The count columns of a sweep, after the knob columns.
 COUNTS = ("macs", "flops", "params", "activations")
+#: The memory columns a sweep adds with a dtype (:mod:`costmodel.analysis.memory`): feature
+#: maps read and written and weights read by every kernel, in bytes. Peak activation memory
+#: is not among them: it is a Max over the liveness totals of every step, no polynomial in
+#: atoms (sympy takes about 4 s just to form that Max for MobileNet v2; see the README).
+MEMORY = ("traffic_bytes",)
+
+
+def columns(dtype: str | None) -> tuple[str, ...]:
+    """The count columns of a sweep: COUNTS, and MEMORY when a dtype is given."""
+    return COUNTS + MEMORY if dtype else COUNTS
 
 
 class Progress:
@@ -48,11 +60,15 @@ class NetworkForms:
     sizes: tuple[sympy.Expr, ...]
 
 
-def compile_network(network, symbols: Sequence[sympy.Symbol], convention: str) -> NetworkForms:
-    """Closed forms of MACs, params and activations as polynomials in atoms."""
-    compiled = compile_forms({"macs": network.macs(convention),
-                              "params": network.params(convention),
-                              "activations": network.total.activations}, symbols)
+def compile_network(network, symbols: Sequence[sympy.Symbol], convention: str,
+                    dtype: str | None = None) -> NetworkForms:
+    """Closed forms of MACs, params and activations (and, with a ``dtype``, memory traffic in
+    bytes) as polynomials in atoms."""
+    forms = {"macs": network.macs(convention), "params": network.params(convention),
+             "activations": network.total.activations}
+    if dtype:
+        forms["traffic_bytes"] = memory.traffic_bytes(network, dtype)
+    compiled = compile_forms(forms, symbols)
     sizes = {side for layer in network.layers for shape in (layer.output, *layer.inputs)
              for side in (shape.h, shape.w) if getattr(side, "free_symbols", None)}
     return NetworkForms(compiled, tuple(sorted(sizes, key=sympy.default_sort_key)))
@@ -113,7 +129,8 @@ def evaluate_network(forms: NetworkForms, axis_values: Sequence[Sequence[Any]]) 
         invalid = bad if invalid is None else invalid | bad  # a side below 1 pixel
     if invalid is not None:
         invalid = np.broadcast_to(invalid, shape)
-    return GridValues({k: counts[k] for k in COUNTS}, exact, invalid)
+    return GridValues({k: counts[k] for k in COUNTS + tuple(forms.compiled.forms)
+                       if k in counts}, exact, invalid)
 
 
 def assumption_failures(assumptions: Iterable[Any], symbols: Sequence[sympy.Symbol],
@@ -171,8 +188,8 @@ class Redo:
     docstring), counting the builds, the points recomputed and the knobs responsible."""
 
     def __init__(self, ref: ModelRef, axes: list[Axis], convention: str,
-                 progress: Progress | None = None):
-        self.ref, self.axes, self.convention = ref, axes, convention
+                 progress: Progress | None = None, dtype: str | None = None):
+        self.ref, self.axes, self.convention, self.dtype = ref, axes, convention, dtype
         self.progress = progress or Progress()
         self.builds = 0
         self.points = 0
@@ -217,7 +234,7 @@ class Redo:
                         [values[j] for j in rest])
                 # a condition on no knob at all cannot be lifted by fixing one: point by point
                 sub = self.subgrid(*args) if which else self.one_by_one(*args[:2], args[3])
-                for name in COUNTS:
+                for name in counts:
                     if counts[name].dtype != sub.counts[name].dtype:
                         counts[name] = counts[name].astype(
                             common_dtype(counts[name].dtype, sub.counts[name].dtype))
@@ -242,8 +259,8 @@ class Redo:
             try:
                 self.builds += 1
                 network = self.ref.build(**knobs)
-                grid = evaluate_network(compile_network(network, symbols, self.convention),
-                                        values)
+                grid = evaluate_network(compile_network(network, symbols, self.convention,
+                                                        self.dtype), values)
             except Exception:  # noqa: BLE001 - e.g. a table lookup on a knob: point by point
                 pass
             else:
@@ -254,7 +271,8 @@ class Redo:
                    values: list[list]) -> GridValues:
         """Counts over the product of ``values`` from networks built one by one."""
         shape = tuple(len(v) for v in values)
-        found: dict[str, list] = {name: [] for name in ("macs", "params", "activations")}
+        found: dict[str, list] = {name: [] for name in ("macs", "params", "activations")
+                                  + (MEMORY if self.dtype else ())}
         for combo in itertools.product(*(range(n) for n in shape)):
             point = dict(fixed)
             point.update({self.axes[k].name: self.axes[k].values[i] for k, i in zip(pos, combo)})
@@ -264,7 +282,7 @@ class Redo:
             except CostModelError as exc:
                 raise CostModelError(f"{exc} (at {describe_point(point)})") from None
             self.builds += 1
-            for name, value in network.evaluate(convention_name=self.convention).items():
+            for name, value in point_counts(network, self.convention, self.dtype).items():
                 found[name].append(value)
         counts, exact = {}, True
         for name, column in found.items():
@@ -276,4 +294,13 @@ class Redo:
                 exact = False
             counts[name] = counts[name].reshape(shape)
         counts["flops"] = doubled(counts["macs"])
-        return GridValues({k: counts[k] for k in COUNTS}, exact, None)
+        return GridValues({k: counts[k] for k in columns(self.dtype)}, exact, None)
+
+
+def point_counts(network, convention: str, dtype: str | None = None) -> dict[str, Any]:
+    """One network's counts as a sweep has them (macs, params, activations, and with a
+    ``dtype`` traffic_bytes): exact ints where whole."""
+    found = dict(network.evaluate(convention_name=convention))
+    if dtype:
+        found["traffic_bytes"] = exact(memory.traffic_bytes(network, dtype))
+    return found

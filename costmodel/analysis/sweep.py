@@ -53,14 +53,16 @@ from sympy import Rational
 
 from .. import limits
 from ..core.conventions import convention as get_convention
+from ..core.network import exact
 from ..core.numbers import plain
 from ..errors import CostModelError
 from ..zoo import ModelRef, resolve_layer_spec
-from .closed_forms import (COUNTS, Progress, Redo, common_dtype,
-                           compile_network, evaluate_network)
+from .memory import dtype_bytes, traffic_bytes
+from .closed_forms import (COUNTS, MEMORY, Progress, Redo, columns, common_dtype,
+                           compile_network, evaluate_network, point_counts)
 from .grid import _NUMBER, Axis, describe_point, knob_symbol, list_size, make_axes
 
-__all__ = ["COUNTS", "MAX_POINTS", "Progress", "SweepResult", "sweep"]
+__all__ = ["COUNTS", "MAX_POINTS", "MEMORY", "Progress", "SweepResult", "sweep"]
 
 #: Largest grid a sweep computes (10^8 points take about 4 GB per count column).
 MAX_POINTS = limits.MAX_GRID_POINTS
@@ -83,6 +85,7 @@ class SweepResult:
     recomputed: int = 0                      # grid points where an assumption failed
     recomputed_by: tuple[str, ...] = ()      # knobs of those assumptions (nested included)
     timings: dict[str, float] = field(default_factory=dict)
+    dtype: str | None = None                 # with memory columns: their element type
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -122,19 +125,24 @@ class SweepResult:
         out = []
         for r in rows:
             record = {k: plain(v) for k, v in self.knob_values(r).items()}
-            record.update({c: count(self.counts[c][r]) for c in COUNTS})
+            record.update({c: count(self.counts[c][r]) for c in self.count_columns})
             out.append(record)
         return out
 
     def frame(self):
-        """A pandas DataFrame: the knob columns, then macs, flops, params, activations."""
+        """A pandas DataFrame: the knob columns, then macs, flops, params, activations (and
+        traffic_bytes with a dtype)."""
         import pandas as pd
 
         return pd.DataFrame({name: self.column(name) for name in self.columns})
 
     @property
+    def count_columns(self) -> tuple[str, ...]:
+        return columns(self.dtype)
+
+    @property
     def columns(self) -> list[str]:
-        return [a.name for a in self.axes] + list(COUNTS)
+        return [a.name for a in self.axes] + list(self.count_columns)
 
 
 def count(value: Any) -> Any:
@@ -144,14 +152,18 @@ def count(value: Any) -> Any:
 
 def sweep(spec: str, lists: Mapping[str, str | Sequence[Any]], convention: str = "paper",
           check: int = 4, progress: Progress | None = None, seed: int = 0,
-          verify: bool = True) -> SweepResult:
+          verify: bool = True, dtype: str | None = None) -> SweepResult:
     """MACs, FLOPs, params and activations at every point of the product of ``lists``
     (knob name -> LIST text or values), computed from compiled closed forms, recomputed where
     their assumptions fail, and checked against networks built one by one at a few points
     (see the module docstring): the corners, special values and ``check`` random points.
     ``verify=False`` skips those checks altogether (``check=0`` keeps the corners and
-    special values)."""
+    special values). With ``dtype`` (fp32, fp16, int8) every point also gets
+    ``traffic_bytes`` (:func:`costmodel.analysis.memory.traffic_bytes`), compiled, repaired and
+    checked with the other counts."""
     get_convention(convention)
+    if dtype is not None:
+        dtype_bytes(dtype)  # an unknown dtype is refused before any work
     if not 0 <= check <= limits.MAX_SWEEP_CHECKS:
         raise CostModelError(f"--check {check}: check 0 to {limits.MAX_SWEEP_CHECKS:,} random "
                              "points (limit MAX_SWEEP_CHECKS; each is a network built)")
@@ -176,7 +188,7 @@ def sweep(spec: str, lists: Mapping[str, str | Sequence[Any]], convention: str =
     while True:
         try:
             result, used = _run(ref, axes, symbolic, convention, check if verify else None,
-                                progress, seed)
+                                progress, seed, dtype)
             builds += used
             break
         except _Attempt as failed:
@@ -184,7 +196,7 @@ def sweep(spec: str, lists: Mapping[str, str | Sequence[Any]], convention: str =
             if not symbolic:
                 raise RuntimeError("a grid without symbolic knobs cannot mismatch") from None
             order = [a for a in drop_order if a.name in symbolic]
-            drop, tried = _culprit(ref, order, failed, convention)
+            drop, tried = _culprit(ref, order, failed, convention, dtype)
             builds += tried
             symbolic = [name for name in symbolic if name != drop]
     counts, exact, checked, recomputed, recomputed_by, timings = result
@@ -192,7 +204,7 @@ def sweep(spec: str, lists: Mapping[str, str | Sequence[Any]], convention: str =
     timings["total"] = time.perf_counter() - start
     return SweepResult(ref.name, convention, axes, fixed, counts, exact, tuple(symbolic),
                        grouped, builds, checked, recomputed=recomputed,
-                       recomputed_by=recomputed_by, timings=timings)
+                       recomputed_by=recomputed_by, timings=timings, dtype=dtype)
 
 
 class _Attempt(Exception):
@@ -207,7 +219,7 @@ class _Attempt(Exception):
 
 
 def _culprit(ref: ModelRef, order: list[Axis], failed: _Attempt,
-             convention: str) -> tuple[str, int]:
+             convention: str, dtype: str | None = None) -> tuple[str, int]:
     """The symbolic knob to group: the first (in ``order``) that, given its value at the
     failing point while the others stay symbolic, builds and gives the right counts there.
     Falls back to the first of ``order``. Returns it and the number of builds tried."""
@@ -225,6 +237,8 @@ def _culprit(ref: ModelRef, order: list[Axis], failed: _Attempt,
                 if failed.truth is not None:
                     at = {knob_symbol(a): failed.point[a.name] for a in others}
                     got = network.evaluate(at, convention_name=convention)
+                    if dtype:
+                        got["traffic_bytes"] = exact(traffic_bytes(network, dtype).subs(at))
                     if any(not _agrees(got[k], failed.truth[k], False) for k in failed.truth):
                         continue
             except Exception:  # noqa: BLE001 - this knob is not the (only) one
@@ -234,7 +248,7 @@ def _culprit(ref: ModelRef, order: list[Axis], failed: _Attempt,
 
 
 def _run(ref: ModelRef, axes: list[Axis], symbolic: list[str], convention: str,
-         check: int | None, progress: Progress, seed: int):
+         check: int | None, progress: Progress, seed: int, dtype: str | None = None):
     """One attempt at the grid with the knobs ``symbolic`` as symbols, the others grouped
     (``check`` None: no verification). Raises _Attempt when this choice does not work."""
     shape = tuple(len(a.values) for a in axes)
@@ -243,13 +257,13 @@ def _run(ref: ModelRef, axes: list[Axis], symbolic: list[str], convention: str,
     symbols = tuple(knob_symbol(axes[k]) for k in sym_pos)
     sym_values = [list(axes[k].values) for k in sym_pos]
     groups = list(itertools.product(*(range(shape[k]) for k in group_pos)))
-    out = {name: None for name in COUNTS}
+    out = {name: None for name in columns(dtype)}
     exact, builds, checked = True, 0, 0
     timings = dict.fromkeys(("build", "compile", "evaluate", "assumptions", "check"), 0.0)
     clock = time.perf_counter
     rng = random.Random(seed)
     per_group = -(-(check or 0) // len(groups))  # random checks: about ``check`` in all
-    redo = Redo(ref, axes, convention, progress)
+    redo = Redo(ref, axes, convention, progress, dtype)
     steps = 3 if sym_pos else 1  # build and compile, evaluate, check
     advance = progress.task("sweeping: compiling, evaluating, checking" if sym_pos else
                             "building networks one by one", steps * len(groups)) \
@@ -263,7 +277,7 @@ def _run(ref: ModelRef, axes: list[Axis], symbolic: list[str], convention: str,
             builds += 1
             timings["build"] += clock() - start
             start = clock()
-            compiled = compile_network(network, symbols, convention)
+            compiled = compile_network(network, symbols, convention, dtype)
             timings["compile"] += clock() - start
             if sym_pos:
                 advance(1)
@@ -300,8 +314,8 @@ def _run(ref: ModelRef, axes: list[Axis], symbolic: list[str], convention: str,
                     raise CostModelError(f"{exc} (at {describe_point(point)})") from None
                 builds += 1
                 checked += 1
-                truth = one.evaluate(convention_name=convention)
-                for name in ("macs", "params", "activations"):
+                truth = point_counts(one, convention, dtype)
+                for name in truth:
                     got = count(grid.counts[name][sub])
                     want = truth[name]
                     if not _agrees(got, want, grid.exact):
@@ -310,7 +324,7 @@ def _run(ref: ModelRef, axes: list[Axis], symbolic: list[str], convention: str,
         timings["check"] += clock() - start
         start = clock()
         exact = exact and grid.exact
-        for name in COUNTS:
+        for name in out:
             array = grid.counts[name]
             if out[name] is None:
                 out[name] = np.empty(shape, dtype=array.dtype)

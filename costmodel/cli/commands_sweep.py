@@ -33,6 +33,12 @@ class YAxis(str, Enum):
     activations = "activations"
 
 
+class Dtype(str, Enum):
+    fp32 = "fp32"
+    fp16 = "fp16"
+    int8 = "int8"
+
+
 _SUFFIXES = {".csv": SweepFormat.csv, ".json": SweepFormat.json,
              ".parquet": SweepFormat.parquet, ".pq": SweepFormat.parquet}
 
@@ -70,6 +76,14 @@ def sweep(
     hue: Annotated[Optional[str], typer.Option(
         help="One curve per value of this knob (default: the next swept knob).",
         show_default=False)] = None,
+    memory: Annotated[bool, typer.Option(
+        "--memory", help="Also compute memory traffic at every point: a traffic_bytes column "
+                         "(feature maps read and written, weights read, in bytes of --dtype), "
+                         "exact, from the same closed forms. Peak activation memory is not "
+                         "swept (a Max over liveness sets, no closed form to compile); "
+                         "compare --memory shows it per configuration.")] = False,
+    dtype: Annotated[Dtype, typer.Option(
+        "--dtype", help="Bytes per element for --memory.")] = Dtype.fp32,
     check: Annotated[int, typer.Option(
         help="Random grid points checked against networks built one by one (on top of the "
              "corners and special values).", min=0)] = 4,
@@ -100,7 +114,8 @@ def sweep(
     if fmt == SweepFormat.parquet and output is None:
         raise CostModelError("--format parquet writes a binary file: give --output FILE.parquet")
     with _progress(quiet) as progress:
-        result = sw.sweep(spec, lists, convention.value, check=check, progress=progress)
+        result = sw.sweep(spec, lists, convention.value, check=check, progress=progress,
+                          dtype=dtype.value if memory else None)
         if plot is not None:
             from ..report.sweep_plot import plot as draw
 

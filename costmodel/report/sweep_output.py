@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..analysis.grid import Axis, text
-from ..analysis.sweep import COUNTS, Progress, SweepResult, count
+from ..analysis.sweep import Progress, SweepResult, count
 from ..errors import CostModelError
 from .table import UNIT_NOTE, convention_note
 
@@ -37,6 +37,11 @@ def describe(result: SweepResult) -> list[str]:
                 "; not checked against networks built one by one")
     notes = [UNIT_NOTE, convention_note(result.convention),
              "activations: elements of every layer's output, summed.",
+             *((f"traffic_bytes: feature maps read and written and weights read by every "
+                f"kernel (batch norm folded, dropout the identity, activations separate "
+                f"kernels), in {result.dtype} bytes; peak activation memory is not swept "
+                "(costmodel compare --memory and costmodel memory SPEC show it).",)
+               if result.dtype else ()),
              f"Other knobs: {fixed}.", f"{how}."]
     if not result.exact:
         notes.append("Some counts are not whole (idealized widths c·alpha): shown as float64.")
@@ -53,11 +58,13 @@ def table(result: SweepResult, rows: int = 10):
     records = []
     for r in shown:
         record = {a.name: a.texts[i] for a, i in zip(result.axes, result.index(r))}
-        record.update({c: count(result.counts[c][r]) for c in COUNTS})
+        record.update({c: count(result.counts[c][r]) for c in result.count_columns})
         records.append(record)
     columns = (*(Column(a.name, a.name) for a in result.axes),
                Column("macs", "MACs", "count"), Column("flops", "FLOPs", "count"),
-               Column("params", "params", "count"), Column("activations", "activations", "count"))
+               Column("params", "params", "count"), Column("activations", "activations", "count"),
+               *((Column("traffic_bytes", f"traffic ({result.dtype} bytes)", "count"),)
+                 if result.dtype else ()))
     notes = describe(result)
     if len(shown) < n:
         records.insert(rows, {c.key: "…" for c in columns})
@@ -215,7 +222,9 @@ def write_parquet(result: SweepResult, path) -> None:
     columns = {name: result.column(name) for name in result.columns}
     metadata = {"model": result.model, "convention": result.convention,
                 "units": "macs: multiply-accumulates; flops = 2 x macs; params: parameters; "
-                         "activations: output elements",
+                         "activations: output elements" +
+                         (f"; traffic_bytes: memory traffic in {result.dtype} bytes"
+                          if result.dtype else ""),
                 "notes": " ".join(describe(result))}
     table_ = pa.table(columns).replace_schema_metadata(metadata)
     pq.write_table(table_, str(path))
