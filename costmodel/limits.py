@@ -50,6 +50,8 @@ MAX_FILE_BYTES = 1_000_000
 MAX_LINE_CHARS = 10_000
 #: Points of one sweep grid (the Cartesian product of its lists).
 MAX_GRID_POINTS = 10_000_000
+#: Values one sweep LIST may hold, ranges counted arithmetically before any is expanded.
+MAX_LIST_VALUES = 1_000_000
 #: ``sweep --check``: grid points checked against networks built one by one (each a build).
 MAX_SWEEP_CHECKS = 1000
 #: ``costmodel collapse``: points on the spiral, the largest embedding dimension, how many

@@ -25,9 +25,6 @@ from ..spec.builder import parse_knob_value, require_knob
 from ..spec.syntax import Knob
 from ..zoo import ModelRef
 
-#: Largest number of values one LIST may expand to.
-MAX_VALUES = 1_000_000
-
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\Z")
 
 
@@ -51,7 +48,7 @@ class Progression:
 
 def progressions(text: str, knob: str = "value") -> list[Progression]:
     """The items of a LIST (``0.5,0.75,1``, ``start:stop:step``, or a mix), each range
-    counted arithmetically, never expanded: a LIST of more than ``MAX_VALUES`` values is
+    counted arithmetically, never expanded: a LIST of more than ``limits.MAX_LIST_VALUES`` values is
     refused before any value is written out. A single value that is not a number is kept as
     it is (``count`` 1, ``first`` None) for a choice knob's own check."""
     items = [item.strip() for item in str(text).split(",")]
@@ -83,15 +80,15 @@ def progressions(text: str, knob: str = "value") -> list[Progression]:
                                      f"step must be non-zero and go from {parts[0]} towards "
                                      f"{parts[1]}")
             count = int(sympy.floor((stop - start) / step)) + 1
-            if count > MAX_VALUES:
+            if count > limits.MAX_LIST_VALUES:
                 raise CostModelError(f"--{knob}: range {item!r} has {count:,} values; at most "
-                                     f"{MAX_VALUES:,} per list")
+                                     f"{limits.MAX_LIST_VALUES:,} per list")
             out.append(Progression(item, Fraction(int(start.p), int(start.q)),
                                    Fraction(int(step.p), int(step.q)), count))
             total += count
-        if total > MAX_VALUES:
-            raise CostModelError(f"--{knob}: the list has more than {MAX_VALUES:,} values "
-                                 f"(at {limits.excerpt(item)!r}); at most {MAX_VALUES:,} per "
+        if total > limits.MAX_LIST_VALUES:
+            raise CostModelError(f"--{knob}: the list has more than {limits.MAX_LIST_VALUES:,} values "
+                                 f"(at {limits.excerpt(item)!r}); at most {limits.MAX_LIST_VALUES:,} per "
                                  "list")
     return out
 
