@@ -38,7 +38,7 @@ from sympy import Rational
 
 from .. import limits
 from ..errors import CostModelError, SpecError
-from ..limits import MAX_EXPONENT, excerpt  # noqa: F401  (MAX_EXPONENT: kept for importers)
+from ..limits import excerpt
 from .assumptions import decide_equal
 from .numbers import _DECIMAL, read_number
 from .rounding import make_divisible
