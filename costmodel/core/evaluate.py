@@ -375,8 +375,3 @@ def point_function(exprs: Mapping[str, Any], symbols: Sequence[sympy.Symbol]):
 def _number(numerator: int, denominator: int) -> int | Fraction:
     value = Fraction(numerator, denominator)
     return value.numerator if value.denominator == 1 else value
-
-
-def value_at(expr: Any, point: Mapping[sympy.Symbol, Any]) -> int | Fraction:
-    """``expr`` at one point (symbol -> exact number), exactly: an int or a Fraction."""
-    return point_function({"value": expr}, tuple(point))(*point.values())["value"]
