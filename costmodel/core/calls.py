@@ -35,12 +35,16 @@ DEFAULT_CALLS: dict[str, str] = {
     "shuffle": "channel_shuffle", "split": "Tensor.chunk",
 }
 
+#: The functional forms of the activations and pools, as a traced module may call them.
+FUNCTIONAL_CALLS: tuple[str, ...] = (
+    "F.relu", "F.relu6", "F.max_pool2d", "F.avg_pool2d", "F.silu", "F.hardswish",
+    "F.hardsigmoid", "torch.sigmoid")
+
 #: Every call a rules table must cover: the defaults, the alternatives references use, and
 #: the functional forms a traced module may call.
 CALLS: tuple[str, ...] = tuple(dict.fromkeys(
     (*DEFAULT_CALLS.values(), "F.adaptive_avg_pool2d", "Tensor.mean", "+=",
-     "F.relu", "F.relu6", "F.max_pool2d", "F.avg_pool2d", "F.silu", "F.hardswish",
-     "F.hardsigmoid", "torch.sigmoid")))
+     *FUNCTIONAL_CALLS)))
 
 #: how torch.fx names the operators (``_operator.add``...), as the rules tables name them
 TRACED_NAMES = {"operator.add": "+", "operator.iadd": "+=", "operator.mul": "*",

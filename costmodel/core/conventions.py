@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import CostModelError
+from .calls import FUNCTIONAL_CALLS as _FUNCTIONAL, call_of
 
 if TYPE_CHECKING:  # sympy is imported by the code that counts, not by `costmodel --help`
     from sympy import Expr
@@ -72,7 +73,7 @@ class Convention:
         params = layer.counts.weights + layer.counts.norm_params
         if self.tool is None:
             return self.params(layer.counts)
-        if self.tool.params == "hooked" and _call(layer) not in self.tool.hooked:
+        if self.tool.params == "hooked" and call_of(layer) not in self.tool.hooked:
             return params * 0  # thop: a module without a rule reports no parameters
         return params
 
@@ -80,9 +81,6 @@ class Convention:
 # --- the tools' rules -----------------------------------------------------------------------
 
 _ZERO_ELSEWHERE = ("+", "+=", "*", "torch.cat", "channel_shuffle", "Tensor.chunk", "nn.Dropout")
-# functional forms of the activations and pools, as a traced module may call them
-_FUNCTIONAL = ("F.relu", "F.relu6", "F.max_pool2d", "F.avg_pool2d", "F.silu", "F.hardswish",
-               "F.hardsigmoid", "torch.sigmoid")
 
 FVCORE = Tool(
     "fvcore", "0.1.5 (0.1.5.post20221221)",
@@ -279,14 +277,8 @@ def convention(name: str) -> Convention:
 
 # --- applying a rule to a layer -------------------------------------------------------------
 
-def _call(layer: "Layer") -> str:
-    from .calls import call_of
-
-    return call_of(layer)
-
-
 def rule_of(conv: Convention, layer: "Layer") -> tuple[str | None, str]:
-    call = _call(layer)
+    call = call_of(layer)
     try:
         return conv.tool.macs[call]
     except KeyError:
