@@ -40,7 +40,7 @@ from .. import limits
 from ..errors import CostModelError, SpecError
 from ..limits import excerpt
 from .assumptions import decide_equal
-from .numbers import _DECIMAL, read_number
+from .numbers import _DECIMAL, beyond_max_number, read_number
 from .rounding import make_divisible
 
 
@@ -300,8 +300,7 @@ def _symbolic_too_large(value: Any) -> str | None:
     for count, node in enumerate(sympy.preorder_traversal(value)):
         if count > limits.MAX_SYMBOLIC_NODES:
             return f"a formula of more than {limits.MAX_SYMBOLIC_NODES} terms"
-        if isinstance(node, Rational) and (abs(node.p) > limits.MAX_NUMBER
-                                           or node.q > limits.MAX_NUMBER):
+        if beyond_max_number(node):
             return f"a number beyond 10^{limits.MAX_NUMBER_DIGITS}"
         if isinstance(node, sympy.Pow) and node.exp.is_Number and \
                 abs(node.exp) > limits.MAX_EXPONENT:
@@ -333,7 +332,7 @@ class _Evaluator:
     def checked(self, value: Any, node: ast.AST) -> Any:
         """``value`` after an arithmetic step, if within the number limits."""
         if isinstance(value, Rational):
-            if abs(value.p) > limits.MAX_NUMBER or value.q > limits.MAX_NUMBER:
+            if beyond_max_number(value):
                 raise self.expr.error(f"the value grows beyond 10^{limits.MAX_NUMBER_DIGITS} "
                                       "(limit MAX_NUMBER)", node)
             return value

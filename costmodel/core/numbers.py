@@ -80,11 +80,17 @@ def read_number(text: str, what: str = "number") -> Rational:
     return value
 
 
+def beyond_max_number(value: Any) -> bool:
+    """Whether ``value`` is a sympy rational whose numerator or denominator exceeds
+    :data:`~costmodel.limits.MAX_NUMBER` (anything else is not judged here)."""
+    return isinstance(value, Rational) and (abs(value.p) > limits.MAX_NUMBER
+                                            or value.q > limits.MAX_NUMBER)
+
+
 def check_number(value: Any, what: str, text: str = "") -> Any:
     """``value`` if it is within :data:`~costmodel.limits.MAX_NUMBER` (numerator and
     denominator); a :class:`CostModelError` otherwise."""
-    if isinstance(value, Rational) and (abs(value.p) > limits.MAX_NUMBER
-                                        or value.q > limits.MAX_NUMBER):
+    if beyond_max_number(value):
         shown = f" {excerpt(text)!r}" if text else ""
         raise CostModelError(f"{what}{shown}: a number beyond 10^{limits.MAX_NUMBER_DIGITS} "
                              "(or a fraction finer than 10^-"

@@ -23,7 +23,7 @@ from .. import limits
 from ..core import ops
 from ..core.assumptions import assume_different, equal_if_decidable, recording_assumptions
 from ..core.expr import bind_let, counting_steps, describe, is_number, spend
-from ..core.numbers import is_number_text, read_number
+from ..core.numbers import beyond_max_number, is_number_text, read_number
 from ..core.network import Layer, Network
 from ..core.ops import OPS, Shape
 from ..errors import CostModelError, InputTooSmall, SpecError
@@ -290,8 +290,7 @@ class _Builder:
             raise self.error(f"layer {name}: {exc}", node, source, op) from exc
         output = replace(result.shape, producer=name)
         for side in (output.c, output.h, output.w):
-            if getattr(side, "is_Rational", False) and (abs(side.p) > limits.MAX_NUMBER
-                                                        or side.q > limits.MAX_NUMBER):
+            if beyond_max_number(side):
                 raise self.error(f"layer {name}: its output {output} grows beyond "
                                  f"10^{limits.MAX_NUMBER_DIGITS} (limit MAX_NUMBER)", node,
                                  source, op)
