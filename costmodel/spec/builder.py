@@ -421,7 +421,7 @@ def _build(spec: ModelSpec, knobs: dict[str, Any], model: str) -> Network:
         raise SpecError("the file has no 'input C H W' line", spec.source)
     builder = _Builder(spec, model)
     env = {**_CONSTANTS, **knobs}
-    x = _input_shape(spec, env)
+    x = input_shape = _input_shape(spec, env)
     file_env = dict(env)
     for block in spec.blocks:
         builder.blocks[block.name] = (block, file_env)  # blocks see knobs and top-level lets
@@ -435,7 +435,7 @@ def _build(spec: ModelSpec, knobs: dict[str, Any], model: str) -> Network:
                 x = builder.node(node, x, file_env, scope, spec.source)
     if not builder.layers:
         raise SpecError("the file defines no layers", spec.source)
-    return Network(model, tuple(knobs.items()), _input_shape(spec, env),
+    return Network(model, tuple(knobs.items()), input_shape,
                    tuple(builder.layers), spec.doc, spec.notes, tuple(dict.fromkeys(assumed)),
                    max(builder.strides.values()))
 
