@@ -100,18 +100,20 @@ def in_domain(value: Any, domain: str) -> bool:
     value = Integer(value) if isinstance(value, int) else value
     if value.is_number and not value.is_Rational:
         return False  # sqrt(2) channels: no layer has them
-    integer = value.is_integer is not False if not value.is_number else value.is_Integer
     if domain == "flag":
         return value in (0, 1)
     if domain == "positive int":
-        return integer and value.is_positive is not False
+        return _may_be_whole(value) and value.is_positive is not False
     if domain == "padding":  # p pixels on each side; (a + b)/2 where an import pads a and b
-        doubled = 2 * value
-        whole = doubled.is_integer is not False if not doubled.is_number else doubled.is_Integer
-        return whole and value.is_nonnegative is not False
+        return _may_be_whole(2 * value) and value.is_nonnegative is not False
     if domain == "channels":
         return value.is_positive is not False
     raise AssertionError(f"unknown domain {domain!r}")
+
+
+def _may_be_whole(value: Expr) -> bool:
+    """A number: whether it is whole; a symbolic value: unless its assumptions rule it out."""
+    return value.is_Integer if value.is_number else value.is_integer is not False
 
 
 @dataclass(frozen=True)
