@@ -70,9 +70,9 @@ class Convention:
         return apply_rule(self, layer)
 
     def layer_params(self, layer: "Layer") -> "Expr":
-        params = layer.counts.weights + layer.counts.norm_params
         if self.tool is None:
             return self.params(layer.counts)
+        params = layer.counts.weights + layer.counts.norm_params
         if self.tool.params == "hooked" and call_of(layer) not in self.tool.hooked:
             return params * 0  # thop: a module without a rule reports no parameters
         return params
