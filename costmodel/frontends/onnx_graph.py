@@ -26,6 +26,7 @@ from typing import Any
 
 from ..core.network import Network
 from ..errors import CostModelError
+from ..limits import excerpt
 
 #: Protobuf cannot hold a message over 2 GiB; larger models keep their weights as external
 #: data, which costmodel does not need (it reads shapes, not weight values).
@@ -36,6 +37,8 @@ CHECKER_BYTES = 64 * 2**20
 VALUES_KEPT = 4096
 #: The knobs a SPEC may set for an ONNX file: the input side(s) in pixels.
 KNOBS = ("resolution", "height", "width")
+#: The largest input side: ONNX stores dims as 64-bit integers, and H×W must fit in one.
+MAX_SIDE = 2**31 - 1
 
 
 def load_spec(path: str, rest: str = "") -> OnnxModelRef:
@@ -123,9 +126,12 @@ def _side(value: Any, key: str, path: str) -> int:
                              f"a closed form in the resolution write it as a spec file "
                              f"(costmodel import {path} > net.cm) and derive that")
     text = str(value).strip()
-    if not text.isdigit() or int(text) < 1:
+    if not (text.isascii() and text.isdigit()) or int(text[:20]) < 1:
         raise CostModelError(f"{path}: {key} must be a whole number >= 1; received "
-                             f"{key}={text}")
+                             f"{key}={excerpt(text)}")
+    if len(text.lstrip("0")) > len(str(MAX_SIDE)) or int(text) > MAX_SIDE:
+        raise CostModelError(f"{path}: {key} must be at most {MAX_SIDE:,} (ONNX's 64-bit "
+                             f"dims must hold H×W); received {key}={excerpt(text)}")
     return int(text)
 
 
