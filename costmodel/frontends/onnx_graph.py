@@ -81,9 +81,10 @@ class OnnxModelRef:
         settings = {**dict(self.values), **overrides}
         if input_shape is not None:
             _, channels, height, width = input_shape
-            if channels != input_dims(self.model, self.path)[1]:
-                raise CostModelError(f"{self.path} takes {input_dims(self.model)[1]}-channel "
-                                     f"input; --input gives C={channels}")
+            takes = input_dims(self.model, self.path)[1]
+            if channels != takes:
+                raise CostModelError(f"{self.path} takes {takes}-channel input; --input gives "
+                                     f"C={channels}")
             if not set(KNOBS) & set(settings):
                 settings.update(height=height, width=width)
         for key in settings:
