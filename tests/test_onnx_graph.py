@@ -316,6 +316,18 @@ def test_invalid_nodes_are_named(tmp_path):
     assert "ONNX shape inference fails at input 8×16×16" in line
 
 
+@pytest.mark.parametrize("node", [
+    helper.make_node("Conv", ["x", "w"], ["a"], kernel_shape=[3, 3], group="x"),
+    helper.make_node("LRN", ["x"], ["a"], size=2.5)])  # int() would have truncated it to 2
+def test_attribute_types_are_checked_when_the_checker_is_skipped(node, tmp_path):
+    w = weight("w", 4, 8, 3, 3)
+    w.ClearField("raw_data")  # external data, as large models keep it: onnx.checker skipped
+    w.data_location = TensorProto.EXTERNAL
+    w.external_data.add(key="location", value="absent.bin")
+    line = error_line(save(model([node], [w]), tmp_path), tmp_path)
+    assert "not a valid ONNX model: Mismatched attribute type" in line
+
+
 def test_importing_costmodel_does_not_import_onnx():
     code = ("import sys, costmodel.zoo, costmodel.cli.app\n"
             "assert 'onnx' not in sys.modules and 'torch' not in sys.modules\n")
