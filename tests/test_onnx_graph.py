@@ -67,6 +67,12 @@ def test_a_dynamic_input_is_counted_at_the_resolution_asked_for(tmp_path):
     with pytest.raises(CostModelError, match="resolution must be a whole number >= 1; "
                                              "received resolution=0"):
         load_spec(path, "resolution=0").build()
+    for bad in ("²", "١٢٨"):  # digits to str.isdigit, not to int() or to the spec language
+        with pytest.raises(CostModelError, match="resolution must be a whole number >= 1"):
+            load_spec(path, f"resolution={bad}").build()
+    for huge in ("99999999999999999999", "9" * 5000):  # past int64 dims, past int()'s limit
+        with pytest.raises(CostModelError, match="resolution must be at most 2,147,483,647"):
+            load_spec(path, f"resolution={huge}").build()
     tiny = save(model([helper.make_node("Conv", ["x", "w"], ["a"], kernel_shape=[3, 3])],
                       [weight("w", 4, 8, 3, 3)], shape=(1, 8, "H", "W")), tmp_path, "tiny.onnx")
     with pytest.raises(CostModelError, match="tiny.onnx: .*(too small|shape inference fails)"):
@@ -310,6 +316,18 @@ def test_invalid_nodes_are_named(tmp_path):
     assert "ONNX shape inference fails at input 8×16×16" in line
 
 
+@pytest.mark.parametrize("node", [
+    helper.make_node("Conv", ["x", "w"], ["a"], kernel_shape=[3, 3], group="x"),
+    helper.make_node("LRN", ["x"], ["a"], size=2.5)])  # int() would have truncated it to 2
+def test_attribute_types_are_checked_when_the_checker_is_skipped(node, tmp_path):
+    w = weight("w", 4, 8, 3, 3)
+    w.ClearField("raw_data")  # external data, as large models keep it: onnx.checker skipped
+    w.data_location = TensorProto.EXTERNAL
+    w.external_data.add(key="location", value="absent.bin")
+    line = error_line(save(model([node], [w]), tmp_path), tmp_path)
+    assert "not a valid ONNX model: Mismatched attribute type" in line
+
+
 def test_importing_costmodel_does_not_import_onnx():
     code = ("import sys, costmodel.zoo, costmodel.cli.app\n"
             "assert 'onnx' not in sys.modules and 'torch' not in sys.modules\n")
@@ -369,3 +387,12 @@ def test_the_input_option_on_the_command_line(tmp_path):
     wrong = subprocess.run([sys.executable, "-m", "costmodel", "summary", path, "--input",
                             "1,1,160,160"], cwd=ROOT, capture_output=True, text=True)
     assert wrong.returncode == 2 and "takes 3-channel input; --input gives C=1" in wrong.stderr
+
+
+def test_the_input_option_takes_ascii_whole_numbers_of_bounded_length():
+    from costmodel.frontends import parse_input_shape
+
+    assert parse_input_shape("1,3,224,224") == (1, 3, 224, 224)
+    for bad in ("1,3,²,2", "1,3,224," + "9" * 61, "1,3,0,2"):
+        with pytest.raises(CostModelError, match="--input takes N,C,H,W as four positive"):
+            parse_input_shape(bad)

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..core.network import WARNING  # noqa: F401  (the front ends' notes start with it)
 from ..errors import CostModelError
+from ..limits import MAX_NUMBER_DIGITS, excerpt
 
 
 def to_torch(spec: Any, **kwargs: Any):
@@ -35,9 +36,12 @@ def count_torch(module: Any, input_shape: Any = (1, 3, 224, 224), **kwargs: Any)
 def parse_input_shape(text: str) -> tuple[int, ...]:
     """``1,3,224,224`` (N,C,H,W) as ints; anything else is a user error saying so."""
     parts = [part.strip() for part in text.replace("x", ",").replace("×", ",").split(",")]
-    if len(parts) != 4 or not all(part.isdigit() and int(part) > 0 for part in parts):
-        raise CostModelError(f"--input takes N,C,H,W as four positive whole numbers, e.g. "
-                             f"1,3,224,224; received --input {text}")
+    if len(parts) != 4 or not all(part.isascii() and part.isdigit() and
+                                  len(part) <= MAX_NUMBER_DIGITS and int(part) > 0
+                                  for part in parts):
+        raise CostModelError(f"--input takes N,C,H,W as four positive whole numbers (at most "
+                             f"{MAX_NUMBER_DIGITS} digits each), e.g. "
+                             f"1,3,224,224; received --input {excerpt(text)}")
     return tuple(int(part) for part in parts)
 
 

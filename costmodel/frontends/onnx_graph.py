@@ -10,7 +10,8 @@ The checks, each ending in one :class:`~costmodel.errors.CostModelError` line: t
 exists and is at most :data:`MAX_BYTES`; it parses as an ONNX ``ModelProto`` with a graph and
 an opset (else "not an ONNX file", or "truncated" when it starts as one); every tensor a node
 reads is provided by a graph input, an initializer or another node; the graph has no cycle;
-``onnx.checker`` accepts it; shape inference succeeds at the chosen input size.
+``onnx.checker`` accepts it (for a file over :data:`CHECKER_BYTES` or with external weights,
+each node alone); shape inference succeeds at the chosen input size.
 
 Closed forms in the resolution go through a written spec file (``costmodel import
 model.onnx > net.cm``, then ``costmodel derive net.cm``): an ONNX file is counted at a
@@ -26,6 +27,7 @@ from typing import Any
 
 from ..core.network import Network
 from ..errors import CostModelError
+from ..limits import excerpt
 
 #: Protobuf cannot hold a message over 2 GiB; larger models keep their weights as external
 #: data, which costmodel does not need (it reads shapes, not weight values).
@@ -36,6 +38,8 @@ CHECKER_BYTES = 64 * 2**20
 VALUES_KEPT = 4096
 #: The knobs a SPEC may set for an ONNX file: the input side(s) in pixels.
 KNOBS = ("resolution", "height", "width")
+#: The largest input side: ONNX stores dims as 64-bit integers, and H×W must fit in one.
+MAX_SIDE = 2**31 - 1
 
 
 def load_spec(path: str, rest: str = "") -> OnnxModelRef:
@@ -78,9 +82,10 @@ class OnnxModelRef:
         settings = {**dict(self.values), **overrides}
         if input_shape is not None:
             _, channels, height, width = input_shape
-            if channels != input_dims(self.model, self.path)[1]:
-                raise CostModelError(f"{self.path} takes {input_dims(self.model)[1]}-channel "
-                                     f"input; --input gives C={channels}")
+            takes = input_dims(self.model, self.path)[1]
+            if channels != takes:
+                raise CostModelError(f"{self.path} takes {takes}-channel input; --input gives "
+                                     f"C={channels}")
             if not set(KNOBS) & set(settings):
                 settings.update(height=height, width=width)
         for key in settings:
@@ -123,9 +128,12 @@ def _side(value: Any, key: str, path: str) -> int:
                              f"a closed form in the resolution write it as a spec file "
                              f"(costmodel import {path} > net.cm) and derive that")
     text = str(value).strip()
-    if not text.isdigit() or int(text) < 1:
+    if not (text.isascii() and text.isdigit()) or int(text[:20]) < 1:
         raise CostModelError(f"{path}: {key} must be a whole number >= 1; received "
-                             f"{key}={text}")
+                             f"{key}={excerpt(text)}")
+    if len(text.lstrip("0")) > len(str(MAX_SIDE)) or int(text) > MAX_SIDE:
+        raise CostModelError(f"{path}: {key} must be at most {MAX_SIDE:,} (ONNX's 64-bit "
+                             f"dims must hold H×W); received {key}={excerpt(text)}")
     return int(text)
 
 
@@ -162,16 +170,34 @@ def read_model(path: str):
     check_graph(model.graph, path)
     # the checker reads external weight files (beside the model, relative to the working
     # directory) and walks every weight; costmodel needs only their dims, so large or
-    # external-data models skip it (strict shape inference still checks every node against
-    # its operator schema)
+    # external-data models skip it and have their nodes checked one by one instead (strict
+    # shape inference does not check attribute types: a STRING group reached int())
     external = any(t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer)
-    if not external and size <= CHECKER_BYTES:
-        try:
+    try:
+        if not external and size <= CHECKER_BYTES:
             onnx.checker.check_model(model)
-        except onnx.checker.ValidationError as exc:
-            raise CostModelError(f"{path}: not a valid ONNX model: {_first_line(exc)}") from None
+        else:
+            _check_nodes(model)
+    except onnx.checker.ValidationError as exc:
+        raise CostModelError(f"{path}: not a valid ONNX model: {_first_line(exc)}") from None
     input_dims(model, path)  # one image input, NCHW
     return _without_weight_values(model)
+
+
+def _check_nodes(model) -> None:
+    """The checker's check of each node against its op's schema (attribute types, input and
+    output counts), which reads no weight. Nodes holding subgraphs (If, Loop...) are left to
+    shape inference: checked alone, their subgraphs' reads of outer tensors look undefined."""
+    import onnx
+
+    context = onnx.checker.C.CheckerContext()
+    context.ir_version = model.ir_version
+    context.opset_imports = {entry.domain: entry.version for entry in model.opset_import}
+    scope = onnx.checker.C.LexicalScopeContext()
+    for node in model.graph.node:
+        if not any(attribute.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
+                   for attribute in node.attribute):
+            onnx.checker.check_node(node, context, scope)
 
 
 def _without_weight_values(model):
