@@ -117,20 +117,25 @@ def _derived(name: str):
         *(e.free_symbols for e in by_label.values()))}
 
 
+def _settings(d, extra, sym, table: str):
+    """Each published setting of ShuffleNet v2's ``table``: the figure, its values keyed by
+    symbol, B (MACs) and the memory access cost there, and the paper's speeds as printed."""
+    for fig in figures(source="shufflenet_v2", table=table):
+        at = {sym[k]: v for k, v in fig.at.items()}
+        speeds = next(iter(fig.measured.values()))
+        yield (fig, at, exact(extra["B (MACs)"].subs(at)), exact(d.expr.subs(at)),
+               " / ".join(f"{s:g}" for s in speeds))
+
+
 def shufflenet_v2_table1() -> Table:
     """G1's validation settings: MAC = hw(c1 + c2) + c1c2 against its minimum at equal FLOPs."""
     d, extra, sym = _derived("shufflenet_v2_g1")
     rows = []
-    for fig in figures(source="shufflenet_v2", table="Table 1"):
-        at = {sym[k]: v for k, v in fig.at.items()}
-        macs = exact(extra["B (MACs)"].subs(at))
-        mac = exact(d.expr.subs(at))
+    for fig, at, macs, mac, speed in _settings(d, extra, sym, "Table 1"):
         bound = extra["lower bound"].subs({**at, sym["B"]: macs})
-        speeds = next(iter(fig.measured.values()))
         rows.append({"label": fig.label, "c1": fig.at["c1"], "c2": fig.at["c2"], "macs": macs,
                      "mac": mac, "bound": round(float(bound)),
-                     "excess": round(100 * (float(mac / bound) - 1), 1),
-                     "speed": " / ".join(f"{s:g}" for s in speeds)})
+                     "excess": round(100 * (float(mac / bound) - 1), 1), "speed": speed})
     return Table(f"ShuffleNet v2 Table 1 (G1): memory access cost of its 1×1 convs, {SV2}", (
         Column("label", "setting"), Column("c1", "c1", "text"), Column("c2", "c2", "text"),
         Column("macs", "B (MACs)", "count"), Column("mac", "MAC", "count"),
@@ -147,17 +152,12 @@ def shufflenet_v2_table2() -> Table:
     """G2's settings: MAC = hw(c1 + c2) + c1c2/g at (nearly) equal FLOPs."""
     d, extra, sym = _derived("shufflenet_v2_g2")
     rows = []
-    for fig in figures(source="shufflenet_v2", table="Table 2"):
-        at = {sym[k]: v for k, v in fig.at.items()}
-        macs = exact(extra["B (MACs)"].subs(at))
-        mac = exact(d.expr.subs(at))
+    for fig, _, macs, mac, speed in _settings(d, extra, sym, "Table 2"):
         dense = extra["MAC at fixed B"].subs({sym["H"]: 56, sym["W"]: 56, sym["B"]: macs,
                                               sym["c1"]: fig.at["c1"], sym["g"]: 1})
-        speeds = next(iter(fig.measured.values()))
         rows.append({"label": fig.label, "g": fig.at["g"], "c": fig.at["c1"], "macs": macs,
                      "mac": mac, "dense": exact(dense),
-                     "excess": round(100 * (float(mac / dense) - 1), 1),
-                     "speed": " / ".join(f"{s:g}" for s in speeds)})
+                     "excess": round(100 * (float(mac / dense) - 1), 1), "speed": speed})
     return Table(f"ShuffleNet v2 Table 2 (G2): memory access cost of grouped 1×1 convs, {SV2}", (
         Column("label", "setting"), Column("g", "g", "text"), Column("c", "c1 = c2", "text"),
         Column("macs", "B (MACs)", "count"), Column("mac", "MAC", "count"),

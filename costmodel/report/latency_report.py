@@ -11,16 +11,10 @@ from pathlib import Path
 
 from ..analysis import latency as L
 from ..analysis import tracking as T
-from ..core.network import Network
+from .paper_tables import network  # the one per-process cache of built zoo networks
 from .table import Column, Table
 
 UNITS = "MACs = multiply-accumulates; 1 MAC = 2 FLOPs."
-
-
-@lru_cache(maxsize=None)
-def network(spec: str) -> Network:
-    from ..zoo import resolve
-    return resolve(spec).build()
 
 
 #: (dataset, points, hardware profile, fused, why that execution model)
