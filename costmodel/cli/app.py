@@ -57,6 +57,22 @@ class Units(str, Enum):
     flops = "flops"
 
 
+class Dtype(str, Enum):
+    """Element types, for --dtype (bytes per element: 4, 2, 1)."""
+
+    fp32 = "fp32"
+    fp16 = "fp16"
+    int8 = "int8"
+
+
+DtypeOption = Annotated[Dtype, typer.Option(
+    "--dtype", help="Element type of activations and weights: fp32 (4 bytes), fp16 (2), "
+                    "int8 (1).")]
+FusedOption = Annotated[bool, typer.Option(
+    "--fused", help="Activations and channel splits run in place in their producer (as "
+                    "inference runtimes fuse them); default: each is its own kernel.")]
+
+
 Convention = Enum("Convention", {name: name for name in CONVENTIONS}, type=str)
 
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]

@@ -11,9 +11,8 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import CostModelError
-from .app import (SPEC_HELP, Format, FormatOption, InputOption, app, emit, input_shape,
-                  user_errors)
-from .commands_memory import Dtype, FusedOption
+from .app import (SPEC_HELP, Dtype, Format, FormatOption, FusedOption, InputOption, app, emit,
+                  input_shape, user_errors)
 
 
 @app.command()

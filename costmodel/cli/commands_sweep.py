@@ -16,7 +16,7 @@ import typer
 
 from ..core.conventions import DEFAULT
 from ..errors import CostModelError
-from .app import SPEC_EPILOG, SPEC_HELP, ConventionOption, app, emit, user_errors
+from .app import SPEC_EPILOG, SPEC_HELP, ConventionOption, Dtype, app, emit, user_errors
 
 
 class SweepFormat(str, Enum):
@@ -31,12 +31,6 @@ class YAxis(str, Enum):
     flops = "flops"
     params = "params"
     activations = "activations"
-
-
-class Dtype(str, Enum):
-    fp32 = "fp32"
-    fp16 = "fp16"
-    int8 = "int8"
 
 
 _SUFFIXES = {".csv": SweepFormat.csv, ".json": SweepFormat.json,
