@@ -95,6 +95,7 @@ SPEC_EPILOG = ("SPEC is a built-in model's name (costmodel list shows them and t
                "(model.onnx), or my_net.py:factory[:key=value,...], a function returning a "
                "PyTorch module to trace (needs torch). .cm files are data and never run; a "
                ".py:factory SPEC runs that file.")
+SpecArgument = Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)]
 InputOption = Annotated[str | None, typer.Option(
     "--input", metavar="N,C,H,W", show_default=False,
     help="Input size, e.g. 1,3,224,224: a traced module runs on it; a spec takes H as its "
@@ -225,7 +226,7 @@ def compare(
 @app.command(epilog=SPEC_EPILOG)
 @user_errors
 def summary(
-    spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
+    spec: SpecArgument,
     fmt: FormatOption = Format.table,
     units: UnitsOption = Units.macs,
     convention: ConventionOption = DEFAULT,

@@ -11,14 +11,14 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import CostModelError
-from .app import (SPEC_HELP, Dtype, Format, FormatOption, FusedOption, InputOption, app, emit,
+from .app import (Dtype, Format, FormatOption, FusedOption, InputOption, SpecArgument, app, emit,
                   input_shape, user_errors)
 
 
 @app.command()
 @user_errors
 def latency(
-    spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
+    spec: SpecArgument,
     hw: Annotated[str, typer.Option(
         "--hw", help="A hardware profile: a built-in name (`costmodel hardware`) or the path "
                      "of a .toml profile.")] = "pixel1",

@@ -13,14 +13,14 @@ import typer
 
 from ..errors import CostModelError
 
-from .app import (SPEC_HELP, Dtype, DtypeOption, Format, FormatOption, FusedOption, InputOption,
+from .app import (Dtype, DtypeOption, Format, FormatOption, FusedOption, InputOption, SpecArgument,
                   app, emit, input_shape, user_errors)
 
 
 @app.command()
 @user_errors
 def memory(
-    spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
+    spec: SpecArgument,
     dtype: DtypeOption = Dtype.fp32,
     fused: FusedOption = False,
     order: Annotated[Optional[Path], typer.Option(

@@ -16,7 +16,7 @@ import typer
 
 from ..core.conventions import DEFAULT
 from ..errors import CostModelError
-from .app import SPEC_EPILOG, SPEC_HELP, ConventionOption, Dtype, app, emit, user_errors
+from .app import SPEC_EPILOG, ConventionOption, Dtype, SpecArgument, app, emit, user_errors
 
 
 class SweepFormat(str, Enum):
@@ -45,7 +45,7 @@ def _list_option(what: str):
                          "(exact, from closed forms compiled once).")
 @user_errors
 def sweep(
-    spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
+    spec: SpecArgument,
     alpha: Annotated[Optional[str], _list_option("Width multipliers")] = None,
     g: Annotated[Optional[str], _list_option("Group counts")] = None,
     resolution: Annotated[Optional[str], _list_option("Input sides in pixels")] = None,
