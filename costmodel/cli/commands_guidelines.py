@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 
-from .app import (Format, FormatOption, InputOption, SpecArgument, app, emit, input_shape,
-                  user_errors)
+from .app import (SPEC_EPILOG, Format, FormatOption, InputOption, SpecArgument, app, emit,
+                  input_shape, user_errors)
 
 
-@app.command()
+@app.command(epilog=SPEC_EPILOG)
 @user_errors
 def guidelines(
     spec: SpecArgument,

@@ -11,11 +11,11 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import CostModelError
-from .app import (Dtype, Format, FormatOption, FusedOption, InputOption, SpecArgument, app, emit,
-                  input_shape, user_errors)
+from .app import (SPEC_EPILOG, Dtype, Format, FormatOption, FusedOption, InputOption, SpecArgument,
+                  app, emit, input_shape, user_errors)
 
 
-@app.command()
+@app.command(epilog=SPEC_EPILOG)
 @user_errors
 def latency(
     spec: SpecArgument,

@@ -13,11 +13,11 @@ import typer
 
 from ..errors import CostModelError
 
-from .app import (Dtype, DtypeOption, Format, FormatOption, FusedOption, InputOption, SpecArgument,
-                  app, emit, input_shape, user_errors)
+from .app import (SPEC_EPILOG, Dtype, DtypeOption, Format, FormatOption, FusedOption, InputOption,
+                  SpecArgument, app, emit, input_shape, user_errors)
 
 
-@app.command()
+@app.command(epilog=SPEC_EPILOG)
 @user_errors
 def memory(
     spec: SpecArgument,
