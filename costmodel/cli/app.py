@@ -57,6 +57,22 @@ class Units(str, Enum):
     flops = "flops"
 
 
+class Dtype(str, Enum):
+    """Element types, for --dtype (bytes per element: 4, 2, 1)."""
+
+    fp32 = "fp32"
+    fp16 = "fp16"
+    int8 = "int8"
+
+
+DtypeOption = Annotated[Dtype, typer.Option(
+    "--dtype", help="Element type of activations and weights: fp32 (4 bytes), fp16 (2), "
+                    "int8 (1).")]
+FusedOption = Annotated[bool, typer.Option(
+    "--fused", help="Activations and channel splits run in place in their producer (as "
+                    "inference runtimes fuse them); default: each is its own kernel.")]
+
+
 Convention = Enum("Convention", {name: name for name in CONVENTIONS}, type=str)
 
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
@@ -79,6 +95,7 @@ SPEC_EPILOG = ("SPEC is a built-in model's name (costmodel list shows them and t
                "(model.onnx), or my_net.py:factory[:key=value,...], a function returning a "
                "PyTorch module to trace (needs torch). .cm files are data and never run; a "
                ".py:factory SPEC runs that file.")
+SpecArgument = Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)]
 InputOption = Annotated[str | None, typer.Option(
     "--input", metavar="N,C,H,W", show_default=False,
     help="Input size, e.g. 1,3,224,224: a traced module runs on it; a spec takes H as its "
@@ -209,7 +226,7 @@ def compare(
 @app.command(epilog=SPEC_EPILOG)
 @user_errors
 def summary(
-    spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
+    spec: SpecArgument,
     fmt: FormatOption = Format.table,
     units: UnitsOption = Units.macs,
     convention: ConventionOption = DEFAULT,

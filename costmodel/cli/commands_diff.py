@@ -8,14 +8,14 @@ from typing import Annotated
 import typer
 
 from ..core.conventions import DEFAULT
-from .app import (SPEC_EPILOG, SPEC_HELP, ConventionOption, Format, FormatOption, InputOption, Units,
-                  UnitsOption, app, emit, input_shape, user_errors)
+from .app import (SPEC_EPILOG, ConventionOption, Format, FormatOption, InputOption, SpecArgument,
+                  Units, UnitsOption, app, emit, input_shape, user_errors)
 
 
 @app.command(epilog=SPEC_EPILOG)
 @user_errors
 def diff(
-    spec_a: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
+    spec_a: SpecArgument,
     spec_b: Annotated[str, typer.Argument(help="The second SPEC, compared with the first.",
                                           show_default=False)],
     fmt: FormatOption = Format.table,

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from ..core.conventions import CONVENTIONS
-from .app import SPEC_HELP, app, emit, user_errors
+from .app import SPEC_EPILOG, SPEC_HELP, app, emit, user_errors
 
 
 class ExplainFormat(str, Enum):
@@ -27,7 +27,7 @@ EXPLAIN_HELP = (
     + ", ".join(CONVENTIONS) + "). MACs are multiply-accumulates; 1 MAC = 2 FLOPs.")
 
 
-@app.command(help=EXPLAIN_HELP)
+@app.command(help=EXPLAIN_HELP, epilog=SPEC_EPILOG)
 @user_errors
 def explain(
     spec: Annotated[list[str], typer.Argument(

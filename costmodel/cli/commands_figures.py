@@ -12,7 +12,7 @@ import typer
 
 from ..core.conventions import DEFAULT
 from ..errors import CostModelError
-from .app import (SPEC_EPILOG, SPEC_HELP, ConventionOption, Format, FormatOption, app, emit,
+from .app import (SPEC_EPILOG, ConventionOption, Format, FormatOption, SpecArgument, app, emit,
                   user_errors)
 
 _FIGURE_SUFFIXES = (".png", ".svg")
@@ -95,7 +95,7 @@ def collapse(
 @app.command(epilog=SPEC_EPILOG)
 @user_errors
 def breakdown(
-    spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
+    spec: SpecArgument,
     out: Annotated[Path, typer.Option(
         "--out", "-o", help="The figure to write (.png or .svg).", show_default=False)],
     convention: ConventionOption = DEFAULT,

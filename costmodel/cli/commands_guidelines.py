@@ -4,18 +4,15 @@ printing only; the logic is in :mod:`costmodel.analysis.guidelines`."""
 from __future__ import annotations
 
 import json
-from typing import Annotated
 
-import typer
-
-from .app import (SPEC_HELP, Format, FormatOption, InputOption, app, emit, input_shape,
-                  user_errors)
+from .app import (SPEC_EPILOG, Format, FormatOption, InputOption, SpecArgument, app, emit,
+                  input_shape, user_errors)
 
 
-@app.command()
+@app.command(epilog=SPEC_EPILOG)
 @user_errors
 def guidelines(
-    spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
+    spec: SpecArgument,
     fmt: FormatOption = Format.table,
     input_size: InputOption = None,
 ) -> None:

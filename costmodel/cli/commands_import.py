@@ -11,10 +11,10 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import CostModelError
-from .app import SPEC_HELP, app, emit, user_errors
+from .app import SPEC_EPILOG, SPEC_HELP, app, emit, user_errors
 
 
-@app.command("import")
+@app.command("import", epilog=SPEC_EPILOG)
 @user_errors
 def import_spec(
     spec: Annotated[str, typer.Argument(

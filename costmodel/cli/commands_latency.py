@@ -11,15 +11,14 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import CostModelError
-from .app import (SPEC_HELP, Format, FormatOption, InputOption, app, emit, input_shape,
-                  user_errors)
-from .commands_memory import Dtype, FusedOption
+from .app import (SPEC_EPILOG, Dtype, Format, FormatOption, FusedOption, InputOption, SpecArgument,
+                  app, emit, input_shape, user_errors)
 
 
-@app.command()
+@app.command(epilog=SPEC_EPILOG)
 @user_errors
 def latency(
-    spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
+    spec: SpecArgument,
     hw: Annotated[str, typer.Option(
         "--hw", help="A hardware profile: a built-in name (`costmodel hardware`) or the path "
                      "of a .toml profile.")] = "pixel1",

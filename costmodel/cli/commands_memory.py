@@ -6,7 +6,6 @@ same figures beside the MACs)."""
 from __future__ import annotations
 
 import json
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -14,28 +13,14 @@ import typer
 
 from ..errors import CostModelError
 
-from .app import (SPEC_HELP, Format, FormatOption, InputOption, app, emit, input_shape,
-                  user_errors)
+from .app import (SPEC_EPILOG, Dtype, DtypeOption, Format, FormatOption, FusedOption, InputOption,
+                  SpecArgument, app, emit, input_shape, user_errors)
 
 
-class Dtype(str, Enum):
-    fp32 = "fp32"
-    fp16 = "fp16"
-    int8 = "int8"
-
-
-DtypeOption = Annotated[Dtype, typer.Option(
-    "--dtype", help="Element type of activations and weights: fp32 (4 bytes), fp16 (2), "
-                    "int8 (1).")]
-FusedOption = Annotated[bool, typer.Option(
-    "--fused", help="Activations and channel splits run in place in their producer (as "
-                    "inference runtimes fuse them); default: each is its own kernel.")]
-
-
-@app.command()
+@app.command(epilog=SPEC_EPILOG)
 @user_errors
 def memory(
-    spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
+    spec: SpecArgument,
     dtype: DtypeOption = Dtype.fp32,
     fused: FusedOption = False,
     order: Annotated[Optional[Path], typer.Option(

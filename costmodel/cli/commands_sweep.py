@@ -16,7 +16,7 @@ import typer
 
 from ..core.conventions import DEFAULT
 from ..errors import CostModelError
-from .app import SPEC_EPILOG, SPEC_HELP, ConventionOption, app, emit, user_errors
+from .app import SPEC_EPILOG, ConventionOption, Dtype, SpecArgument, app, emit, user_errors
 
 
 class SweepFormat(str, Enum):
@@ -33,12 +33,6 @@ class YAxis(str, Enum):
     activations = "activations"
 
 
-class Dtype(str, Enum):
-    fp32 = "fp32"
-    fp16 = "fp16"
-    int8 = "int8"
-
-
 _SUFFIXES = {".csv": SweepFormat.csv, ".json": SweepFormat.json,
              ".parquet": SweepFormat.parquet, ".pq": SweepFormat.parquet}
 
@@ -51,7 +45,7 @@ def _list_option(what: str):
                          "(exact, from closed forms compiled once).")
 @user_errors
 def sweep(
-    spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
+    spec: SpecArgument,
     alpha: Annotated[Optional[str], _list_option("Width multipliers")] = None,
     g: Annotated[Optional[str], _list_option("Group counts")] = None,
     resolution: Annotated[Optional[str], _list_option("Input sides in pixels")] = None,
