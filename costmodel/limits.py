@@ -60,8 +60,12 @@ MAX_COLLAPSE_POINTS = 1_000_000
 MAX_COLLAPSE_DIMENSION = 10_000
 MAX_COLLAPSE_RUNS = 100
 MAX_COLLAPSE_CELLS = 20_000_000
-#: How much of a long expression an error message quotes.
+#: How much of a long expression, name or string from a file an error message quotes.
 MAX_QUOTED_CHARS = 60
+#: How much of a path an error message quotes.
+MAX_QUOTED_PATH_CHARS = 200
+#: Characters of one error line on stderr: whatever a message holds, it is cut here.
+MAX_ERROR_CHARS = 400
 
 
 def excerpt(text: str, limit: int = MAX_QUOTED_CHARS) -> str:

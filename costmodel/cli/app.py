@@ -126,9 +126,18 @@ def user_errors(command):
     return wrapper
 
 
+def error_line(message: str) -> str:
+    """The one stderr line for a user error: whitespace runs (newlines too) folded to one
+    space, any control character left escaped, and at most MAX_ERROR_CHARS characters."""
+    from .. import limits
+    from ..safe_io import printable
+
+    return "costmodel: error: " + printable(" ".join(str(message).split()),
+                                            limits.MAX_ERROR_CHARS)
+
+
 def _error(message: str, hint: str | None = None) -> None:
-    text = " ".join(str(message).split("\n"))
-    typer.echo(f"costmodel: error: {text}" + (f"\n{hint}" if hint else ""), err=True)
+    typer.echo(error_line(message) + (f"\n{hint}" if hint else ""), err=True)
     raise typer.Exit(2)
 
 
@@ -151,11 +160,10 @@ def run(args: list[str] | None = None) -> int:
             names.insert(0, ctx.info_name)
             ctx = ctx.parent
         path = " ".join(["costmodel", *names])
-        message = " ".join(exc.format_message().split())
-        typer.echo(f"costmodel: error: {message}\nsee '{path} --help'", err=True)
+        typer.echo(f"{error_line(exc.format_message())}\nsee '{path} --help'", err=True)
         return 2
     except click.ClickException as exc:
-        typer.echo(f"costmodel: error: {' '.join(exc.format_message().split())}", err=True)
+        typer.echo(error_line(exc.format_message()), err=True)
         return 2
     except click.Abort:
         return 130
@@ -171,7 +179,25 @@ def natural_order(name: str) -> list:
 
 
 def emit(text: str) -> None:
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    """Write a command's output to stdout. Every name in it went through
+    :func:`costmodel.safe_io.printable`; control characters are escaped here once more as the
+    last guard. A failed write (``costmodel list > /dev/full``) is a user error, not a
+    traceback."""
+    from ..safe_io import strip_terminal_controls
+
+    text = strip_terminal_controls(text)
+    try:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # `costmodel ... | head`: the reader has gone; stop writing
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except OSError as exc:
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # drop the unwritten rest
+        raise CostModelError(f"cannot write the output to stdout: {exc.strerror or exc}") from None
 
 
 @app.command("list")
@@ -288,8 +314,15 @@ def console_script() -> None:
     code = main()
     try:
         sys.stdout.flush()
-        sys.stderr.flush()
     except BrokenPipeError:  # `costmodel ... | head`: the reader has gone, nothing to report
+        pass
+    except OSError as exc:  # output written outside emit() that could not be flushed
+        sys.stderr.write(f"costmodel: error: cannot write the output to stdout: "
+                         f"{exc.strerror or exc}\n")
+        code = code or 2
+    try:
+        sys.stderr.flush()
+    except OSError:
         pass
     os._exit(code)
 
