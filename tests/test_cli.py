@@ -94,7 +94,7 @@ def test_architecture_file_as_spec(tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["compare", "mobilnet_v1"], "did you mean mobilenet_v1"),
-    (["compare", "mobilenet_v1:beta=2"], "knobs are: alpha, resolution, classes, rounding"),
+    (["compare", "mobilenet_v1:beta=2"], "knobs are: alpha, resolution, height, width, classes, rounding"),
     (["compare", "mobilenet_v1:alpha=0"], "received alpha=0"),
     (["compare", "mobilenet_v1:alpha=nan"], "received alpha=nan"),
     (["compare", "mobilenet_v1:alpha=inf"], "received alpha=inf"),

@@ -23,24 +23,30 @@ from ..spec.builder import require_knob
 from ..zoo import ModelRef
 from .derive import Derivation, Quantity, _exact_number, show_value, symbols_of
 
-#: The integer symbol of ``R = s·q + r``.
+#: The integer symbol of ``R = s·q + r`` (and of ``H = s·q_H + r``, ``W = s·q_W + r`` when
+#: height and width are kept apart).
 Q = Symbol("q", integer=True, nonnegative=True)
+Q_OF = {"resolution": Q, "height": Symbol("q_H", integer=True, nonnegative=True),
+        "width": Symbol("q_W", integer=True, nonnegative=True)}
 
 #: Knob name -> symbol, for knobs a whole-network derivation can leave symbolic.
-NETWORK_SYMBOLS = {"resolution": S.R, "alpha": S.alpha, "t": S.t}
+NETWORK_SYMBOLS = {"resolution": S.R, "height": S.H, "width": S.W, "alpha": S.alpha, "t": S.t}
+#: The knobs that are sides of the input: their floors are removed by a period.
+SIDES = ("resolution", "height", "width")
 
 
 def _floor_period(exprs: Sequence[Expr], R: Symbol, residue_of: Callable[[int], int],
-                  start: int = 1, limit: int = 1 << 12) -> tuple[int, int, list[Expr]]:
+                  start: int = 1, limit: int = 1 << 12, q: Symbol = Q
+                  ) -> tuple[int, int, list[Expr]]:
     """A period s such that substituting ``R = s·q + r`` removes every floor/ceiling that
     depends on R: ``start`` (the network's total stride) when that suffices, else ``start``
     times the denominators met, innermost floors first, until none is left."""
     period = start
     while True:
         r = residue_of(period)
-        subbed = [e.subs(R, period * Q + r) for e in exprs]
+        subbed = [e.subs(R, period * q + r) for e in exprs]
         pending = [f for e in subbed for f in e.atoms(sympy.floor, sympy.ceiling)
-                   if Q in f.free_symbols]
+                   if q in f.free_symbols]
         if not pending:
             return period, r, subbed
         denominator = 1
@@ -48,7 +54,7 @@ def _floor_period(exprs: Sequence[Expr], R: Symbol, residue_of: Callable[[int], 
             inner = f.args[0]
             if inner.atoms(sympy.floor, sympy.ceiling) & set(pending):
                 continue  # an outer floor: its inner ones go first
-            slope = sympy.diff(inner, Q)
+            slope = sympy.diff(inner, q)
             if slope.is_Rational:
                 denominator = sympy.ilcm(denominator, slope.q)
         if denominator == 1 or period * denominator > limit:
@@ -56,25 +62,38 @@ def _floor_period(exprs: Sequence[Expr], R: Symbol, residue_of: Callable[[int], 
         period *= int(denominator)
 
 
+def _default_side(ref: ModelRef, given: Mapping[str, Any], name: str) -> int:
+    """The value a side knob takes when it is not symbolic: given, or its default (a height
+    that follows the resolution takes the resolution's)."""
+    knob = ref.spec.knob(name)
+    if name in given:
+        return int(given[name])
+    return _default_side(ref, given, knob.follows) if knob.follows else int(knob.default)
+
+
 def _built_on_the_period(ref: ModelRef, given: Mapping[str, Any], chosen: Sequence[str],
                          residue: int | None, convention_name: str):
-    """The fast way to a polynomial in R: build once with the resolution already ``s·q + r``
-    (``s`` the total stride the builder records), so that sympy settles every floor while
-    building instead of leaving floor(floor(R/2 - 1/2)/2) to be removed afterwards. Returns
-    (network, s, r, (MACs, params) in q), or None where this does not give a polynomial (then
-    the general path runs)."""
-    default = int(ref.spec.knob("resolution").default)
+    """The fast way to a polynomial in the sides: build once with each side already
+    ``s·q + r`` (``s`` the total stride the builder records), so that sympy settles every
+    floor while building instead of leaving floor(floor(R/2 - 1/2)/2) to be removed
+    afterwards. Returns (network, s, {side: r}, (MACs, params) in the q's), or None where this
+    does not give a polynomial (then the general path runs)."""
+    sides = [name for name in chosen if name in SIDES]
     try:
-        period = ref.build(**{**given, "resolution": default}).total_stride
+        period = ref.build(**{**given, **{name: _default_side(ref, given, name)
+                                          for name in sides}}).total_stride
     except CostModelError:
         return None
-    r = (default if residue is None else residue) % period
-    values = {name: NETWORK_SYMBOLS[name] for name in chosen if name != "resolution"}
-    network = ref.build(**{**given, **values, "resolution": period * Q + r})
+    residues = {name: (_default_side(ref, given, name) if residue is None else residue) % period
+                for name in sides}
+    values = {name: NETWORK_SYMBOLS[name] for name in chosen if name not in SIDES}
+    network = ref.build(**{**given, **values, **{name: period * Q_OF[name] + residues[name]
+                                                 for name in sides}})
     totals = network.macs(convention_name), network.params(convention_name)
-    if any(Q in f.free_symbols for e in totals for f in e.atoms(sympy.floor, sympy.ceiling)):
+    qs = {Q_OF[name] for name in sides}
+    if any(qs & f.free_symbols for e in totals for f in e.atoms(sympy.floor, sympy.ceiling)):
         return None
-    return network, period, r, totals
+    return network, period, residues, totals
 
 
 def _default_symbols(ref, given: Mapping[str, str]) -> list[str]:
@@ -90,6 +109,11 @@ def _default_symbols(ref, given: Mapping[str, str]) -> list[str]:
         if rounding == "none":
             chosen.append("alpha")
     return chosen
+
+
+def chosen_sides(chosen: Sequence[str]) -> list[str]:
+    """The input sides among the knobs kept symbolic, in the order chosen."""
+    return [name for name in chosen if name in SIDES]
 
 
 def derive_network(spec: str | ModelRef, symbols: Iterable[str] | None = None,
@@ -117,46 +141,52 @@ def derive_network(spec: str | ModelRef, symbols: Iterable[str] | None = None,
             raise CostModelError(f"cannot keep {name!r} symbolic; choose from "
                                  f"{', '.join(NETWORK_SYMBOLS)}")
         require_knob(ref.spec, name, ref.name)
+    if "resolution" in chosen and chosen_sides(chosen) != ["resolution"]:
+        raise CostModelError("keep either resolution or height and width symbolic, not both "
+                             "(height and width follow the resolution unless set)")
     assumptions: list[str] = []
     valid_for: tuple[tuple[Symbol, int, int], ...] = ()
-    fast = _built_on_the_period(ref, given, chosen, residue, convention_name) \
-        if "resolution" in chosen else None
+    sides = chosen_sides(chosen)
+    fast = _built_on_the_period(ref, given, chosen, residue, convention_name) if sides else None
     if fast is not None:
-        network, period, r, (macs_q, params_q) = fast
+        network, period, residues, (macs, params) = fast
     else:
         network = ref.build(**{**given, **{name: NETWORK_SYMBOLS[name] for name in chosen}})
         macs, params = network.macs(convention_name), network.params(convention_name)
+        period, residues = network.total_stride, {}
     settings = tuple((key, value) for key, value in network.config if key not in chosen)
-    if "resolution" in chosen:
-        default = int(ref.spec.knob("resolution").default)
-        R = S.R
-
-        def residue_of(period: int) -> int:
-            return (default if residue is None else residue) % period
-
+    for side in sides:
+        symbol, q, default = NETWORK_SYMBOLS[side], Q_OF[side], _default_side(ref, given, side)
         if fast is None:
-            period, r, (macs_q, params_q) = _floor_period([macs, params], R, residue_of,
-                                                          start=network.total_stride)
-        back = (R - r) / period
-        valid_for = ((R, period, r),) if period > 1 else ()
-        macs = sympy.expand(macs_q.subs(Q, back))
-        params = sympy.expand(params_q.subs(Q, back))
-        left = [f for e in (macs, params) for f in e.atoms(sympy.floor, sympy.ceiling)
-                if R in f.free_symbols]
-        if period == 1:
-            assumptions.append("valid for every resolution R (no floors to remove)")
-        elif r == 0:
-            assumptions.append(f"valid when R is a multiple of {period}, the network's total "
-                               f"stride (R = {period}·q: every stride then divides the side it "
-                               "halves, and every floor in the spatial sizes is exact)")
+            def residue_of(p: int, default: int = default) -> int:
+                return (default if residue is None else residue) % p
+
+            side_period, r, (macs, params) = _floor_period([macs, params], symbol, residue_of,
+                                                           start=period, q=q)
         else:
-            assumptions.append(f"valid when R ≡ {r} (mod {period}), as the default "
-                               f"R = {default} (R = {period}·q + {r}: every floor in the "
-                               "spatial sizes is then exact)")
+            side_period, r = period, residues[side]
+        back = (symbol - r) / side_period
+        valid_for += ((symbol, side_period, r),) if side_period > 1 else ()
+        macs = sympy.expand(macs.subs(q, back))
+        params = sympy.expand(params.subs(q, back))
+        left = [f for e in (macs, params) for f in e.atoms(sympy.floor, sympy.ceiling)
+                if symbol in f.free_symbols]
+        what = "resolution R" if side == "resolution" else f"{side} {symbol}"
+        if side_period == 1:
+            assumptions.append(f"valid for every {what} (no floors to remove)")
+        elif r == 0:
+            assumptions.append(f"valid when {symbol} is a multiple of {side_period}, the "
+                               f"network's total stride ({symbol} = {side_period}·q: every "
+                               "stride then divides the side it halves, and every floor in the "
+                               "spatial sizes is exact)")
+        else:
+            assumptions.append(f"valid when {symbol} ≡ {r} (mod {side_period}), as the default "
+                               f"{symbol} = {default} ({symbol} = {side_period}·q + {r}: every "
+                               "floor in the spatial sizes is then exact)")
         if left:
-            assumptions.append(f"floor() of R remains in {len(left)} terms: no period up to "
-                               "4096 removes it")
-    else:
+            assumptions.append(f"floor() of {symbol} remains in {len(left)} terms: no period "
+                               "up to 4096 removes it")
+    if not sides:
         macs, params = sympy.expand(macs), sympy.expand(params)
     if macs.atoms(MakeDivisible) or params.atoms(MakeDivisible):
         assumptions.append("MakeDivisible(c·alpha, 8, 8) remains: the reference channel "
@@ -186,8 +216,9 @@ def derive_network(spec: str | ModelRef, symbols: Iterable[str] | None = None,
         + (f" ({fixed})" if fixed else ""),
         ref.spec.paper, macs, None, extras=tuple(extras), symbols=symbols_of(macs, params),
         assumptions=tuple(assumptions), settings=settings, valid_for=valid_for,
-        defaults=tuple((NETWORK_SYMBOLS[key], _exact_number(ref.spec.knob(key).default, key))
-                       for key in chosen),
+        defaults=tuple((NETWORK_SYMBOLS[key], sympy.Integer(_default_side(ref, given, key))
+                        if key in SIDES
+                        else _exact_number(ref.spec.knob(key).default, key)) for key in chosen),
         explanation=f"Built layer by layer from costmodel's spec of {name} with "
                     f"{', '.join(chosen) or 'no knob'} left symbolic, summed over its "
                     f"{len(network.layers)} layers ({convention_name} convention), then "

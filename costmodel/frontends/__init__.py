@@ -47,8 +47,9 @@ def parse_input_shape(text: str) -> tuple[int, ...]:
 
 def build_spec(text: str, input_shape: Sequence[int] | None = None):
     """Resolve and build a SPEC, with ``--input`` N,C,H,W where given: a traced module is run
-    on that input; a spec (zoo model or ``.cm`` file) takes H as its ``resolution`` (unless
-    the SPEC sets ``resolution=`` itself, which wins) and must take C input channels."""
+    on that input; a spec (zoo model or ``.cm`` file) takes H×W as its input (its
+    ``resolution`` when H = W, else its ``height`` and ``width`` knobs; a size the SPEC sets
+    itself wins) and must take C input channels."""
     import inspect
 
     from ..zoo import ModelRef, resolve
@@ -58,16 +59,20 @@ def build_spec(text: str, input_shape: Sequence[int] | None = None):
         return ref.build()
     n, c, h, w = input_shape
     if isinstance(ref, ModelRef):
-        if "resolution" in dict(ref.values):
-            network = ref.build()
-        elif "resolution" not in {knob.name for knob in ref.spec.knobs}:
+        knobs = {knob.name for knob in ref.spec.knobs}
+        given = dict(ref.values)
+        if given.keys() & {"resolution", "height", "width"}:
+            network = ref.build()  # the SPEC's own size wins
+        elif h == w and "resolution" in knobs:
+            network = ref.build(resolution=str(h))
+        elif {"height", "width"} <= knobs:
+            network = ref.build(height=str(h), width=str(w))
+        elif "resolution" in knobs:
+            raise CostModelError(f"{text} takes a square input (its resolution knob; it has no "
+                                 f"height and width knobs); --input gives H={h}, W={w}")
+        else:
             raise CostModelError(f"{text} has no resolution knob, so --input cannot set its "
                                  "input size")
-        elif h != w:
-            raise CostModelError(f"{text} takes a square input (its resolution knob); "
-                                 f"--input gives H={h}, W={w}")
-        else:
-            network = ref.build(resolution=str(h))
         if network.input.c != c:
             raise CostModelError(f"{text} takes {network.input.c}-channel input; --input "
                                  f"gives C={c}")

@@ -384,11 +384,29 @@ def require_knob(spec: ModelSpec, name: str, model: str) -> Knob:
 
 def resolve_knobs(spec: ModelSpec, values: Mapping[str, Any], model: str) -> dict[str, Any]:
     """Knob values for a build: the defaults overridden by ``values``, each checked."""
-    known = {knob.name: knob for knob in spec.knobs}
     for key in values:
         require_knob(spec, key, model)
-    return {name: parse_knob_value(knob, values.get(name, knob.default), model)
-            for name, knob in known.items()}
+    resolved: dict[str, Any] = {}
+    for knob in spec.knobs:  # in file order: a knob that follows another comes after it
+        if knob.name in values or knob.follows is None:
+            resolved[knob.name] = parse_knob_value(knob, values.get(knob.name, knob.default),
+                                                   model)
+        else:
+            resolved[knob.name] = resolved[knob.follows]
+    return resolved
+
+
+def shown_knobs(spec: ModelSpec, knobs: Mapping[str, Any],
+                values: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """The knob settings a network reports (its ``config``): every knob but one that follows
+    another and was not set (the height of a square input is its resolution), so that a
+    rebuild from the config, at another resolution, moves the height with it."""
+    followers = {knob.name for knob in spec.knobs if knob.follows is not None}
+    overridden = {leader for leader in {k.follows for k in spec.knobs} - {None}
+                  if leader not in values
+                  and all(k.name in values for k in spec.knobs if k.follows == leader)}
+    return tuple((name, value) for name, value in knobs.items()
+                 if (name not in followers or name in values) and name not in overridden)
 
 
 def build(spec: ModelSpec, values: Mapping[str, Any] | None = None,
@@ -399,24 +417,33 @@ def build(spec: ModelSpec, values: Mapping[str, Any] | None = None,
     works.
     """
     model = name or spec.name or Path(spec.source).stem
-    knobs = resolve_knobs(spec, values or {}, model)
+    values = values or {}
+    knobs = resolve_knobs(spec, values, model)
     try:
         with counting_steps():
-            return _build(spec, knobs, model)
+            return _build(spec, knobs, model, shown_knobs(spec, knobs, values))
     except RecursionError:  # a safety net: the limits keep every build far from it
         raise SpecError("the file nests too deeply to build (see the limits in the README's "
                         "Safety section)", spec.source) from None
     except SpecError as exc:
-        if isinstance(exc.__cause__, InputTooSmall) and "resolution" in knobs:
+        followers_set = any(k.follows == "resolution" and k.name in values for k in spec.knobs)
+        if isinstance(exc.__cause__, InputTooSmall) and "resolution" in knobs \
+                and not followers_set:
             with counting_steps():
                 smallest = _smallest_resolution(spec, knobs, model)
             hint = f"; the smallest resolution that works is {smallest}" if smallest else ""
             raise CostModelError(f"{model}: resolution={knobs['resolution']} is too small for "
                                  f"the network's strides ({exc.reason}){hint}") from None
+        if isinstance(exc.__cause__, InputTooSmall) and followers_set:
+            sides = ", ".join(f"{k.name}={knobs[k.name]}" for k in spec.knobs
+                              if k.follows == "resolution")
+            raise CostModelError(f"{model}: the input ({sides}) is too small for the network's "
+                                 f"strides ({exc.reason})") from None
         raise
 
 
-def _build(spec: ModelSpec, knobs: dict[str, Any], model: str) -> Network:
+def _build(spec: ModelSpec, knobs: dict[str, Any], model: str,
+           config: tuple[tuple[str, Any], ...] | None = None) -> Network:
     if spec.input is None:
         raise SpecError("the file has no 'input C H W' line", spec.source)
     builder = _Builder(spec, model)
@@ -435,7 +462,7 @@ def _build(spec: ModelSpec, knobs: dict[str, Any], model: str) -> Network:
                 x = builder.node(node, x, file_env, scope, spec.source)
     if not builder.layers:
         raise SpecError("the file defines no layers", spec.source)
-    return Network(model, tuple(knobs.items()), input_shape,
+    return Network(model, tuple(knobs.items()) if config is None else config, input_shape,
                    tuple(builder.layers), spec.doc, spec.notes, tuple(dict.fromkeys(assumed)),
                    max(builder.strides.values()))
 
@@ -458,7 +485,9 @@ def _smallest_resolution(spec: ModelSpec, knobs: dict[str, Any], model: str,
     bisecting (a handful of builds, not one per pixel)."""
     def works(resolution: int) -> bool:
         try:
-            _build(spec, {**knobs, "resolution": Integer(resolution)}, model)
+            side = Integer(resolution)
+            _build(spec, {**knobs, "resolution": side, **{k.name: side for k in spec.knobs
+                                                          if k.follows == "resolution"}}, model)
             return True
         except SpecError:
             return False

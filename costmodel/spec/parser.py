@@ -9,7 +9,9 @@ Header statements (top level)::
     paper Author et al., Title, arXiv 1704.04861
     note  free text shown by `costmodel summary` (several allowed)
     knob  NAME DEFAULT TYPE [min=X] [max=Y]   # help text
-          TYPE is `positive` (a finite real > 0), `int`, or `choice A|B|C`
+          TYPE is `positive` (a finite real > 0), `int`, or `choice A|B|C`; DEFAULT may
+          name an earlier knob, whose value this one takes unless it is set itself
+          (`knob height resolution int`: a square input unless height= is given)
     input C H W                         # expressions, e.g. `input 3 resolution resolution`
     defaults OP key=value ...           # default attributes for OP lines of this file
     block NAME(param, param=default):   # a reusable block; its body is indented below
@@ -314,6 +316,14 @@ class _Parser:
             if knob.name in seen:
                 raise self.error(f"knob {knob.name!r} declared twice", Line(knob.line, 0, "", ""),
                                  knob.name)
+            if knob.follows is not None:
+                leader = seen.get(knob.follows)
+                if leader is None or leader.type == "choice" or leader.follows is not None:
+                    raise self.error(
+                        f"the default of knob {knob.name} must be a number or the name of an "
+                        "earlier number knob that has a default of its own, got "
+                        f"{limits.excerpt(knob.follows)!r}", Line(knob.line, 0, "", ""),
+                        knob.follows)
             seen[knob.name] = knob
         return ModelSpec(self.source, name, doc, paper, tuple(notes), tuple(knobs), inp,
                          tuple(blocks), tuple(body))
@@ -328,7 +338,7 @@ class _Parser:
         if kind not in KNOB_TYPES:
             raise self.error(f"unknown knob type {kind!r}; use one of {', '.join(KNOB_TYPES)}",
                              line, kind)
-        choices, bounds = (), {}
+        choices, bounds, follows = (), {}, None
         if kind == "choice":
             if not extra:
                 raise self.error("a choice knob lists its values: 'choice a|b|c'", line, rest)
@@ -341,6 +351,8 @@ class _Parser:
             for choice in choices:
                 if is_number_text(choice):
                     self.number(choice, line, f"choice {choice}")
+        elif re.fullmatch(r"[A-Za-z_]\w*", default):
+            follows = default  # another knob's name: checked once every knob is known
         else:
             self.number(default, line, f"the default of knob {name}")
         for item in extra:
@@ -353,7 +365,7 @@ class _Parser:
             self.number(value, line, f"{key}= of knob {name}")
             bounds[key] = value
         return Knob(name, default, kind, choices, bounds.get("min"), bounds.get("max"),
-                    line.help, line.number)
+                    line.help, line.number, follows)
 
     def number(self, text: str, line: Line, what: str) -> None:
         """Check that ``text`` is a number within the literal limits."""

@@ -80,6 +80,9 @@ class Knob:
     max: str | None = None
     help: str = ""
     line: int = 0
+    #: The earlier knob whose value this one takes unless it is set (``knob height resolution
+    #: int``: the height follows the resolution), or None for a knob with its own default.
+    follows: str | None = None
 
 
 @dataclass(frozen=True)

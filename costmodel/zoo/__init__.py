@@ -24,7 +24,7 @@ from typing import Any
 from ..core.network import Network
 from ..errors import CostModelError
 from ..limits import excerpt
-from ..spec.builder import build as build_spec, resolve_knobs
+from ..spec.builder import build as build_spec, resolve_knobs, shown_knobs
 from ..spec.parser import parse_file, parse_text
 from ..spec.syntax import ModelSpec
 
@@ -83,8 +83,11 @@ class ModelRef:
         return network
 
     def config(self) -> dict[str, Any]:
-        """Every knob's value, defaults filled in, checked."""
-        return resolve_knobs(self.spec, dict(self.values), self.name)
+        """Every knob's value, defaults filled in, checked; a knob that follows another and
+        was not set (``height`` of a square input) is left out, so that it keeps following
+        when the other is changed."""
+        values = dict(self.values)
+        return dict(shown_knobs(self.spec, resolve_knobs(self.spec, values, self.name), values))
 
 
 def parse_values(text: str, where: str) -> tuple[tuple[str, str], ...]:
