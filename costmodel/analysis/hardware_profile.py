@@ -210,6 +210,15 @@ def profiles() -> tuple[Hardware, ...]:
     return tuple(load(name) for name in builtin_names())
 
 
+def _exists(path: Path) -> bool:
+    """Whether ``path`` names anything (a dangling symlink too); a name too long to be a
+    path names nothing."""
+    try:
+        return path.exists() or path.is_symlink()
+    except OSError:
+        return False
+
+
 def load(name_or_path: str) -> Hardware:
     """A built-in profile by name, or a profile file by path (a file is data: parsed as TOML,
     never executed). Text that names no built-in profile is a path if it ends in ``.toml``,
@@ -219,8 +228,7 @@ def load(name_or_path: str) -> Hardware:
         resource = importlib.resources.files("costmodel.hardware") / f"{name_or_path}.toml"
         return from_toml(resource.read_text(encoding="utf-8"), f"{name_or_path} (built in)")
     path = Path(name_or_path)
-    if name_or_path and (path.suffix == ".toml" or "/" in name_or_path or path.exists()
-                         or path.is_symlink()):
+    if name_or_path and (path.suffix == ".toml" or "/" in name_or_path or _exists(path)):
         text = read_text_bounded(path, limits.MAX_PROFILE_BYTES, "hardware profile",
                                  "MAX_PROFILE_BYTES")
         return from_toml(text, str(path))
