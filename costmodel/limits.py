@@ -60,6 +60,35 @@ MAX_COLLAPSE_POINTS = 1_000_000
 MAX_COLLAPSE_DIMENSION = 10_000
 MAX_COLLAPSE_RUNS = 100
 MAX_COLLAPSE_CELLS = 20_000_000
+#: Hardware profiles (``latency --hw FILE.toml``): size of the file and of one line (a real
+#: profile has under 1 kB and lines under 300 characters; the line bound also bounds how deep
+#: one dotted key nests, which TOML's reader handles in time quadratic in its depth).
+MAX_PROFILE_BYTES = 100_000
+MAX_PROFILE_LINE_CHARS = 1000
+#: Characters of a profile's ``name`` (and ``calibrate --name``) and of its ``description``
+#: and ``source``.
+MAX_PROFILE_NAME_CHARS = 100
+MAX_PROFILE_TEXT_CHARS = 1000
+#: The physically sane range of a profile's figures: peak MACs per second (a microcontroller
+#: does ~10^7, the largest accelerators ~10^15 at 8 bits), memory bandwidth in bytes per second
+#: (HBM3e: ~10^13) and the fixed cost per kernel in seconds (a GPU launch: ~10^-5).
+MIN_PEAK_MACS_PER_SECOND = 1_000
+MAX_PEAK_MACS_PER_SECOND = 10 ** 18
+MIN_BANDWIDTH_BYTES_PER_SECOND = 1_000
+MAX_BANDWIDTH_BYTES_PER_SECOND = 10 ** 16
+MAX_OVERHEAD_SECONDS_PER_LAYER = 1
+#: ``latency --batch``: images per batch.
+MAX_LATENCY_BATCH = 1_000_000
+#: ``memory --order FILE``: size of the file (MAX_LAYERS names of up to ~200 characters).
+MAX_ORDER_BYTES = 4_000_000
+#: ``costmodel calibrate``: the matrix side (4096: 64 MiB per matrix, ~2 s per product on one
+#: core), the MiB copied (twice that resident), the runs of each measurement and the threads.
+MIN_CALIBRATE_SIZE = 64
+MAX_CALIBRATE_SIZE = 4096
+MIN_CALIBRATE_COPY_MIB = 8
+MAX_CALIBRATE_COPY_MIB = 1024
+MAX_CALIBRATE_REPEATS = 100
+MAX_CALIBRATE_THREADS = 256
 #: How much of a long expression, name or string from a file an error message quotes.
 MAX_QUOTED_CHARS = 60
 #: How much of a path an error message quotes.

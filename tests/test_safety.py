@@ -98,9 +98,9 @@ def _readme_safety() -> str:
 
 def test_the_readme_states_every_limit_with_its_value():
     section = _readme_safety()
-    rows = dict(re.findall(r"^\| `(MAX_\w+)` \| ([^|]+) \|", section, re.M))
-    stated = {name for name in dir(limits) if name.startswith("MAX_")} - {"MAX_NUMBER_DIGITS",
-                                                                         "MAX_QUOTED_CHARS"}
+    rows = dict(re.findall(r"^\| `((?:MAX|MIN)_\w+)` \| ([^|]+) \|", section, re.M))
+    stated = {name for name in dir(limits) if name.startswith(("MAX_", "MIN_"))} - {
+        "MAX_NUMBER_DIGITS", "MAX_QUOTED_CHARS"}
     assert set(rows) == stated
     for name, value in rows.items():
         expected = getattr(limits, name)

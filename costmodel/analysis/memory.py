@@ -34,6 +34,7 @@ from sympy import Expr, Integer
 
 from ..core.network import Layer, Network
 from ..errors import CostModelError
+from ..safe_io import printable
 
 DTYPE_BYTES = {"fp32": 4, "fp16": 2, "int8": 1}
 ACTIVATIONS = frozenset({"relu", "relu6", "sigmoid", "hsigmoid", "hswish", "swish"})
@@ -163,15 +164,15 @@ def _check_order(network: Network, order: Sequence[str]) -> tuple[str, ...]:
     names = [layer.name for layer in network.layers]
     if sorted(order) != sorted(names):
         missing = sorted(set(names) - set(order)) or sorted(set(order) - set(names))
-        raise CostModelError(f"the execution order must list every layer once; check "
-                             f"{missing[0] if missing else 'duplicates'!r}")
+        check = f"'{printable(missing[0])}'" if missing else "duplicates"
+        raise CostModelError(f"the execution order must list every layer once; check {check}")
     by_name = {layer.name: layer for layer in network.layers}
     done = {"input"}
     for name in order:
         for source in by_name[name].sources:
             if source in by_name and source not in done:  # a source that is no layer: free
-                raise CostModelError(f"execution order runs {name!r} before {source!r}, "
-                                     "which it reads")
+                raise CostModelError(f"execution order runs '{printable(name)}' before "
+                                     f"'{printable(source)}', which it reads")
         done.add(name)
     return tuple(order)
 

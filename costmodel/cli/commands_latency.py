@@ -10,7 +10,6 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..errors import CostModelError
 from .app import (SPEC_EPILOG, Dtype, Format, FormatOption, FusedOption, InputOption, SpecArgument,
                   app, emit, input_shape, user_errors)
 
@@ -25,22 +24,26 @@ def latency(
     dtype: Annotated[Optional[Dtype], typer.Option(
         "--dtype", help="Element type (default: the profile's).")] = None,
     fused: FusedOption = False,
-    batch: Annotated[int, typer.Option("--batch", min=1, help="Images per batch.")] = 1,
+    batch: Annotated[int, typer.Option("--batch", help="Images per batch (1 to "
+                                       "MAX_LATENCY_BATCH).")] = 1,
     no_overhead: Annotated[bool, typer.Option(
         "--no-overhead", help="Leave out the profile's fixed cost per kernel.")] = False,
     fmt: FormatOption = Format.table,
     input_size: InputOption = None,
 ) -> None:
     """Roofline latency estimate per layer: compute- or memory-bound, and the total."""
-    from ..analysis.latency import estimate, load, record
+    from ..analysis.latency import check_batch, estimate, load, record
     from ..report.beyond_tables import latency_table
     from ..frontends import build_spec
 
+    check_batch(batch)
+    profile = load(hw)  # a bad profile, or no peak for --dtype, is refused before the build
+    profile.peak_for(dtype.value if dtype else profile.dtype)
     network = build_spec(spec, input_shape(input_size))
-    est = estimate(network, load(hw), dtype.value if dtype else None, fused,
+    est = estimate(network, profile, dtype.value if dtype else None, fused,
                    not no_overhead, batch)
-    if fmt == Format.json:
-        emit(json.dumps(record(est), indent=2))
+    if fmt == Format.json:  # allow_nan=False: a non-finite figure is a bug to see, never NaN
+        emit(json.dumps(record(est), indent=2, allow_nan=False))
     else:
         emit(latency_table(est).render(fmt.value))
 
@@ -58,7 +61,8 @@ def hardware(fmt: FormatOption = Format.table) -> None:
                           "peak_macs_per_second": h.peak_macs_per_second,
                           "bandwidth_bytes_per_second": h.bandwidth_bytes_per_second,
                           "overhead_seconds_per_layer": h.overhead_seconds_per_layer,
-                          "source": h.source} for h in profiles()], indent=2))
+                          "peaks": {d: h.peak_for(d) for d in h.dtypes},
+                          "source": h.source} for h in profiles()], indent=2, allow_nan=False))
     else:
         emit(table.render(fmt.value))
 
@@ -67,28 +71,31 @@ def hardware(fmt: FormatOption = Format.table) -> None:
 @user_errors
 def calibrate(
     out: Annotated[Path, typer.Option(
-        "--out", "-o", help="Profile file to write (TOML).")] = Path("this_machine.toml"),
+        "--out", "-o", help="Profile file to write (TOML; replaced whole, or left as it was "
+                            "if the write fails).")] = Path("this_machine.toml"),
     name: Annotated[str, typer.Option("--name", help="The profile's name.")] = "this_machine",
-    threads: Annotated[int, typer.Option("--threads", min=1, help="Threads to use.")] = 1,
-    size: Annotated[int, typer.Option("--size", min=64, help="Matrix side for matmul.")] = 1024,
-    copy_mib: Annotated[int, typer.Option("--copy-mib", min=8,
-                                          help="MiB copied for bandwidth.")] = 256,
-    repeats: Annotated[int, typer.Option("--repeats", min=1, help="Runs; the fastest is kept.")] = 5,
+    threads: Annotated[int, typer.Option("--threads", help="Threads to use (1 to 256).")] = 1,
+    size: Annotated[int, typer.Option("--size", help="Matrix side for matmul (64 to "
+                                                     "4096).")] = 1024,
+    copy_mib: Annotated[int, typer.Option("--copy-mib",
+                                          help="MiB copied for bandwidth (8 to 1024).")] = 256,
+    repeats: Annotated[int, typer.Option("--repeats", help="Runs; the fastest is kept (1 to "
+                                                           "100).")] = 5,
     library: Annotated[str, typer.Option(
         "--library", help="auto (torch where installed, else numpy), torch or numpy.")] = "auto",
 ) -> None:
     """Measure this machine's roof (matmul MACs/s, copy bandwidth) into a profile file."""
-    from ..analysis.calibrate import calibrate as measure, torch_available
+    from ..analysis.calibrate import calibrate as measure, check_options
+    from ..analysis.hardware_profile import from_toml
+    from ..safe_io import check_writable_target, printable, write_atomic
 
-    if library not in ("auto", "torch", "numpy"):
-        raise CostModelError(f"--library {library!r}: use auto, torch or numpy")
-    if library == "torch" and not torch_available():
-        raise CostModelError("--library torch: torch is not installed (use numpy)")
+    check_options(name, threads, size, copy_mib, repeats, library)
+    check_writable_target(out, "profile file")  # before the measurement, not after it
     result = measure(name, threads, size, copy_mib, repeats, library)
-    try:
-        out.write_text(result.toml(), encoding="utf-8")
-    except OSError as exc:
-        raise CostModelError(f"cannot write {str(out)!r}: {exc.strerror or exc}") from None
-    emit(f"{result.name}: {result.peak_macs_per_second / 1e9:.3g} GMAC/s "
+    text = result.toml()
+    from_toml(text, "the measured profile")  # what is written must be a profile latency reads
+    write_atomic(out, text, "profile file")
+    emit(f"{printable(result.name)}: {result.peak_macs_per_second / 1e9:.3g} GMAC/s "
          f"({result.library}, {result.threads} thread(s), {result.matmul_size}² matmul), "
-         f"{result.bandwidth_bytes_per_second / 1e9:.3g} GB/s copy bandwidth → {out}")
+         f"{result.bandwidth_bytes_per_second / 1e9:.3g} GB/s copy bandwidth → "
+         f"{printable(out, 200)}")

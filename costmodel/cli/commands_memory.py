@@ -11,8 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..errors import CostModelError
-
+from .. import limits
 from .app import (SPEC_EPILOG, Dtype, DtypeOption, Format, FormatOption, FusedOption, InputOption,
                   SpecArgument, app, emit, input_shape, user_errors)
 
@@ -24,27 +23,22 @@ def memory(
     dtype: DtypeOption = Dtype.fp32,
     fused: FusedOption = False,
     order: Annotated[Optional[Path], typer.Option(
-        "--order", help="A text file listing every layer name once, one per line, in the "
-                        "order to run them (default: the network's order).")] = None,
+        "--order", help="A UTF-8 text file listing every layer name once, one per line, in "
+                        "the order to run them (default: the network's order; at most "
+                        f"{limits.MAX_ORDER_BYTES:,} bytes).")] = None,
     fmt: FormatOption = Format.table,
     input_size: InputOption = None,
 ) -> None:
     """Memory traffic per layer, arithmetic intensity and peak activation memory."""
     from ..analysis import memory as M
+    from ..analysis.order_file import read_order
     from ..core.network import exact
     from ..report.beyond_tables import memory_table
     from ..report.table import plain
     from ..frontends import build_spec
 
     network = build_spec(spec, input_shape(input_size))
-    names = None
-    if order is not None:
-        try:
-            text = order.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise CostModelError(f"cannot read --order {str(order)!r}: "
-                                 f"{exc.strerror or exc}") from None
-        names = [line.strip() for line in text.splitlines() if line.strip()]
+    names = None if order is None else read_order(order, network)
     peak = M.peak_memory(network, fused, names)
     table = memory_table(network, dtype.value, fused, peak)
     if fmt == Format.json:

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..analysis import memory as M
 from ..core.network import Network, exact
+from ..safe_io import printable
 from .table import Column, Table
 
 UNIT_NOTE = "MACs = multiply-accumulates; 1 MAC = 2 FLOPs."
@@ -101,23 +102,25 @@ def latency_table(est) -> Table:
              "intensity": None if l.intensity is None else round(l.intensity, 3),
              "microseconds": round(l.seconds * 1e6, 3), "bound": l.bound} for l in est.layers]
     hw = est.hardware
-    notes = (f"{est.network} on {hw.name}: {est.total_seconds * 1e3:.4g} ms estimated "
+    name = printable(hw.name, None)  # names and sources come from profile files: sanitised
+    notes = (f"{est.network} on {name}: {est.total_seconds * 1e3:.4g} ms estimated "
              f"(batch {est.batch}, {est.dtype}); {100 * est.share('memory'):.1f}% of it in "
              "memory-bound layers.",
-             f"Roofline: max(MACs / {hw.peak_macs_per_second:.4g} MAC/s, bytes / "
+             f"Roofline: max(MACs / {est.peak_macs_per_second:.4g} MAC/s, bytes / "
              f"{hw.bandwidth_bytes_per_second:.4g} B/s) + {hw.overhead_seconds_per_layer:g} s "
-             f"per kernel; ridge point {hw.ridge:.3g} MACs/byte. Figures: {hw.source}.",
+             f"per kernel; ridge point {est.ridge:.3g} MACs/byte. Figures: "
+             f"{printable(hw.source, None)}.",
              traffic_note(est.dtype, est.fused),
              "An estimate, not a measurement: it assumes peak throughput and no cache reuse "
              "between kernels.", UNIT_NOTE)
-    return Table(f"{est.network}: roofline latency on {hw.name}", (
+    return Table(f"{est.network}: roofline latency on {name}", (
         Column("name", "layer"), Column("type", "type"), Column("macs", "MACs", "count"),
         Column("bytes", "bytes", "count"), Column("intensity", "MACs/byte", "text"),
         Column("microseconds", "µs", "text"), Column("bound", "bound")), tuple(rows), notes)
 
 
 def hardware_table(profiles) -> Table:
-    rows = [{"name": h.name, "description": h.description,
+    rows = [{"name": printable(h.name, None), "description": printable(h.description, None),
              "peak": h.peak_macs_per_second, "bandwidth": h.bandwidth_bytes_per_second,
              "ridge": round(h.ridge, 2), "overhead": h.overhead_seconds_per_layer}
             for h in profiles]
@@ -125,6 +128,7 @@ def hardware_table(profiles) -> Table:
         Column("name", "name"), Column("description", "description"),
         Column("peak", "peak MACs/s", "count"), Column("bandwidth", "bytes/s", "count"),
         Column("ridge", "ridge (MACs/byte)", "text"), Column("overhead", "s per kernel", "text")),
-        tuple(rows), tuple(f"{h.name}: {h.source}." for h in profiles) + (
+        tuple(rows), tuple(f"{printable(h.name, None)}: {printable(h.source, None)}."
+                           for h in profiles) + (
         "Built in: costmodel/hardware/*.toml; give any profile file by path "
          "(--hw my_device.toml); `costmodel calibrate` writes one for this machine.",))
