@@ -121,7 +121,7 @@ def network_to_onnx(network, dynamic: bool = False, external: bool = True,
                 "gap": ("GlobalAveragePool", {}), "dropout": ("Dropout", {}),
                 "lrn": ("LRN", {"size": a.get("size", 5)}), "add": ("Sum", {}),
                 "concat": ("Concat", {"axis": 1}), "mul": ("Mul", {}),
-            }[layer.op]
+            }.get(layer.op) or (OPS[layer.op].onnx.reads[0], {})  # an op read as it is
             if layer.op == "add" and len(x) == 2:
                 onnx_op = "Add"
             nodes.append(helper.make_node(onnx_op, x, [out], name=name, **extra))

@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..core.calls import call_of
-from ..core.conventions import CONVENTIONS, DEFAULT, convention as get_convention, rule_of
+from ..core.conventions import CONVENTIONS, DEFAULT, call_of, convention as get_convention, rule_of
 from ..core.network import Network, exact
 
 #: the rule quantities as the table abbreviates them

@@ -26,6 +26,7 @@ import sympy
 from sympy import Expr
 
 from ..core.network import Layer, Network
+from ..core.opdef import category_of
 from . import memory
 
 #: A 1×1 conv whose MAC exceeds the balanced minimum by more than this is flagged (G1):
@@ -41,7 +42,12 @@ G3_WARN, G3_FAIL = 3, 4
 #: their producers (what a runtime cannot fuse away: adds, muls, concats, shuffles) that warns
 #: and fails, in %. The unfused share, activations included, is the reported value.
 G4_WARN, G4_FAIL = 10, 25
-ELEMENTWISE = memory.ACTIVATIONS | {"add", "mul", "split", "concat", "shuffle"}
+#: ShuffleNet v2's element-wise operators: the ops of these categories (core/opdef.py)
+ELEMENTWISE_CATEGORIES = ("activation", "element-wise", "data movement")
+
+
+def _elementwise(op: str) -> bool:
+    return category_of(op) in ELEMENTWISE_CATEGORIES
 
 
 @dataclass(frozen=True)
@@ -191,16 +197,16 @@ def g3(network: Network) -> Check:
 def g4(network: Network) -> Check:
     per_layer = memory.layers_memory(network)
     total = sympy.Add(*(m.traffic for m in per_layer))
-    elementwise = sympy.Add(*(m.traffic for m in per_layer if m.op in ELEMENTWISE))
+    elementwise = sympy.Add(*(m.traffic for m in per_layer if _elementwise(m.op)))
     depthwise = sympy.Add(*(m.traffic for m in per_layer if m.kind.startswith("conv dw")))
     fused = memory.layers_memory(network, fused=True)
     fused_total = sympy.Add(*(m.traffic for m in fused))
-    left = {m.name: m for m in fused if m.op in ELEMENTWISE and m.traffic != 0}
+    left = {m.name: m for m in fused if _elementwise(m.op) and m.traffic != 0}
     unavoidable = _pct(sympy.Add(*(m.traffic for m in left.values())), fused_total) or 0.0
     status = "fail" if unavoidable >= G4_FAIL else "warn" if unavoidable >= G4_WARN else "pass"
     findings = tuple(Finding(m.name, {"op": m.op, "traffic": int(m.traffic)},
                              status != "pass" and m.name in left)
-                     for m in per_layer if m.op in ELEMENTWISE)
+                     for m in per_layer if _elementwise(m.op))
     return Check("G4", "element-wise operations are non-negligible", status,
                  _pct(elementwise, total),
                  "share of element-wise ops in the memory traffic, each op its own kernel, %",

@@ -33,19 +33,31 @@ import sympy
 from sympy import Expr, Integer
 
 from ..core.network import Layer, Network
+from ..core.opdef import definition_of
 from ..errors import CostModelError
 from ..safe_io import printable
 
 DTYPE_BYTES = {"fp32": 4, "fp16": 2, "int8": 1}
-ACTIVATIONS = frozenset({"relu", "relu6", "sigmoid", "hsigmoid", "hswish", "swish"})
-#: Not kernels at inference: batch norm folds into the conv before it; dropout is the identity.
-ALWAYS_ALIASED = frozenset({"bn", "dropout"})
-#: Also in place (activations) or views (split) when execution is fused.
-FUSED_ALIASED = ACTIVATIONS | {"split"}
-#: Ops that map a tile of input channels to the same tile of output channels (per channel).
-PER_CHANNEL = frozenset({"dw", "maxpool", "avgpool", "gap", "adaptivepool", "shuffle"})
-#: Ops that reduce over input channels: they can accumulate a streamed input tile by tile.
-REDUCING = frozenset({"conv", "pw", "fc"})
+# What each op does to memory is part of its definition (``OpDef.memory``, core/ops.py):
+# ``alias`` "always" (not a kernel at inference: batch norm folds into the conv before it,
+# dropout is the identity), "fused" (in place or a view when execution is fused: the
+# activations, split) or "never"; ``stream`` "per-channel" (maps a tile of input channels to
+# the same tile of output channels) or "reducing" (reduces over input channels: it can
+# accumulate a streamed input tile by tile).
+
+
+def _memory(op: str):
+    return definition_of(op).memory
+
+
+def _per_channel(op: str) -> bool:
+    return _memory(op).stream == "per-channel"
+
+
+def _reducing(op: str) -> bool:
+    return _memory(op).stream == "reducing"
+
+
 ZERO = Integer(0)
 TABLE_NOTE = ("Traffic: feature maps read and written and weights read by every kernel "
               "(batch norm folded, dropout the identity, activations separate kernels), in "
@@ -66,7 +78,8 @@ def is_depthwise(layer: Layer) -> bool:
 
 def is_aliased(layer: Layer, fused: bool = False) -> bool:
     """Whether ``layer`` writes no buffer of its own (folded, identity, in place or a view)."""
-    return layer.op in ALWAYS_ALIASED or (fused and layer.op in FUSED_ALIASED)
+    alias = _memory(layer.op).alias
+    return alias == "always" or (fused and alias == "fused")
 
 
 # --- traffic --------------------------------------------------------------------------------
@@ -286,10 +299,11 @@ def materialized(network: Network) -> tuple[Tensor, ...]:
             continue
         reads = readers.get(layer.name, set())
         reader = by_name[next(iter(reads))] if len(reads) == 1 else None
-        emits = layer.op in PER_CHANNEL or layer.op in REDUCING and layer.op != "fc"
-        consumes = reader is not None and (reader.op in PER_CHANNEL or reader.op in REDUCING)
+        # an FC's 1×1 output is one vector: it is not emitted tile by tile
+        emits = _per_channel(layer.op) or _reducing(layer.op) and layer.op != "fc"
+        consumes = reader is not None and (_per_channel(reader.op) or _reducing(reader.op))
         inputs_streamed = any(streamed.get(owner.get(s, s), False) for s in layer.sources)
-        reducing_both_ways = layer.op in REDUCING and not is_depthwise(layer) and inputs_streamed
+        reducing_both_ways = _reducing(layer.op) and not is_depthwise(layer) and inputs_streamed
         is_streamed = (layer.name != output and emits and consumes and not reducing_both_ways)
         streamed[layer.name] = is_streamed
         tensors.append(Tensor(layer.name, layer.output.c, layer.output.h, layer.output.w,

@@ -1,12 +1,12 @@
-"""How each layer is written in PyTorch: the call that computes it (``nn.Conv2d``,
-``F.adaptive_avg_pool2d``, ``Tensor.mean``, the ``+`` operator...).
+"""How torchvision writes each layer, where it differs from the op's default PyTorch call, and
+how a traced call is named for the tool conventions.
 
 Counters built on forward hooks (thop, ptflops) see modules, not functional calls or
 operators, and the tracing ones see the aten op a call lowers to; so what they report depends
-on how a network is written, not only on what it computes. A :class:`~costmodel.core.network.Layer`
-carries its call (``Layer.call``; empty means :data:`DEFAULT_CALLS` for its op, the way
-``to_torch`` writes it), and the tool conventions (:mod:`~costmodel.core.conventions`) look
-their rules up by call.
+on how a network is written, not only on what it computes. A layer carries its call
+(``Layer.call``; empty means its op's default, ``OpDef.torch.call``, the way ``to_torch``
+writes it), and the tool conventions (:mod:`~costmodel.core.conventions`) look their rules up
+by the op's category and the call.
 
 Zoo models whose reference is torchvision's code record where torchvision writes an op
 differently from the default (:data:`REFERENCE_CALLS`); the zoo applies them when it builds
@@ -16,47 +16,25 @@ such a model. Front ends that trace a module set each layer's call from what the
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .network import Layer, Network
+from .conventions import call_of  # noqa: F401  (where it was; the conventions own it)
+from .opdef import category_of
 
-#: op -> the PyTorch call that computes it by default (one module per layer, operators for
-#: merges), as ``to_torch`` and most hand-written code do.
-DEFAULT_CALLS: dict[str, str] = {
-    "conv": "nn.Conv2d", "dw": "nn.Conv2d", "pw": "nn.Conv2d", "fc": "nn.Linear",
-    "bn": "nn.BatchNorm2d",
-    "relu": "nn.ReLU", "relu6": "nn.ReLU6", "sigmoid": "nn.Sigmoid",
-    "hsigmoid": "nn.Hardsigmoid", "hswish": "nn.Hardswish", "swish": "nn.SiLU",
-    "maxpool": "nn.MaxPool2d", "avgpool": "nn.AvgPool2d",
-    "gap": "nn.AdaptiveAvgPool2d", "adaptivepool": "nn.AdaptiveAvgPool2d",
-    "lrn": "nn.LocalResponseNorm", "dropout": "nn.Dropout",
-    "add": "+", "mul": "*", "concat": "torch.cat",
-    "shuffle": "channel_shuffle", "split": "Tensor.chunk",
-}
-
-#: The functional forms of the activations and pools, as a traced module may call them.
-FUNCTIONAL_CALLS: tuple[str, ...] = (
-    "F.relu", "F.relu6", "F.max_pool2d", "F.avg_pool2d", "F.silu", "F.hardswish",
-    "F.hardsigmoid", "torch.sigmoid")
-
-#: Every call a rules table must cover: the defaults, the alternatives references use, and
-#: the functional forms a traced module may call.
-CALLS: tuple[str, ...] = tuple(dict.fromkeys(
-    (*DEFAULT_CALLS.values(), "F.adaptive_avg_pool2d", "Tensor.mean", "+=",
-     *FUNCTIONAL_CALLS)))
-
-#: how torch.fx names the operators (``_operator.add``...), as the rules tables name them
+#: how torch.fx names the operators (``_operator.add``...), as the rules name them
 TRACED_NAMES = {"operator.add": "+", "operator.iadd": "+=", "operator.mul": "*",
                 "operator.imul": "*", "torch.mean": "Tensor.mean"}
+
+#: Ops of these categories cost nothing in any tool however they are written
+#: (``view``/``transpose``, ``chunk``/``narrow``, ``cat``, dropout): a traced layer of one
+#: keeps its op's default call.
+_ANY_SPELLING = ("data movement", "free view")
 
 
 def traced_call(name: str, op: str) -> str:
     """A front end's name for a traced call (``nn.Conv2d``, ``F.relu``, ``operator.add``) as
-    the rules tables name it: what a tracing front end stores in ``Layer.call``. Ops that
-    only move data (shuffle, split, concat, dropout) cost nothing in any tool however they
-    are written (``view``/``transpose``, ``chunk``/``narrow``...): they keep the default."""
-    if op in ("shuffle", "split", "concat", "dropout"):
+    the tool rules name it: what a tracing front end stores in ``Layer.call``."""
+    if category_of(op) in _ANY_SPELLING:
         return ""
     return TRACED_NAMES.get(name, name)
 
@@ -64,7 +42,7 @@ def traced_call(name: str, op: str) -> str:
 @dataclass(frozen=True)
 class Reference:
     """Where a zoo model's reference implementation writes ops differently from
-    :data:`DEFAULT_CALLS`, under the knob values in ``when``: ``calls`` maps an op to the
+    its op's default call, under the knob values in ``when``: ``calls`` maps an op to the
     call used for every layer of that op; ``shared`` = (op, depth): the layers of that op
     whose names have more than ``depth`` parts share one module, ``<first depth parts>.<op>``
     (no count depends on it: the hooks count every call and those modules hold no
@@ -81,7 +59,7 @@ _RESNET = Reference(
     "self.relu serves the block's convolutions and the add)",
     (("add", "+="),), shared=("relu", 2))
 
-#: zoo model -> how torchvision writes it, where that differs from DEFAULT_CALLS
+#: zoo model -> how torchvision writes it, where that differs from the op's default call
 REFERENCE_CALLS: dict[str, Reference] = {
     "mobilenet_v2": Reference(
         "torchvision/models/mobilenetv2.py: MobileNetV2._forward_impl "
@@ -101,13 +79,9 @@ REFERENCE_CALLS: dict[str, Reference] = {
 }
 
 
-def call_of(layer: "Layer") -> str:
-    """The PyTorch call that computes ``layer``."""
-    return layer.call or DEFAULT_CALLS[layer.op]
-
-
-def with_reference_calls(network: "Network", model: str) -> "Network":
-    """``network`` (zoo model ``model``) with its reference implementation's calls."""
+def with_reference_calls(network: Any, model: str) -> Any:
+    """``network`` (a Network of zoo model ``model``) with its reference implementation's
+    calls."""
     reference = REFERENCE_CALLS.get(model)
     settings = dict(network.config)
     if reference is None or any(str(settings.get(k)) != str(v) for k, v in reference.when):

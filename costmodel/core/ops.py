@@ -1,8 +1,8 @@
-"""One registry of per-op formulas: shapes in, output shape and raw counts out.
+"""The primitives, each one definition: formula, attributes, category, PyTorch and ONNX
+spellings, memory behaviour and display kind (the registry is :mod:`.opdef`).
 
-Each primitive is a pure function of its input shapes and attributes, registered once with
-:func:`op` (a second registration of a name is an error). The counting rule is written down
-here and nowhere else:
+Each formula is a pure function of its input shapes and attributes. The counting rule is
+written down here and nowhere else:
 
 * ``macs``: multiply-accumulates of convolutions and fully connected layers; one fused
   multiply-add is 1 MAC = 2 FLOPs. This is what the papers call "FLOPs" or "Mult-Adds".
@@ -13,188 +13,57 @@ here and nowhere else:
 * ``activations``: elements of the output feature map.
 
 Which of these a reported number includes is decided by a :mod:`~costmodel.core.conventions`
-entry, not here.
+entry (a rule per category of op), not here. Adding an op is one ``@op(...)`` definition
+here (or anywhere, for an experiment: :func:`~costmodel.core.opdef.registered`); the README's
+"Adding an op" shows one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields
 from typing import Any
 
 import sympy
 from sympy import Expr, Integer
 
 from ..errors import CostModelError, InputTooSmall
-
-ZERO = Integer(0)
-
-
-@dataclass(frozen=True)
-class Shape:
-    """A feature map: channels × height × width, each a sympy expression.
-
-    ``producer`` names the layer that wrote it ("input" for the network's input; empty where
-    a formula builds a shape on its own). It records the graph's edges for front ends and
-    memory analyses, and takes no part in equality: two maps of the same size are the same
-    shape wherever they come from."""
-
-    c: Expr
-    h: Expr
-    w: Expr
-    producer: str = field(default="", compare=False)
-
-    @property
-    def numel(self) -> Expr:
-        return self.c * self.h * self.w
-
-    def __str__(self) -> str:  # the papers' H×W×C order
-        return f"{self.h}×{self.w}×{self.c}"
+from .opdef import (  # noqa: F401  (the registry's names, as every module imports them)
+    DOMAINS, OPS, REQUIRED, ZERO, Attr, Counts, Memory, Onnx, OpDef, Result, Shape, Torch,
+    activations, apply, attr, category_of, definition_of, in_domain, op, ops_in, registered,
+    unregister, with_defaults)
 
 
-@dataclass(frozen=True)
-class Counts:
-    """Raw counts of one layer (or a sum of layers); see the module docstring for each field."""
+# --- torch factories, imported only when to_torch calls them ------------------------------------
 
-    macs: Expr = ZERO
-    elementwise: Expr = ZERO
-    weights: Expr = ZERO
-    norm_params: Expr = ZERO
-    activations: Expr = ZERO
-
-    def __add__(self, other: Counts) -> Counts:
-        return Counts(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
-
-    def map(self, func: Callable[[Expr], Expr]) -> Counts:
-        return Counts(*(func(getattr(self, f.name)) for f in fields(self)))
+def _form(name: str):
+    """A factory of :mod:`.torch_forms` (which imports torch) called by name, lazily."""
+    def factory(info: Any) -> Any:
+        from . import torch_forms
+        return getattr(torch_forms, name)(info)
+    return factory
 
 
-@dataclass(frozen=True)
-class Result:
-    """What an op's formula returns: the output shape, the counts and a descriptive type
-    (``conv 1x1``, ``conv dw 3x3``...) used to group layers as the papers' tables do."""
-
-    shape: Shape
-    counts: Counts
-    kind: str
+def _module(call: str, *attrs: str, **kwargs: Any):
+    """A factory building the module ``call`` names from attributes ``attrs``."""
+    def factory(info: Any) -> Any:
+        from . import torch_forms
+        return torch_forms.module(call, *attrs, **kwargs)(info)
+    return factory
 
 
-# --- attribute domains ----------------------------------------------------------------------
-
-#: The values each kind of attribute takes, as the README's Safety section lists them.
-#: Channels may be fractional: ``rounding=none`` keeps the papers' idealized widths c·alpha.
-DOMAINS: dict[str, str] = {
-    "positive int": "a whole number >= 1",
-    "padding": "a whole number >= 0, or a half for asymmetric padding (2p is the total)",
-    "channels": "a number > 0 (fractional only as an idealized width c·alpha)",
-    "flag": "0 or 1",
-}
+def _function(call: str):
+    """The functional form ``call`` names (``F.relu``), applied to the inputs as they are."""
+    def factory(info: Any) -> Any:
+        from . import torch_forms
+        return torch_forms.resolve(call)
+    return factory
 
 
-def in_domain(value: Any, domain: str) -> bool:
-    """Whether ``value`` lies in ``domain`` (a key of :data:`DOMAINS`). A symbolic value is
-    accepted unless its assumptions rule it out (``alpha`` is positive, ``R`` a positive
-    integer)."""
-    if isinstance(value, bool) or not isinstance(value, (int, Expr)):
-        return False
-    value = Integer(value) if isinstance(value, int) else value
-    if value.is_number and not value.is_Rational:
-        return False  # sqrt(2) channels: no layer has them
-    if domain == "flag":
-        return value in (0, 1)
-    if domain == "positive int":
-        return _may_be_whole(value) and value.is_positive is not False
-    if domain == "padding":  # p pixels on each side; (a + b)/2 where an import pads a and b
-        return _may_be_whole(2 * value) and value.is_nonnegative is not False
-    if domain == "channels":
-        return value.is_positive is not False
-    raise AssertionError(f"unknown domain {domain!r}")
-
-
-def _may_be_whole(value: Expr) -> bool:
-    """A number: whether it is whole; a symbolic value: unless its assumptions rule it out."""
-    return value.is_Integer if value.is_number else value.is_integer is not False
-
-
-@dataclass(frozen=True)
-class Attr:
-    """One attribute of an op: its name, domain (a key of :data:`DOMAINS`) and default
-    (``REQUIRED`` for none; a default of None means "derived from the others")."""
-
-    name: str
-    domain: str
-    default: Any
-
-
-REQUIRED = object()
-
-
-def attr(name: str, domain: str, default: Any = REQUIRED) -> Attr:
-    assert domain in DOMAINS, domain
-    return Attr(name, domain, default)
-
-
-@dataclass(frozen=True)
-class OpDef:
-    """A registered primitive: its name, its attributes in positional order (with domains
-    and defaults), how many inputs it takes, and its formula."""
-
-    name: str
-    attributes: tuple[Attr, ...]
-    formula: Callable[..., Result]
-    doc: str
-    inputs: str = "one"  # "one" or "many" (merge ops)
-
-    @property
-    def attrs(self) -> tuple[tuple[str, Any], ...]:
-        """``(name, default)`` pairs in positional order."""
-        return tuple((a.name, a.default) for a in self.attributes)
-
-    @property
-    def attr_names(self) -> tuple[str, ...]:
-        return tuple(a.name for a in self.attributes)
-
-
-OPS: dict[str, OpDef] = {}
-
-
-def op(name: str, *attrs: Attr, inputs: str = "one"):
-    """Register ``formula`` as the primitive ``name``; ``attrs`` (made by :func:`attr`) in
-    the order positional arguments fill them, each with its domain."""
-
-    def register(formula: Callable[..., Result]) -> Callable[..., Result]:
-        if name in OPS:
-            raise RuntimeError(f"op {name!r} is registered twice")
-        OPS[name] = OpDef(name, attrs, formula, (formula.__doc__ or "").strip(), inputs)
-        return formula
-
-    return register
-
-
-def apply(name: str, inputs: Sequence[Shape], attrs: dict[str, Any]) -> Result:
-    """Run primitive ``name`` on ``inputs``; missing attributes take their defaults."""
-    definition = OPS[name]
-    values = {}
-    for attribute in definition.attributes:
-        key = attribute.name
-        if key in attrs:
-            value = attrs[key]
-            if not in_domain(value, attribute.domain):
-                raise CostModelError(f"{name}: {key}= must be {DOMAINS[attribute.domain]}, got "
-                                     f"{key}={value}")
-            values[key] = value
-        elif attribute.default is REQUIRED:
-            raise CostModelError(f"{name} needs {key}= (attributes: "
-                                 f"{', '.join(definition.attr_names)})")
-        else:
-            values[key] = attribute.default
-    unknown = set(attrs) - set(values)
-    if unknown:
-        raise CostModelError(f"{name} has no attribute {sorted(unknown)[0]!r} (attributes: "
-                             f"{', '.join(definition.attr_names) or 'none'})")
-    if definition.inputs == "one":
-        return definition.formula(inputs[0], **values)
-    return definition.formula(list(inputs), **values)
+def unary_torch(module: str, *also: str, **kwargs: Any) -> Torch:
+    """How PyTorch writes an attribute-free one-input op (an activation): the module
+    ``module`` (built with ``kwargs``), the calls ``also`` (``F.x``, ``torch.x``,
+    ``Tensor.x``) as its functional forms; ``count_torch`` reads every one as the op."""
+    return Torch(module, _module(module, **kwargs), also,
+                 {call: _function(call) for call in also}, reads=(module, *also))
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -232,12 +101,16 @@ def _check_divides(groups, channels, what: str) -> None:
 def _window_kind(prefix: str, kernel) -> str:
     return f"{prefix} {kernel}x{kernel}"
 
-
 # --- convolutions ---------------------------------------------------------------------------
+
+_CONV_TORCH = Torch("nn.Conv2d", _form("conv"))  # count_torch: torch_rules.conv_layer
+
 
 @op("conv", attr("c", "channels"), attr("k", "positive int"), attr("s", "positive int", 1),
     attr("p", "padding", None), attr("d", "positive int", 1),
-    attr("g", "positive int", 1), attr("bias", "flag", 0))
+    attr("g", "positive int", 1), attr("bias", "flag", 0),
+    category="multiply-accumulate", display="conv", torch=_CONV_TORCH, onnx=Onnx(("Conv",)),
+    memory=Memory(stream="reducing"))
 def conv(x: Shape, c, k, s, p, d, g, bias) -> Result:
     """Convolution, ``c`` output channels, ``k``×``k`` kernel, stride ``s``, padding ``p``
     (default ``d(k-1)/2``, "same" for odd k), dilation ``d``, ``g`` groups, bias 0/1.
@@ -259,21 +132,28 @@ def conv(x: Shape, c, k, s, p, d, g, bias) -> Result:
 
 @op("dw", attr("k", "positive int", 3), attr("s", "positive int", 1),
     attr("p", "padding", None), attr("d", "positive int", 1),
-    attr("m", "positive int", 1), attr("bias", "flag", 0))
+    attr("m", "positive int", 1), attr("bias", "flag", 0),
+    category="multiply-accumulate", display="conv dw", torch=_CONV_TORCH,
+    onnx=Onnx(("Conv",)), memory=Memory(stream="per-channel"))
 def depthwise(x: Shape, k, s, p, d, m, bias) -> Result:
     """Depthwise convolution: one ``k``×``k`` filter per channel (``m`` per channel with a
     depth multiplier), i.e. ``conv`` with g = C and c = m·C. MACs = H'·W'·m·C·k²."""
     return conv(x, c=m * x.c, k=k, s=s, p=p, d=d, g=x.c, bias=bias)
 
 
-@op("pw", attr("c", "channels"), attr("g", "positive int", 1), attr("bias", "flag", 0))
+@op("pw", attr("c", "channels"), attr("g", "positive int", 1), attr("bias", "flag", 0),
+    category="multiply-accumulate", display="conv 1x1", torch=_CONV_TORCH,
+    onnx=Onnx(("Conv",)), memory=Memory(stream="reducing"))
 def pointwise(x: Shape, c, g, bias) -> Result:
     """Pointwise (1x1) convolution, optionally grouped: ``conv`` with k = 1.
     MACs = H·W·c·C/g."""
     return conv(x, c=c, k=1, s=1, p=0, d=1, g=g, bias=bias)
 
 
-@op("fc", attr("c", "channels"), attr("bias", "flag", 1))
+@op("fc", attr("c", "channels"), attr("bias", "flag", 1),
+    category="multiply-accumulate", display="fc",
+    torch=Torch("nn.Linear", _form("linear")), onnx=Onnx(("Gemm", "MatMul")),
+    memory=Memory(stream="reducing"))
 def fully_connected(x: Shape, c, bias) -> Result:
     """Fully connected layer on the flattened input (C·H·W features) to ``c`` outputs.
     MACs = C·H·W·c. Params = C·H·W·c (+ c with bias)."""
@@ -293,29 +173,50 @@ def _pool(x: Shape, k, s, p, ceil, kind: str) -> Result:
                   _window_kind(kind, k))
 
 
-@op("maxpool", attr("k", "positive int"), attr("s", "positive int", None),
-    attr("p", "padding", 0), attr("ceil", "flag", 0))
+_WINDOW = (attr("k", "positive int"), attr("s", "positive int", None),
+           attr("p", "padding", 0), attr("ceil", "flag", 0))
+_PER_CHANNEL = Memory(stream="per-channel")
+
+
+@op("maxpool", *_WINDOW, category="pooling", display="maxpool",
+    torch=Torch("nn.MaxPool2d", _form("max_pool"), ("F.max_pool2d",),
+                {"F.max_pool2d": _form("max_pool_function")}),
+    onnx=Onnx(("MaxPool",)), memory=_PER_CHANNEL)
 def max_pool(x: Shape, k, s, p, ceil) -> Result:
     """Max pooling over ``k``×``k`` windows, stride ``s`` (default ``k``), ``ceil`` = 1 for
     Caffe-style ceil rounding of the output size. No MACs: K² comparisons per output."""
     return _pool(x, k, s, p, ceil, "maxpool")
 
 
-@op("avgpool", attr("k", "positive int"), attr("s", "positive int", None),
-    attr("p", "padding", 0), attr("ceil", "flag", 0))
+@op("avgpool", *_WINDOW, category="pooling", display="avgpool",
+    torch=Torch("nn.AvgPool2d", _form("avg_pool"), ("F.avg_pool2d",),
+                {"F.avg_pool2d": _form("avg_pool_function")}),
+    onnx=Onnx(("AveragePool",)), memory=_PER_CHANNEL)
 def avg_pool(x: Shape, k, s, p, ceil) -> Result:
     """Average pooling, as ``maxpool``. Not counted as MACs (K² adds per output)."""
     return _pool(x, k, s, p, ceil, "avgpool")
 
 
-@op("gap")
+@op("gap", category="pooling", display="gap",
+    torch=Torch("nn.AdaptiveAvgPool2d", _form("global_pool"),
+                ("F.adaptive_avg_pool2d", "Tensor.mean"),
+                {"F.adaptive_avg_pool2d": _form("global_pool_function"),
+                 "Tensor.mean": _form("mean_function")}),  # count_torch: torch_rules.adaptive
+    onnx=Onnx(("GlobalAveragePool", "ReduceMean"), reads=("GlobalAveragePool",)),
+    memory=_PER_CHANNEL)
 def global_avg_pool(x: Shape) -> Result:
     """Global average pooling to 1×1. Not counted as MACs (H·W adds per channel)."""
     return Result(Shape(x.c, Integer(1), Integer(1)),
                   Counts(elementwise=x.numel, activations=x.c), "gap")
 
 
-@op("adaptivepool", attr("size", "positive int"))
+@op("adaptivepool", attr("size", "positive int"), category="pooling", display="adaptivepool",
+    torch=Torch("nn.AdaptiveAvgPool2d", _module("nn.AdaptiveAvgPool2d", "size"),
+                ("F.adaptive_avg_pool2d",),
+                {"F.adaptive_avg_pool2d": _form("adaptive_pool_function")}),
+    onnx=Onnx((), note="exporters write an AveragePool (read as avgpool) or a "
+                       "GlobalAveragePool for size 1"),
+    memory=_PER_CHANNEL)
 def adaptive_avg_pool(x: Shape, size) -> Result:
     """Adaptive average pooling to ``size``×``size`` (torchvision's VGG keeps its classifier
     input at 7×7 for any resolution this way). Not counted as MACs."""
@@ -325,7 +226,9 @@ def adaptive_avg_pool(x: Shape, size) -> Result:
 
 # --- per-element ops ------------------------------------------------------------------------
 
-@op("bn")
+@op("bn", category="normalization", display="bn",
+    torch=Torch("nn.BatchNorm2d", _form("batch_norm"), ("nn.BatchNorm1d",)),
+    onnx=Onnx(("BatchNormalization",)), memory=Memory(alias="always"))
 def batch_norm(x: Shape) -> Result:
     """Batch norm. At inference it folds into the preceding conv, so the papers count neither
     its 2 ops per element nor its 2·C parameters (scale, shift); PyTorch lists the parameters."""
@@ -333,40 +236,78 @@ def batch_norm(x: Shape) -> Result:
                             activations=x.numel), "bn")
 
 
-def _activation(name: str, ops_per_element: int) -> None:
-    def activation(x: Shape) -> Result:
+def activation(name: str, ops_per_element: int, torch: Torch, onnx: Onnx) -> OpDef:
+    """Register the activation ``name``: ``ops_per_element`` operations per element (the
+    ``elementwise`` count), no MACs, no parameters; in place when execution is fused."""
+    def formula(x: Shape) -> Result:
         return Result(x, Counts(elementwise=ops_per_element * x.numel,
                                 activations=x.numel), "act")
 
-    activation.__doc__ = f"{name} activation: no MACs, no parameters."
-    op(name)(activation)
+    formula.__doc__ = f"{name} activation: no MACs, no parameters."
+    op(name, category="activation", display="act", torch=torch, onnx=onnx,
+       memory=Memory(alias="fused"))(formula)
+    return OPS[name]
 
 
-for _name, _cost in (("relu", 1), ("relu6", 1), ("sigmoid", 1), ("hsigmoid", 1),
-                     ("hswish", 2), ("swish", 2)):
-    _activation(_name, _cost)
+activation("relu", 1, unary_torch("nn.ReLU", "F.relu", "torch.relu", "Tensor.relu",
+                                  "Tensor.relu_", inplace=True),
+           Onnx(("Relu", "Clip"), reads=("Relu",)))
+activation("relu6", 1, Torch("nn.ReLU6", _module("nn.ReLU6", inplace=True),
+                             ("F.relu6", "nn.Hardtanh", "F.hardtanh"),
+                             {"F.relu6": _function("F.relu6")},
+                             reads=("nn.ReLU6", "F.relu6")),  # Hardtanh(0, 6): torch_rules
+           Onnx(("Clip",)))
+activation("sigmoid", 1, unary_torch("nn.Sigmoid", "torch.sigmoid", "F.sigmoid",
+                                     "Tensor.sigmoid"),
+           Onnx(("Sigmoid",), reads=("Sigmoid",)))
+activation("hsigmoid", 1, unary_torch("nn.Hardsigmoid", "F.hardsigmoid"),
+           Onnx(("HardSigmoid",), reads=("HardSigmoid",)))
+activation("hswish", 2, unary_torch("nn.Hardswish", "F.hardswish"),
+           Onnx(("HardSwish",), reads=("HardSwish",)))
+activation("swish", 2, unary_torch("nn.SiLU", "F.silu"),
+           Onnx((), note="exporters write a Sigmoid and a Mul"))
 
 
-@op("lrn", attr("size", "positive int", 5))
+def _padded(inputs, attrs: dict[str, Any]) -> dict[str, Expr]:
+    """The (C + n − 1)·H·W elements of the channel-padded map F.local_response_norm pools."""
+    x = inputs[0]
+    return {"padded": (x.c + attrs["size"] - 1) * x.h * x.w}
+
+
+@op("lrn", attr("size", "positive int", 5), category="normalization", display="lrn",
+    torch=Torch("nn.LocalResponseNorm", _module("nn.LocalResponseNorm", "size")),
+    onnx=Onnx(("LRN",)), quantities=_padded, memory=Memory())
 def local_response_norm(x: Shape, size) -> Result:
     """Local response normalization (AlexNet, GoogLeNet). Not counted as MACs."""
     return Result(x, Counts(elementwise=size * x.numel, activations=x.numel), "lrn")
 
 
-@op("dropout")
+@op("dropout", category="free view", display="dropout",
+    torch=Torch("nn.Dropout", _module("nn.Dropout"), ("nn.Dropout2d", "F.dropout", "F.dropout2d"),
+                {"F.dropout": _form("dropout_function")},
+                reads=("nn.Dropout", "nn.Dropout2d", "F.dropout", "F.dropout2d")),
+    onnx=Onnx(("Dropout",), reads=("Dropout",)), memory=Memory(alias="always"))
 def dropout(x: Shape) -> Result:
     """Dropout: the identity at inference."""
     return Result(x, Counts(activations=x.numel), "dropout")
 
 
-@op("shuffle", attr("g", "positive int"))
+@op("shuffle", attr("g", "positive int"), category="data movement", display="shuffle",
+    torch=Torch("channel_shuffle", _module("nn.ChannelShuffle", "g"),
+                ("nn.ChannelShuffle", "torch.channel_shuffle"),
+                {"channel_shuffle": _form("shuffle_function")}),
+    onnx=Onnx(("Reshape", "Transpose")), memory=_PER_CHANNEL)
 def channel_shuffle(x: Shape, g) -> Result:
     """Channel shuffle (ShuffleNet): a permutation of channels, no arithmetic."""
     _check_divides(g, x.c, "shuffled")
     return Result(x, Counts(activations=x.numel), "shuffle")
 
 
-@op("split", attr("c", "channels"))
+@op("split", attr("c", "channels"), category="data movement", display="split",
+    torch=Torch("Tensor.chunk", _form("channel_slice"),
+                ("Tensor.split", "Tensor.narrow", "torch.chunk", "torch.split", "torch.narrow"),
+                {"Tensor.chunk": _form("slice_function")}),
+    onnx=Onnx(("Split", "Slice")), memory=Memory(alias="fused"))
 def channel_split(x: Shape, c) -> Result:
     """Channel split (ShuffleNet v2): this branch takes ``c`` of the input channels."""
     if _known(c) and _known(x.c) and not 0 < c <= x.c:
@@ -384,7 +325,10 @@ def _same_spatial(xs: list[Shape], what: str) -> None:
                                  + " and ".join(str(x) for x in xs))
 
 
-@op("add", inputs="many")
+@op("add", inputs="many", category="element-wise", display="add",
+    torch=Torch("+", _form("add_module"), ("+=", "torch.add", "Tensor.add", "Tensor.add_"),
+                {"+": _form("add_function"), "+=": _form("iadd_function")}),
+    onnx=Onnx(("Add", "Sum")), memory=Memory())
 def add(xs: list[Shape]) -> Result:
     """Element-wise sum of branches of the same shape (residual connections)."""
     _same_spatial(xs, "add")
@@ -394,7 +338,10 @@ def add(xs: list[Shape]) -> Result:
                                 activations=xs[0].numel), "add")
 
 
-@op("concat", inputs="many")
+@op("concat", inputs="many", category="data movement", display="concat",
+    torch=Torch("torch.cat", _form("concat_module"), ("torch.concat",),
+                {"torch.cat": _form("concat_function")}),
+    onnx=Onnx(("Concat",)), memory=Memory())
 def concat(xs: list[Shape]) -> Result:
     """Concatenation of branches along channels."""
     _same_spatial(xs, "concat")
@@ -402,7 +349,10 @@ def concat(xs: list[Shape]) -> Result:
     return Result(out, Counts(activations=out.numel), "concat")
 
 
-@op("mul", inputs="many")
+@op("mul", inputs="many", category="element-wise", display="mul",
+    torch=Torch("*", _form("mul_module"), ("torch.mul", "Tensor.mul", "Tensor.mul_"),
+                {"*": _form("mul_function")}),
+    onnx=Onnx(("Mul",)), memory=Memory())
 def multiply(xs: list[Shape]) -> Result:
     """Element-wise product of a feature map and a per-channel gate (squeeze-excite),
     broadcast over 1×1 gates. Not counted as MACs."""

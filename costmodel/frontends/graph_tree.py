@@ -21,11 +21,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from ..core.network import Layer, Network
-from ..core.ops import OPS
+from ..core.ops import OPS, activations
 from ..errors import CostModelError
 
-#: The activations a line's ``act=`` modifier can append (the builder's list).
-ACTIVATIONS = ("relu", "relu6", "sigmoid", "hsigmoid", "hswish", "swish")
 INPUT = "input"
 
 
@@ -70,8 +68,8 @@ def _foldable(layer: Layer, modifier: str) -> bool:
     takes them on any primitive without attributes of those names): a batch norm after a conv,
     fc or pool; an activation after those or after a lone batch norm."""
     names = OPS[layer.op].attr_names
-    allowed = (layer.op not in ("bn", *ACTIVATIONS) if modifier == "bn"
-               else layer.op not in ACTIVATIONS)
+    allowed = (layer.op not in ("bn", *activations()) if modifier == "bn"
+               else layer.op not in activations())
     return allowed and OPS[layer.op].inputs == "one" and modifier not in names
 
 
@@ -219,7 +217,7 @@ def _fold_modifiers(items: list[Item]) -> list[Item]:
                     and _foldable(previous.layer, "bn"):
                 out[-1] = Line(previous.layer, item.layer, None)
                 continue
-            if item.layer.op in ACTIVATIONS and previous.act is None \
+            if item.layer.op in activations() and previous.act is None \
                     and _foldable(previous.layer, "act"):
                 out[-1] = Line(previous.layer, previous.bn, item.layer)
                 continue

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from sympy import Integer, Rational
 
-from ..core.ops import Shape
+from ..core.ops import OPS, Shape
 from ..errors import CostModelError
 from . import onnx_consts
 
@@ -32,7 +32,19 @@ CONST = "const"
 
 
 class OpHandlers:
-    """The per-op handlers, mixed into the translator."""
+    """The per-op handlers, mixed into the translator. An ONNX op type an op's definition
+    lists in ``onnx.reads`` (core/ops.py: Relu, Sigmoid, Dropout...) needs no handler here:
+    it is read as that op with no attributes (:meth:`__getattr__`)."""
+
+    def __getattr__(self, name: str):
+        # The translator looks handlers up as getattr(self, "op_<Type>", None); a type that
+        # has no method here is read through the registry, so defining an op is enough.
+        if name.startswith("op_"):
+            op_type = name[3:]
+            for op, definition in OPS.items():
+                if op_type in definition.onnx.reads:
+                    return lambda node, op=op: self._activation(node, op)
+        raise AttributeError(name)
 
     def _square(self, node, key: str, default: int, rank_dims=None) -> int | str:
         values = self.attr(node, key) or ([default] * 2 if rank_dims is None else rank_dims)
@@ -210,18 +222,6 @@ class OpHandlers:
         self.emit(node, op, [x], {}, node.output[0])
         return True
 
-    def op_Relu(self, node):
-        return self._activation(node, "relu")
-
-    def op_Sigmoid(self, node):
-        return self._activation(node, "sigmoid")
-
-    def op_HardSigmoid(self, node):
-        return self._activation(node, "hsigmoid")
-
-    def op_HardSwish(self, node):
-        return self._activation(node, "hswish")
-
     def op_Clip(self, node):
         if len(node.input) > 1:  # opset 11+: bounds are inputs
             bounds = [self.value(n) if n else None for n in (list(node.input[1:]) + [""])[:2]]
@@ -242,9 +242,6 @@ class OpHandlers:
             return None
         self.emit(node, "lrn", [x], dict(size=int(self.attr(node, "size"))), node.output[0])
         return True
-
-    def op_Dropout(self, node):
-        return self._activation(node, "dropout")
 
     def op_Identity(self, node):
         return self.alias(node, node.output[0], self.state[node.input[0]])
@@ -274,9 +271,6 @@ class OpHandlers:
 
     def op_AveragePool(self, node):
         return self._pool(node, "avgpool")
-
-    def op_GlobalAveragePool(self, node):
-        return self._activation(node, "gap")
 
     def op_ReduceMean(self, node):
         x, rank = self.feature(node.input[0]), len(self.dims.get(node.input[0]) or [])

@@ -23,13 +23,19 @@ from sympy import Integer
 
 from ..core.expr import HELPERS
 from ..core.ops import OPS
-from .graph_tree import ACTIVATIONS, Line
+from .graph_tree import Line
 from .spec_text import IDENT, Branches, Call, Group, Residual, Writer
 
-RESERVED = {"n", "name", "cin", "hin", "win", "resolution", "bn", "none", "identity",
-            "let", "if", "elif", "else", "group", "branch", "residual", "shortcut", "add",
-            "concat", "mul", "block", "model", "input", "knob", "note", "paper", "defaults",
-            *ACTIVATIONS, *HELPERS, *OPS}
+_WORDS = {"n", "name", "cin", "hin", "win", "resolution", "bn", "none", "identity",
+          "let", "if", "elif", "else", "group", "branch", "residual", "shortcut", "add",
+          "concat", "mul", "block", "model", "input", "knob", "note", "paper", "defaults",
+          *HELPERS}
+
+
+def _reserved() -> set[str]:
+    """Names a written block may not take: the language's words and every registered op
+    (activations included; read when a network is written, so a new op is reserved too)."""
+    return _WORDS | set(OPS)
 
 
 @dataclass(frozen=True)
@@ -171,7 +177,7 @@ def _block_name(leaves: list[str], taken: set[str]) -> str:
     # inception3a, inception4b -> inception; unit1 -> unit; _0 -> unit
     bases = Counter(re.sub(r"_?\d+[a-z]?\Z", "", leaf).lstrip("_") for leaf in leaves)
     base = bases.most_common(1)[0][0]
-    if not IDENT.match(base or "-") or base in RESERVED or keyword.iskeyword(base):
+    if not IDENT.match(base or "-") or base in _reserved() or keyword.iskeyword(base):
         base = f"{base}_unit" if IDENT.match(base or "-") else "unit"
     name, suffix = base, 0
     while name in taken:
@@ -215,7 +221,7 @@ def _make_block(instances: list[tuple[Group, _Recorder]], taken: set[str]
             # a width is named after its layer (expand, project), where that is a plain name
             hint = first.values[int(tag[1:])][2] if tag.startswith("b") else ""
             readable = key == "c" and IDENT.match(hint or "-") and not hint.startswith("_") \
-                and hint not in RESERVED and not keyword.iskeyword(hint) \
+                and hint not in _reserved() and not keyword.iskeyword(hint) \
                 and all(r.values[int(tag[1:])][2] == hint for r in recorders)
             match = _param_name(hint if readable else key, {name for name, _ in params})
             fill = Counter(known).most_common(1)[0][0]
@@ -254,7 +260,7 @@ def _literal(value) -> str:
 
 
 def _param_name(key: str, taken: set[str]) -> str:
-    base = key if key not in RESERVED and not keyword.iskeyword(key) else f"{key}_"
+    base = key if key not in _reserved() and not keyword.iskeyword(key) else f"{key}_"
     name, i = base, 1
     while name in taken:
         i += 1
@@ -267,7 +273,7 @@ def find_blocks(tree: tuple, flat_names: bool = False) -> tuple[list[Block], tup
     ``flat_names`` (the names show no structure), repeated runs of the graph's own units are
     found first (:func:`~.spec_runs.repeated_runs`)."""
     blocks: list[Block] = []
-    taken = set(RESERVED)
+    taken = _reserved()
     if flat_names:
         from .spec_runs import inline_groups, repeated_runs
 

@@ -5,16 +5,16 @@ a :class:`SpecModule`. Its ``forward`` walks the layers in order; each layer rea
 named by ``Layer.sources`` (the graph's edges), so branches, residual adds, concatenations and
 gates run exactly as the spec wires them.
 
-How an op becomes PyTorch is data, two tables keyed by op name:
+How an op becomes PyTorch is part of its definition (``OpDef.torch``, core/ops.py):
 
-* :data:`MODULES`: ``op -> factory(LayerInfo) -> nn.Module``, the default for every layer;
-* :data:`FUNCTIONS`: ``op -> factory(LayerInfo) -> callable``, a functional call instead
-  (as ``torch.flatten`` or ``F.adaptive_avg_pool2d`` in a hand-written ``forward``).
+* ``torch.module``: ``factory(LayerInfo) -> nn.Module``, the default for every layer;
+* ``torch.functions``: call -> ``factory(LayerInfo) -> callable``, a functional call instead
+  (as ``F.adaptive_avg_pool2d`` or ``x.mean((2, 3))`` in a hand-written ``forward``): the one
+  the layer's call names, else the first.
 
 A ``choose(layer) -> Choice | None`` callback picks, per layer, a functional call, a module
 path other than the default, or a factory of its own; two layers given the same path share one
-module (as torchvision's ResNet block calls one ReLU twice). Add an op by adding a row to both
-tables. Without a callback, :func:`reference_choice` follows the layers' own record of how
+module (as torchvision's ResNet block calls one ReLU twice). Without a callback, :func:`reference_choice` follows the layers' own record of how
 their reference implementation writes them (``Layer.call``, ``Layer.module``; core/calls.py):
 a zoo model whose reference is torchvision's code comes out written as torchvision writes it,
 which is what hook-based counters (thop, ptflops) depend on.
@@ -31,18 +31,17 @@ as torchvision's ``forward`` does), so its output and what follows are ``N×F`` 
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import reduce
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..core.network import Layer, Network
-from ..core.ops import OPS, REQUIRED
+from ..core.opdef import definition_of, with_defaults
+# the small modules for the ops torch.nn has no module for, where they were before
+from ..core.torch_forms import Add, ChannelSlice, Concat, Multiply, channel_shuffle  # noqa: F401
 from ..errors import CostModelError
 
 
@@ -52,7 +51,7 @@ class LayerInfo:
     input channels, and whether its input is a flat ``N×F`` tensor (after a ``fc``)."""
 
     layer: Layer
-    attrs: Mapping[str, int]
+    attrs: Mapping[str, int | None]
     cin: int
     flat: bool
 
@@ -68,121 +67,19 @@ class Choice:
     factory: Callable[[LayerInfo], Any] | None = None
 
 
-# --- small modules for the ops torch.nn has no module for ------------------------------------
-
-class Add(nn.Module):
-    """Element-wise sum of the inputs (residual connections)."""
-
-    def forward(self, *xs: Tensor) -> Tensor:
-        return reduce(operator.add, xs)
-
-
-class Concat(nn.Module):
-    """Concatenation along channels."""
-
-    def forward(self, *xs: Tensor) -> Tensor:
-        return torch.cat(xs, 1)
-
-
-class Multiply(nn.Module):
-    """Element-wise product, a per-channel gate broadcast over the map (squeeze-excite)."""
-
-    def forward(self, *xs: Tensor) -> Tensor:
-        return reduce(operator.mul, xs)
-
-
-class ChannelSlice(nn.Module):
-    """Channels ``start .. start+length`` of the input (a branch of a channel split)."""
-
-    def __init__(self, start: int, length: int):
-        super().__init__()
-        self.start, self.length = start, length
-
-    def forward(self, x: Tensor) -> Tensor:
-        return x.narrow(1, self.start, self.length)
-
-    def extra_repr(self) -> str:
-        return f"start={self.start}, length={self.length}"
-
-
 class Group(nn.Module):
     """A container for the layers under one dotted name prefix; the executor calls its
     children, it has no forward of its own."""
 
 
-def channel_shuffle(x: Tensor, groups: int) -> Tensor:
-    """ShuffleNet's channel shuffle as torchvision writes it: view, transpose, view."""
-    n, c, h, w = x.shape
-    x = x.view(n, groups, c // groups, h, w).transpose(1, 2).contiguous()
-    return x.view(n, c, h, w)
+def _module_factory(op: str) -> Callable[[LayerInfo], nn.Module]:
+    return definition_of(op).torch.module
 
 
-# --- the tables -------------------------------------------------------------------------------
-
-def _conv(info: LayerInfo) -> nn.Module:
-    a = info.attrs
-    return nn.Conv2d(info.cin, a["c"], a["k"], a["s"], a["p"], a["d"], a["g"], bias=bool(a["bias"]))
-
-
-def _pool(kind: type[nn.Module]) -> Callable[[LayerInfo], nn.Module]:
-    def factory(info: LayerInfo) -> nn.Module:
-        a = info.attrs
-        return kind(a["k"], a["s"], a["p"], ceil_mode=bool(a["ceil"]))
-    return factory
-
-
-#: op -> factory of the module that computes it (the default for every layer).
-MODULES: dict[str, Callable[[LayerInfo], nn.Module]] = {
-    "conv": _conv, "dw": _conv, "pw": _conv,
-    "fc": lambda i: nn.Linear(i.cin, i.attrs["c"], bias=bool(i.attrs["bias"])),
-    "maxpool": _pool(nn.MaxPool2d),
-    "avgpool": _pool(nn.AvgPool2d),
-    "gap": lambda i: nn.AdaptiveAvgPool2d(1),
-    "adaptivepool": lambda i: nn.AdaptiveAvgPool2d(i.attrs["size"]),
-    "bn": lambda i: (nn.BatchNorm1d if i.flat else nn.BatchNorm2d)(i.cin),
-    "relu": lambda i: nn.ReLU(inplace=True),
-    "relu6": lambda i: nn.ReLU6(inplace=True),
-    "sigmoid": lambda i: nn.Sigmoid(),
-    "hsigmoid": lambda i: nn.Hardsigmoid(),
-    "hswish": lambda i: nn.Hardswish(),
-    "swish": lambda i: nn.SiLU(),
-    "lrn": lambda i: nn.LocalResponseNorm(i.attrs["size"]),
-    "dropout": lambda i: nn.Dropout(),
-    "shuffle": lambda i: nn.ChannelShuffle(i.attrs["g"]),
-    "split": lambda i: ChannelSlice(i.attrs["start"], i.attrs["c"]),
-    "add": lambda i: Add(),
-    "concat": lambda i: Concat(),
-    "mul": lambda i: Multiply(),
-}
-
-#: op -> factory of a functional form, for layers a ``choose`` callback makes functional.
-FUNCTIONS: dict[str, Callable[[LayerInfo], Callable[..., Tensor]]] = {
-    "maxpool": lambda i: lambda x: F.max_pool2d(x, i.attrs["k"], i.attrs["s"], i.attrs["p"],
-                                                ceil_mode=bool(i.attrs["ceil"])),
-    "avgpool": lambda i: lambda x: F.avg_pool2d(x, i.attrs["k"], i.attrs["s"], i.attrs["p"],
-                                                ceil_mode=bool(i.attrs["ceil"])),
-    "gap": lambda i: lambda x: F.adaptive_avg_pool2d(x, 1),
-    "adaptivepool": lambda i: lambda x: F.adaptive_avg_pool2d(x, i.attrs["size"]),
-    "relu": lambda i: F.relu,
-    "relu6": lambda i: F.relu6,
-    "sigmoid": lambda i: torch.sigmoid,
-    "hsigmoid": lambda i: F.hardsigmoid,
-    "hswish": lambda i: F.hardswish,
-    "swish": lambda i: F.silu,
-    "dropout": lambda i: lambda x: F.dropout(x, 0.5, training=False),
-    "shuffle": lambda i: lambda x: channel_shuffle(x, i.attrs["g"]),
-    "split": lambda i: lambda x: x.narrow(1, i.attrs["start"], i.attrs["c"]),
-    "add": lambda i: operator.add,
-    "concat": lambda i: lambda *xs: torch.cat(xs, 1),
-    "mul": lambda i: operator.mul,
-}
-
-
-#: PyTorch call -> factory of its functional form, where it is not FUNCTIONS[op]'s
-CALL_FUNCTIONS: dict[str, Callable[[LayerInfo], Callable[..., Tensor]]] = {
-    "Tensor.mean": lambda i: lambda x: x.mean((2, 3), keepdim=True),  # ShuffleNet v2's pool
-    "+=": lambda i: operator.iadd,  # torchvision's `out += identity`: the first input in place
-}
+def _function_factory(layer: Layer) -> Callable[[LayerInfo], Callable[..., Tensor]] | None:
+    """The functional form of ``layer``: the one its call names, else its op's first."""
+    functions = definition_of(layer.op).torch.functions
+    return functions.get(layer.call) or next(iter(functions.values()), None)
 
 
 def reference_choice(layer: Layer) -> Choice | None:
@@ -249,14 +146,14 @@ class SpecModule(nn.Module):
                                      f"'function', got {choice.form!r}")
             path = function = None
             if choice.form == "function":
-                if choice.factory is None and layer.op not in FUNCTIONS:
+                factory = choice.factory or _function_factory(layer)
+                if factory is None:
                     raise CostModelError(f"{layer.op} has no functional form (layer {layer.name})")
-                function = (choice.factory or CALL_FUNCTIONS.get(layer.call)
-                            or FUNCTIONS[layer.op])(info)
+                function = factory(info)
             else:
                 path = choice.path or _module_path(layer, groups)
                 if not self._has(path):
-                    self._install(path, (choice.factory or MODULES[layer.op])(info))
+                    self._install(path, (choice.factory or _module_factory(layer.op))(info))
             flat[layer.name] = layer.op == "fc" or (is_flat and layer.op not in ("gap",))
             steps.append(Step(layer.name, layer.op, layer.sources, path, function,
                               layer.op == "fc" and not is_flat, ()))
@@ -322,25 +219,13 @@ def _module_path(layer: Layer, groups: set[str]) -> str:
     return f"{layer.name}.{leaf}"
 
 
-def _attrs(layer: Layer, cin: int) -> dict[str, int]:
-    """The layer's attributes with the op's defaults, as Python ints (conv padding
-    ``d(k-1)/2``, pooling stride ``k``, ``dw``/``pw`` as the ``conv`` they stand for)."""
-    definition = OPS[layer.op]
-    given = dict(layer.attrs)
-    values: dict[str, Any] = {}
-    for name, default in definition.attrs:
-        value = given.get(name, default)
-        assert value is not REQUIRED, (layer.name, name)
-        values[name] = value
-    if layer.op == "dw":
-        values.update(c=values["m"] * cin, g=cin)
-    if layer.op == "pw":
-        values.update(k=1, s=1, p=0, d=1)
-    if layer.op in ("conv", "dw") and values["p"] is None:
-        values["p"] = values["d"] * (values["k"] - 1) // 2
-    if layer.op in ("maxpool", "avgpool") and values["s"] is None:
-        values["s"] = values["k"]
-    return {name: _int(value, layer.name, name) for name, value in values.items()}
+def _attrs(layer: Layer, cin: int) -> dict[str, int | None]:
+    """The layer's attributes with the op's defaults, as Python ints (None where the op
+    derives a value from the others: conv padding ``d(k-1)/2``, pooling stride ``k``; the
+    factories fill those in)."""
+    values = with_defaults(layer.op, dict(layer.attrs))
+    return {name: None if value is None else _int(value, layer.name, name)
+            for name, value in values.items()}
 
 
 def _int(value: Any, layer: str, what: str) -> int:

@@ -9,9 +9,12 @@ A rule reads a call (the module or the function's arguments, with tensors alread
 * :class:`Unsupported` -- a call costmodel cannot count, with the reason; the tracer lists it
   by name in the network's notes, never drops it silently.
 
-The tables :data:`MODULE_RULES`, :data:`FUNCTION_RULES` and :data:`METHOD_RULES` are data: add
-a row to teach the tracer a call. Only what maps exactly onto an op is accepted (square kernels,
-channel-wise chunks...); anything else is Unsupported, which is honest and visible.
+The tables :data:`MODULE_RULES`, :data:`FUNCTION_RULES` and :data:`METHOD_RULES` hold the calls
+that need reading (attributes, shapes); a call an op's definition lists in ``torch.reads``
+(core/ops.py: activations, dropout) is read as that op with no attributes by
+:func:`module_rule`, :func:`function_rule` and :func:`method_rule`, which the tracer asks.
+Only what maps exactly onto an op is accepted (square kernels, channel-wise chunks...);
+anything else is Unsupported, which is honest and visible.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..core.ops import Shape
+from ..core.ops import OPS, Shape
 
 
 @dataclass(frozen=True)
@@ -155,10 +158,6 @@ def adaptive(x: Value, size: Any) -> Emit | Unsupported:
     return Emit("gap", (x,)) if size == 1 else Emit("adaptivepool", (x,), {"size": size})
 
 
-def _activation(op: str) -> Rule:
-    return lambda m, x: Emit(op, (x,))
-
-
 def _hardtanh(m: nn.Hardtanh, x: Value) -> Emit | Unsupported:
     if (m.min_val, m.max_val) == (0.0, 6.0):
         return Emit("relu6", (x,))
@@ -180,13 +179,7 @@ MODULE_RULES: dict[type, Rule] = {
     nn.Linear: _linear,
     nn.BatchNorm2d: _batch_norm,
     nn.BatchNorm1d: _batch_norm,
-    nn.ReLU: _activation("relu"),
-    nn.ReLU6: _activation("relu6"),
     nn.Hardtanh: _hardtanh,
-    nn.Sigmoid: _activation("sigmoid"),
-    nn.Hardsigmoid: _activation("hsigmoid"),
-    nn.Hardswish: _activation("hswish"),
-    nn.SiLU: _activation("swish"),
     nn.MaxPool2d: lambda m, x: (Unsupported("max pooling that returns indices")
                                 if m.return_indices else
                                 pool("maxpool", x, m.kernel_size, m.stride, m.padding,
@@ -194,8 +187,6 @@ MODULE_RULES: dict[type, Rule] = {
     nn.AvgPool2d: lambda m, x: pool("avgpool", x, m.kernel_size, m.stride, m.padding,
                                     m.ceil_mode),
     nn.AdaptiveAvgPool2d: lambda m, x: adaptive(x, m.output_size),
-    nn.Dropout: _activation("dropout"),
-    nn.Dropout2d: _activation("dropout"),
     nn.LocalResponseNorm: lambda m, x: Emit("lrn", (x,), {"size": m.size}),
     nn.ChannelShuffle: lambda m, x: Emit("shuffle", (x,), {"g": m.groups}),
     nn.Identity: lambda m, x: Alias(x),
@@ -307,10 +298,7 @@ FUNCTION_RULES: dict[Any, Rule] = {
     torch.cat: _cat, torch.concat: _cat, torch.chunk: _chunk, torch.split: _split,
     torch.flatten: lambda x, start_dim=0, end_dim=-1: flatten(x, start_dim, end_dim),
     operator.getitem: _getitem,
-    F.relu: _unary("relu"), torch.relu: _unary("relu"), F.relu6: _unary("relu6"),
-    F.hardtanh: _hardtanh_fn, torch.sigmoid: _unary("sigmoid"), F.sigmoid: _unary("sigmoid"),
-    F.hardsigmoid: _unary("hsigmoid"), F.hardswish: _unary("hswish"), F.silu: _unary("swish"),
-    F.dropout: _unary("dropout"), F.dropout2d: _unary("dropout"),
+    F.hardtanh: _hardtanh_fn,
     F.adaptive_avg_pool2d: lambda x, output_size: adaptive(x, output_size),
     F.max_pool2d: _pool_fn("maxpool"), F.avg_pool2d: _pool_fn("avgpool"),
     torch.mean: _mean,
@@ -321,13 +309,48 @@ FUNCTION_RULES: dict[Any, Rule] = {
 
 METHOD_RULES: dict[str, Rule] = {
     "add": _merge("add"), "add_": _merge("add"), "mul": _merge("mul"), "mul_": _merge("mul"),
-    "relu": _unary("relu"), "relu_": _unary("relu"), "sigmoid": _unary("sigmoid"),
     "chunk": _chunk, "split": _split, "mean": _mean,
     "flatten": lambda x, start_dim=0, end_dim=-1: flatten(x, start_dim, end_dim),
     "contiguous": _alias,
     "narrow": lambda x, dim, start, length: Emit("split", (x,), {"c": int(length)})
     if _channel_dim(dim, x) else Unsupported(f"narrow along dimension {dim}"),
 }
+
+
+# --- the calls op definitions read as themselves ------------------------------------------------
+
+def _read_as(call: str) -> Rule | None:
+    """A rule emitting the op whose definition lists ``call`` in ``torch.reads``."""
+    for name, definition in OPS.items():
+        if call in definition.torch.reads:
+            return _unary(name)
+    return None
+
+
+def module_rule(module: nn.Module) -> Rule | None:
+    """The rule for a module: this file's (by type, through subclasses), else an op's
+    definition that reads its class (``nn.ReLU``)."""
+    for kind in type(module).__mro__:
+        if kind in MODULE_RULES:
+            return MODULE_RULES[kind]
+        rule = _read_as(f"nn.{kind.__name__}") if kind.__module__.startswith("torch.nn") \
+            else None
+        if rule is not None:
+            return lambda m, x, rule=rule: rule(x)
+    return None
+
+
+def function_rule(target: Any, name: str) -> Rule | None:
+    """The rule for a function (``name`` as the tracer spells it: ``F.relu``,
+    ``torch.sigmoid``): this file's, else an op definition's."""
+    rule = FUNCTION_RULES.get(target)
+    return rule if rule is not None else _read_as(name)
+
+
+def method_rule(method: str) -> Rule | None:
+    """The rule for a tensor method: this file's, else an op definition's (``Tensor.relu``)."""
+    rule = METHOD_RULES.get(method)
+    return rule if rule is not None else _read_as(f"Tensor.{method}")
 
 
 def reshape(x: Value, out_size: tuple[int, ...], how: str, args: tuple) -> Alias | Emit | Unsupported:

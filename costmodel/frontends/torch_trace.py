@@ -152,10 +152,7 @@ def _device(module: nn.Module) -> torch.device:
 
 
 def _module_rule(module: nn.Module):
-    for kind in type(module).__mro__:
-        if kind in rules.MODULE_RULES:
-            return rules.MODULE_RULES[kind]
-    return None
+    return rules.module_rule(module)
 
 
 def _call_name(node: fx.Node, module: nn.Module | None = None) -> str:
@@ -227,7 +224,7 @@ def _fx_node(node: fx.Node, gm: fx.GraphModule, args, kwargs, out_size, recorder
             args[0].shape is not None else Unsupported(
                 "no rule for this module" if rule is None else "its input is not a feature map")
         return recorder.answer(result, node.target, call, out_size)
-    rule = rules.METHOD_RULES.get(method) if method else rules.FUNCTION_RULES.get(node.target)
+    rule = rules.method_rule(method) if method else rules.function_rule(node.target, call)
     name_base = _op_word(method or getattr(node.target, "__name__", "call"))
     try:
         if is_reshape and isinstance(args[0], Value) and args[0].shape is not None:

@@ -7,8 +7,9 @@ Regenerate with ``python -m costmodel.report.conventions_doc > docs/conventions.
 
 from __future__ import annotations
 
-from ..core.calls import DEFAULT_CALLS, REFERENCE_CALLS
+from ..core.calls import REFERENCE_CALLS
 from ..core.conventions import CONVENTIONS, TOOLS, parse_rule
+from ..core.opdef import CATEGORIES, OPS
 
 _SPELLED = {"macs": "MACs", "bias": "biased output element", "input": "input element",
             "output": "output element",
@@ -34,9 +35,11 @@ def render() -> str:
            "tests/test_conventions_doc.py checks it is current -->", "",
            "Every count costmodel prints names its convention (`--convention`). MACs are "
            "multiply-accumulates; 1 MAC = 2 FLOPs. `paper` and `torch` are costmodel's own; "
-           "the others reproduce a counting tool exactly, layer by layer, from the PyTorch call "
-           "that computes each layer (hook-based tools see modules, not functional calls, so "
-           "a figure depends on how the network is written). Each rule was read from the "
+           "the others reproduce a counting tool exactly, layer by layer, from each layer's "
+           "op category and the PyTorch call that computes it (hook-based tools see modules, "
+           "not functional calls, so a figure depends on how the network is written): a "
+           "tool has a rule for every category and names its exceptions, by op (however it "
+           "is written) and by call; the most specific applies. Each rule was read from the "
            "tool's source at the version named and is checked against the tool itself in "
            "`tests/test_tool_conventions.py`.", "",
            "| convention | what it counts |", "|---|---|"]
@@ -45,17 +48,30 @@ def render() -> str:
     out += ["", "A rule counts, for one layer: *MACs* (its conv/FC multiply-accumulates), "
             "elements of its *input* or *output* tensor, or its *biased output elements* "
             "(the outputs of a conv or FC layer with a bias).", ""]
+    out += ["## Categories", "", "| category | ops | what |", "|---|---|---|"]
+    out += [f"| {category} | {', '.join(f'`{n}`' for n, d in OPS.items() if d.category == category)}"
+            f" | {what} |" for category, what in CATEGORIES.items()]
+    out.append("")
     for tool in TOOLS:
         out += [f"## {tool.name} {tool.version}", "", tool.how + ".", "",
                 f"Params: {tool.params_note}.", "",
-                "| PyTorch call | counted | why (the tool's source) |", "|---|---|---|"]
+                "| category, op or PyTorch call | counted | why (the tool's source) |",
+                "|---|---|---|"]
+        out += [f"| {category} | {spell(rule)} | {why} |"
+                for category, (rule, why) in tool.categories.items()]
+        out += [f"| op `{op}` | {spell(rule)} | {why} |" for op, (rule, why) in tool.ops.items()]
         out += [f"| `{call}` | {spell(rule)} | {why} |"
-                for call, (rule, why) in tool.macs.items()]
+                for call, (rule, why) in tool.calls.items()]
         out.append("")
     out += ["## How each op is written", "",
-            "The call each op of the layer-spec language becomes (as `to_torch` writes it):", "",
-            "| op | PyTorch call |", "|---|---|"]
-    out += [f"| `{op}` | `{call}` |" for op, call in DEFAULT_CALLS.items()]
+            "The call each op of the layer-spec language becomes (as `to_torch` writes it), "
+            "the other calls that compute it, and its ONNX op types (`OpDef.torch`, "
+            "`OpDef.onnx`, core/ops.py):", "",
+            "| op | category | PyTorch call | also | ONNX |", "|---|---|---|---|---|"]
+    out += [f"| `{name}` | {d.category} | `{d.torch.call}` | "
+            f"{', '.join(f'`{c}`' for c in d.torch.also)} | "
+            f"{', '.join(f'`{t}`' for t in d.onnx.types) or d.onnx.note} |"
+            for name, d in OPS.items()]
     out += ["", "Zoo models whose reference is torchvision's code, where torchvision writes an "
             "op otherwise:", "", "| model | op → call | where |", "|---|---|---|"]
     for model, ref in REFERENCE_CALLS.items():

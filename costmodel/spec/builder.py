@@ -25,15 +25,16 @@ from ..core.assumptions import assume_different, equal_if_decidable, recording_a
 from ..core.expr import bind_let, counting_steps, describe, is_number, spend
 from ..core.numbers import beyond_max_number, is_number_text, read_number
 from ..core.network import Layer, Network
-from ..core.ops import OPS, Shape
+from ..core.ops import OPS, Shape, activations
 from ..errors import CostModelError, InputTooSmall, SpecError
 from .parser import parse_file, parse_text
 from .syntax import (IDENT, MODIFIER_KEYS, BlockDef, Group, If, Knob, LayerLine, Let, Merge,
                      ModelSpec, Node, Residual)
 
-#: Names every expression can use for activation ops, so that ``act=relu6`` reads naturally.
-ACTIVATIONS = ("relu", "relu6", "sigmoid", "hsigmoid", "hswish", "swish")
-_CONSTANTS = {name: name for name in (*ACTIVATIONS, "none")}
+def _constants() -> dict[str, str]:
+    """Names every expression can use for activation ops, so that ``act=relu6`` reads
+    naturally: every registered activation (core/ops.py), and none."""
+    return {name: name for name in (*activations(), "none")}
 
 
 # --- the standard block library ---------------------------------------------------------------
@@ -56,7 +57,7 @@ def library() -> dict[str, tuple[BlockDef, dict[str, Any]]]:
 
 
 def _file_env(spec: ModelSpec, knobs: Mapping[str, Any]) -> dict[str, Any]:
-    env: dict[str, Any] = {**_CONSTANTS, **knobs}
+    env: dict[str, Any] = {**_constants(), **knobs}
     for node in spec.body:
         if isinstance(node, Let):
             _bind(node, env)
@@ -260,8 +261,8 @@ class _Builder:
         if bn == 1:
             x = self.primitive("bn", [x], {}, f"{parent}{leaf}.bn", node, source)
         act = modifiers.get("act", "none")
-        if not (isinstance(act, str) and act in (*ACTIVATIONS, "none")):
-            raise self.error(f"act= must be one of {', '.join(ACTIVATIONS)} or none, "
+        if not (isinstance(act, str) and act in (*activations(), "none")):
+            raise self.error(f"act= must be one of {', '.join(activations())} or none, "
                              f"got act={describe(act)}", node, source, "act")
         if act != "none":
             x = self.primitive(act, [x], {}, f"{parent}{leaf}.{act}", node, source)
@@ -447,7 +448,7 @@ def _build(spec: ModelSpec, knobs: dict[str, Any], model: str,
     if spec.input is None:
         raise SpecError("the file has no 'input C H W' line", spec.source)
     builder = _Builder(spec, model)
-    env = {**_CONSTANTS, **knobs}
+    env = {**_constants(), **knobs}
     x = input_shape = _input_shape(spec, env)
     file_env = dict(env)
     for block in spec.blocks:
