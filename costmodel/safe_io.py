@@ -3,7 +3,8 @@
 Text from outside (ONNX names, profile names, file names, string attributes) reaches a terminal
 only through :func:`printable`; files from outside are read only through :func:`read_bounded`
 (a regular file, its size checked before a byte is read, never more than the limit read); files
-costmodel writes are written only through :func:`write_atomic` (a temporary file beside the
+costmodel writes are written only through :func:`write_atomic` or, for a library that writes
+a file itself (matplotlib, pyarrow), :func:`write_atomic_with` (a temporary file beside the
 target, renamed over it once complete, so a full disk or a crash leaves the old file whole).
 Each failure is a :class:`~costmodel.errors.CostModelError` naming the path and the real cause,
 which the CLI prints as one line.
@@ -16,6 +17,7 @@ import stat
 import tempfile
 import unicodedata
 from pathlib import Path
+from typing import Callable
 
 from . import limits
 from .errors import CostModelError
@@ -114,19 +116,27 @@ def read_text_bounded(path: str | Path, limit: int, what: str, limit_name: str) 
     return decode_utf8(read_bounded(path, limit, what, limit_name), path, what)
 
 
-def check_writable_target(path: str | Path, what: str = "output file") -> Path:
+def check_writable_target(path: str | Path, what: str = "output file",
+                          create_folders: bool = False) -> Path:
     """``path`` if it may be written: a new file in an existing folder, or an existing regular
     file (replaced whole). A directory, a pipe or a device is refused before any work, so a long
-    computation does not end in a failed write."""
+    computation does not end in a failed write. With ``create_folders`` (the figure commands
+    make the folders they write into) a missing folder is accepted if the nearest existing
+    one above it is a folder."""
     path = Path(path)
     shown = _describe(path)
     try:
         info = path.stat()
     except FileNotFoundError:
         parent = path.parent if str(path.parent) else Path(".")
+        if create_folders:
+            while not parent.exists() and parent != parent.parent:
+                parent = parent.parent
         if not parent.is_dir():
+            missing = not parent.exists()
             raise CostModelError(f"{shown}: cannot write the {what}: the folder "
-                                 f"{_describe(parent)} does not exist") from None
+                                 f"{_describe(parent)} " +
+                                 ("does not exist" if missing else "is not a folder")) from None
         return path
     except OSError as exc:
         raise CostModelError(f"{shown}: cannot write the {what}: {exc.strerror or exc}") from None
@@ -144,8 +154,31 @@ def write_atomic(path: str | Path, data: bytes | str, what: str = "output file")
     permission) removes the temporary file, leaves any old ``path`` as it was, and is a
     CostModelError saying so. The new file gets the old one's permission bits, or the usual
     ones for a new file (0666 less the umask)."""
-    path = check_writable_target(path, what)
     payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+
+    def write_bytes(temp: Path) -> None:
+        fd = os.open(temp, os.O_WRONLY | os.O_TRUNC)
+        try:
+            view = memoryview(payload)
+            while view:  # os.write may write less than asked (a signal, a nearly full disk)
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+
+    write_atomic_with(path, write_bytes, what, suffix=".tmp")
+
+
+def write_atomic_with(path: str | Path, writer: Callable[[Path], object],
+                      what: str = "output file", suffix: str | None = None) -> Path:
+    """Write ``path`` all or nothing through ``writer``, a function that writes a whole file
+    at the path it is given (matplotlib's ``savefig``, pyarrow's ``write_table``, a stream
+    writer): it is called with a temporary file beside ``path``, with the same suffix (so a
+    library that picks the format by suffix picks the right one) unless ``suffix`` is given;
+    the file is flushed to disk and renamed over ``path``. A failure in ``writer`` or after it
+    removes the temporary file and leaves any old ``path`` as it was; an OSError (full disk)
+    becomes a CostModelError saying so. ``path`` is checked first
+    (:func:`check_writable_target`)."""
+    path = check_writable_target(path, what)
     shown = _describe(path)
     folder = path.parent if str(path.parent) else Path(".")
     try:
@@ -154,13 +187,18 @@ def write_atomic(path: str | Path, data: bytes | str, what: str = "output file")
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
+    ending = path.suffix[:16] if suffix is None else suffix
     temp = None
     try:
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name[:40]}.", suffix=".tmp", dir=folder)
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(payload)
-            stream.flush()
-            os.fsync(stream.fileno())
+        fd, name = tempfile.mkstemp(prefix=f".{path.name[:40]}.", suffix=ending, dir=folder)
+        os.close(fd)
+        temp = Path(name)
+        writer(temp)
+        fd = os.open(temp, os.O_RDONLY)
+        try:
+            os.fsync(fd)  # on disk before the rename, so a crash cannot leave an empty file
+        finally:
+            os.close(fd)
         os.chmod(temp, mode)
         os.replace(temp, path)
         temp = None
@@ -174,3 +212,4 @@ def write_atomic(path: str | Path, data: bytes | str, what: str = "output file")
                 os.unlink(temp)
             except OSError:
                 pass
+    return path

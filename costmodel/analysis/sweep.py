@@ -176,8 +176,8 @@ def sweep(spec: str, lists: Mapping[str, str | Sequence[Any]], convention: str =
     axes = make_axes(ref, lists)
     points = math.prod(len(a.values) for a in axes)
     if points > MAX_POINTS:
-        raise CostModelError(f"the grid has {points:,} points; at most {MAX_POINTS:,} (sweep "
-                             "fewer values)")
+        raise CostModelError(f"the grid has {points:,} points; at most {MAX_POINTS:,} (limit "
+                             "MAX_GRID_POINTS; sweep fewer values)")
     fixed = {k: v for k, v in ref.config().items() if k not in {a.name for a in axes}}
     candidates = [a for a in axes if len(a.values) > 1 and a.numeric]
     # knobs to group first when the closed forms fail: choices, then the shortest lists

@@ -11,7 +11,9 @@ from typing import Annotated, Optional
 import typer
 
 from ..core.conventions import DEFAULT
+from .. import limits
 from ..errors import CostModelError
+from ..safe_io import check_writable_target, printable
 from .app import (SPEC_EPILOG, ConventionOption, Format, FormatOption, SpecArgument, app, emit,
                   user_errors)
 
@@ -19,9 +21,14 @@ _FIGURE_SUFFIXES = (".png", ".svg")
 
 
 def _figure_path(path: Optional[Path], option: str) -> Optional[Path]:
+    """``path`` if a figure may be written there (checked before the work): a .png or .svg
+    name that is not a directory, a pipe or a device; missing folders are created."""
     if path is not None and path.suffix.lower() not in _FIGURE_SUFFIXES:
-        raise CostModelError(f"{option} {path}: a figure is written as .png or .svg "
-                             f"(got {path.suffix or 'no suffix'!r})")
+        raise CostModelError(f"{option} {printable(path, limits.MAX_QUOTED_PATH_CHARS)}: a "
+                             "figure is written as .png or .svg (got "
+                             f"{printable(path.suffix or 'no suffix')!r})")
+    if path is not None:
+        check_writable_target(path, "figure", create_folders=True)
     return path
 
 
@@ -89,7 +96,7 @@ def collapse(
     else:
         emit(table.render(fmt.value))
     if out is not None:
-        typer.echo(f"wrote {out}", err=True)
+        typer.echo(f"wrote {printable(out, None)}", err=True)
 
 
 @app.command(epilog=SPEC_EPILOG)
@@ -108,4 +115,4 @@ def breakdown(
 
     _figure_path(out, "--out")
     plot_breakdown(spec, out, convention.value)
-    typer.echo(f"wrote {out} ({convention.value} convention)", err=True)
+    typer.echo(f"wrote {printable(out, None)} ({convention.value} convention)", err=True)

@@ -31,14 +31,14 @@ def import_spec(
     the closed form in R, `costmodel sweep FILE --resolution ...` sweeps it.
     """
     from ..frontends.to_spec import network_to_spec
+    from ..safe_io import check_writable_target, write_atomic
     from ..zoo import resolve
 
+    if output is not None:  # before the work: a long import never ends in a refused write
+        check_writable_target(output, "layer-spec file")
     network = resolve(spec).build()
     text = network_to_spec(network, source=spec)
     if output is None:
         emit(text)
         return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise CostModelError(f"cannot write {output}: {exc.strerror or exc}") from None
+    write_atomic(output, text, "layer-spec file")

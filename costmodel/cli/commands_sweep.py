@@ -16,6 +16,7 @@ import typer
 
 from ..core.conventions import DEFAULT
 from ..errors import CostModelError
+from ..safe_io import check_writable_target, printable, write_atomic, write_atomic_with
 from .app import SPEC_EPILOG, ConventionOption, Dtype, SpecArgument, app, emit, user_errors
 
 
@@ -107,6 +108,15 @@ def sweep(
                   else SweepFormat.table)
     if fmt == SweepFormat.parquet and output is None:
         raise CostModelError("--format parquet writes a binary file: give --output FILE.parquet")
+    # every target checked before the sweep, so a long run never ends in a refused write
+    if output is not None:
+        check_writable_target(output, "sweep output")
+    if plot is not None:
+        from ..report.sweep_plot import check_plot_path
+
+        check_writable_target(check_plot_path(plot), "plot")
+    if fmt == SweepFormat.parquet:
+        out.require_pyarrow()
     with _progress(quiet) as progress:
         result = sw.sweep(spec, lists, convention.value, check=check, progress=progress,
                           dtype=dtype.value if memory else None)
@@ -121,27 +131,45 @@ def sweep(
             if output is None:
                 emit(text)
             else:
-                output.write_text(text, encoding="utf-8")
+                write_atomic(output, text, "sweep output")
         else:
             write = out.write_csv if fmt == SweepFormat.csv else out.write_json
             if output is None:
-                sys.stdout.flush()
-                stream = getattr(sys.stdout, "buffer", None)
-                if stream is None:  # a text-only stdout
-                    import io
-                    buffer = io.BytesIO()
-                    write(result, buffer, progress)
-                    sys.stdout.write(buffer.getvalue().decode())
-                else:
-                    write(result, stream, progress)
-                    stream.flush()
+                _to_stdout(write, result, progress)
             else:
-                with open(output, "wb") as stream:
-                    write(result, stream, progress)
+                def write_file(temp: Path) -> None:
+                    with open(temp, "wb") as stream:
+                        write(result, stream, progress)
+                write_atomic_with(output, write_file, "sweep output")
     if (output is not None or plot is not None) and not quiet:
-        written = [str(p) for p in (output, plot) if p is not None]
+        written = [printable(p, None) for p in (output, plot) if p is not None]
         typer.echo(f"{result.model}: {len(result):,} configurations ({result.convention} "
                    f"convention); wrote {' and '.join(written)}", err=True)
+
+
+def _to_stdout(write, result, progress) -> None:
+    """CSV or JSON rows straight to standard output (in blocks, never all in memory); a
+    failed write (``> /dev/full``) is one error line, a closed pipe (``| head``) the end."""
+    import os
+
+    try:
+        sys.stdout.flush()
+        stream = getattr(sys.stdout, "buffer", None)
+        if stream is None:  # a text-only stdout
+            import io
+            buffer = io.BytesIO()
+            write(result, buffer, progress)
+            sys.stdout.write(buffer.getvalue().decode())
+            sys.stdout.flush()
+        else:
+            write(result, stream, progress)
+            stream.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except OSError as exc:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # drop the unwritten rest
+        raise CostModelError(f"cannot write the output to stdout: {exc.strerror or exc}") \
+            from None
 
 
 class _progress:

@@ -95,11 +95,13 @@ class Result:
 # --- attribute domains ----------------------------------------------------------------------
 
 #: The values each kind of attribute takes, as the README's Safety section lists them.
-#: Channels may be fractional: ``rounding=none`` keeps the papers' idealized widths c·alpha.
+#: Channels may be fractional: ``rounding=none`` keeps the papers' idealized widths c·alpha;
+#: a fractional count written as a number (``conv 2.5``) is refused by the spec builder.
 DOMAINS: dict[str, str] = {
     "positive int": "a whole number >= 1",
     "padding": "a whole number >= 0, or a half for asymmetric padding (2p is the total)",
-    "channels": "a number > 0 (fractional only as an idealized width c·alpha)",
+    "channels": "a number > 0 (fractional only when computed from names, as the idealized "
+                "width c·alpha; never written as a fraction)",
     "flag": "0 or 1",
 }
 

@@ -36,7 +36,9 @@ class TorchFileRef:
 
     @property
     def name(self) -> str:
-        return f"{Path(self.path).stem}:{self.factory}"
+        from ..safe_io import printable  # a file name is text from outside: shown in tables
+
+        return f"{printable(Path(self.path).stem)}:{self.factory}"
 
     def config(self) -> dict[str, Any]:
         return {key: _number(value) for key, value in self.values}
@@ -75,20 +77,34 @@ class TorchFileRef:
 
 
 def _import_file(path: Path):
-    """Import exactly the file the user named (it runs: it is their own Python)."""
+    """Import exactly the file the user named (it runs: it is their own Python). The file is
+    read as any input is (a regular file of at most MAX_PYTHON_FILE_BYTES, UTF-8), so a pipe,
+    a directory, a huge or a binary file is one clear error line, not a hang or a
+    traceback."""
+    from .. import limits
+    from ..safe_io import printable, read_text_bounded
+
     key = path.resolve()
     if key in _LOADED:
         return _LOADED[key]
-    if not key.is_file():
-        raise CostModelError(f"no such file: {path}")
+    shown = printable(path, limits.MAX_QUOTED_PATH_CHARS)
+    source = read_text_bounded(path, limits.MAX_PYTHON_FILE_BYTES, "Python file",
+                               "MAX_PYTHON_FILE_BYTES")
     spec = importlib.util.spec_from_file_location(f"costmodel_user_{len(_LOADED)}_{key.stem}",
                                                   key)
     module = importlib.util.module_from_spec(spec)
     try:
-        spec.loader.exec_module(module)
-    except Exception as exc:  # noqa: BLE001 - the user's file: report, don't crash
-        raise CostModelError(f"{path}: running the file raised {type(exc).__name__}: {exc}") \
-            from None
+        code = compile(source, str(key), "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        raise CostModelError(f"{shown}:{exc.lineno or '?'}: not valid Python: "
+                             f"{printable(exc.msg)}") from None
+    except ValueError as exc:  # a NUL byte
+        raise CostModelError(f"{shown}: not valid Python: {printable(exc)}") from None
+    try:
+        exec(code, module.__dict__)  # noqa: S102 - the user's own file, named in the SPEC
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - the user's file: report, don't crash
+        raise CostModelError(f"{shown}: running the file raised {type(exc).__name__}: "
+                             f"{printable(exc, 200)}") from None
     _LOADED[key] = module
     return module
 

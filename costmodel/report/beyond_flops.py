@@ -23,6 +23,7 @@ from ..data.published import figures
 from .latency_report import (DATASETS, latency_cpu, latency_fits, latency_ops,
                              latency_pixel1, latency_scatter, latency_table8_arm,
                              latency_table8_gpu, network)
+from ..safe_io import write_atomic
 from .table import Column, Table
 
 FOLDER = "beyond_flops"
@@ -281,7 +282,7 @@ def write(folder: str | Path) -> tuple[list[Path], str]:
         written = []
         for ext, fmt in (("md", "markdown"), ("tex", "latex"), ("csv", "csv")):
             path = folder / f"{name}.{ext}"
-            path.write_text(table.render(fmt), encoding="utf-8", newline="\n")
+            write_atomic(path, table.render(fmt), "report file")
             written.append(path)
         paths += written
         files = " · ".join(f"[{p.suffix[1:]}]({FOLDER}/{p.name})" for p in written)

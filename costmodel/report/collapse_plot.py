@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from ..analysis.collapse import ERROR_NOTE, CollapseResult, collapse
+from .. import limits
 from ..errors import CostModelError
+from ..safe_io import printable, write_atomic_with
 
 TITLE = "Output of ReLU(T·x) mapped back with T⁺ (MobileNet v2, arXiv 1801.04381, Fig. 1)"
 
@@ -65,8 +67,13 @@ def plot_collapse(result: CollapseResult, path: str | Path) -> Path:
 
     fig.suptitle(TITLE, fontsize=14)
     fig.supxlabel(_footnote(result), fontsize=10, linespacing=1.5)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format=formats[path.suffix.lower()], dpi=150)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CostModelError(f"{printable(path, limits.MAX_QUOTED_PATH_CHARS)}: cannot create "
+                             f"its folder: {exc.strerror or exc}") from None
+    fmt = formats[path.suffix.lower()]
+    write_atomic_with(path, lambda temp: fig.savefig(temp, format=fmt, dpi=150), "figure")
     return path
 
 

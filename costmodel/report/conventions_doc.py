@@ -103,8 +103,9 @@ def refresh_readme(path: str) -> None:
     text = Path(path).read_text(encoding="utf-8")
     head, rest = text.split(README_START, 1)
     _, tail = rest.split(README_END, 1)
-    Path(path).write_text(head + README_START + readme_block() + README_END + tail,
-                          encoding="utf-8")
+    from ..safe_io import write_atomic
+
+    write_atomic(path, head + README_START + readme_block() + README_END + tail, "README")
 
 
 if __name__ == "__main__":

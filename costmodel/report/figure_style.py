@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .. import limits
 from ..errors import CostModelError
+from ..safe_io import printable, write_atomic_with
 
 FOOTNOTE = "MACs = multiply-accumulates (paper convention: conv/FC only); 1 MAC = 2 FLOPs."
 DPI = 150
@@ -106,10 +108,15 @@ def save_figure(fig, path: str | Path) -> Path:
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         raise CostModelError(f"cannot write {path.name!r}: a figure is written as .png or .svg")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CostModelError(f"{printable(path, limits.MAX_QUOTED_PATH_CHARS)}: cannot create "
+                             f"its folder: {exc.strerror or exc}") from None
     metadata = {"Date": None} if fmt == "svg" else {"Software": None}
-    with _style():
-        fig.savefig(path, format=fmt, dpi=DPI, metadata=metadata)
+    with _style():  # beside the target, then renamed: a failed write leaves an old figure whole
+        write_atomic_with(path, lambda temp: fig.savefig(temp, format=fmt, dpi=DPI,
+                                                         metadata=metadata), "figure")
     return path
 
 

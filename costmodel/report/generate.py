@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CostModelError
+from ..safe_io import write_atomic
 from . import paper_tables
 
 FORMATS = {"md": "markdown", "tex": "latex", "csv": "csv"}
@@ -76,7 +77,7 @@ def _load_figures() -> dict[str, Callable[[Path], list[Path]]] | None:
 
 
 def _write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8", newline="\n")
+    write_atomic(path, text, "report file")
     return path
 
 

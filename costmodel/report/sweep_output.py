@@ -13,6 +13,7 @@ import numpy as np
 from ..analysis.grid import Axis, text
 from ..analysis.sweep import Progress, SweepResult, count
 from ..errors import CostModelError
+from ..safe_io import write_atomic_with
 from .table import UNIT_NOTE, convention_note
 
 #: Rows written per block (and per step of the progress bar).
@@ -209,16 +210,25 @@ def _quoted_axes(result: SweepResult) -> SweepResult:
     return dataclasses.replace(result, axes=axes)
 
 
-def write_parquet(result: SweepResult, path) -> None:
-    """A Parquet file (needs pyarrow): the knob columns, then macs, flops, params,
-    activations; the model, convention and units in the file's metadata."""
+def require_pyarrow() -> None:
+    """Refuse Parquet output before any work when pyarrow is not installed."""
     try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+        import pyarrow  # noqa: F401
+        import pyarrow.parquet  # noqa: F401
     except ImportError:
         raise CostModelError("writing Parquet needs pyarrow, which is not installed: "
-                             "pip install 'costmodel[parquet]' or pip install pyarrow "
+                             "pip install pyarrow, or from a checkout pip install '.[parquet]' "
                              "(or use --format csv)") from None
+
+
+def write_parquet(result: SweepResult, path) -> None:
+    """A Parquet file (needs pyarrow): the knob columns, then macs, flops, params,
+    activations; the model, convention and units in the file's metadata. Written beside
+    ``path`` and renamed over it, so a failed write leaves an old file whole."""
+    require_pyarrow()
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     columns = {name: result.column(name) for name in result.columns}
     metadata = {"model": result.model, "convention": result.convention,
                 "units": "macs: multiply-accumulates; flops = 2 x macs; params: parameters; "
@@ -227,9 +237,7 @@ def write_parquet(result: SweepResult, path) -> None:
                           if result.dtype else ""),
                 "notes": " ".join(describe(result))}
     table_ = pa.table(columns).replace_schema_metadata(metadata)
-    pq.write_table(table_, str(path))
-
-
+    write_atomic_with(path, lambda temp: pq.write_table(table_, str(temp)), "sweep output")
 
 
 def _axis(result: SweepResult, name: str) -> Axis:

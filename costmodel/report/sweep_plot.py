@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..analysis.grid import text
 from ..analysis.sweep import SweepResult
+from .. import limits
 from ..errors import CostModelError
+from ..safe_io import printable, write_atomic_with
 from .sweep_output import _axis
 
 Y_LABELS = {"macs": "MACs", "flops": "FLOPs", "params": "parameters",
             "activations": "activations (elements)"}
 MAX_CURVES = 10
+PLOT_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def check_plot_path(path) -> Path:
+    """``path`` as a Path if its suffix names a format the plot is drawn in."""
+    path = Path(path)
+    if path.suffix.lower() not in PLOT_SUFFIXES:
+        raise CostModelError(f"--plot {printable(path, limits.MAX_QUOTED_PATH_CHARS)}: the "
+                             "file must end in .png, .svg or .pdf")
+    return path
 
 
 def plot(result: SweepResult, path, y: str = "macs", x: str | None = None,
@@ -21,13 +34,9 @@ def plot(result: SweepResult, path, y: str = "macs", x: str | None = None,
     """Draw ``y`` against knob ``x`` (default: the first knob with several values), one curve
     per value of ``hue`` (default: the next such knob; at most 10 curves, evenly picked), the
     other knobs at their first value. Returns what was drawn."""
-    from pathlib import Path
-
     from matplotlib.figure import Figure
 
-    path = Path(path)
-    if path.suffix.lower() not in (".png", ".svg", ".pdf"):
-        raise CostModelError(f"--plot {path}: the file must end in .png, .svg or .pdf")
+    path = check_plot_path(path)
     if y not in Y_LABELS:
         raise CostModelError(f"--y {y}: choose one of {', '.join(Y_LABELS)}")
     names = [a.name for a in result.axes]
@@ -88,7 +97,8 @@ def plot(result: SweepResult, path, y: str = "macs", x: str | None = None,
         title = hue if shown == len(hue_axis.values) else \
             f"{hue} ({shown} of {len(hue_axis.values)} values)"
         ax.legend(title=title, fontsize=8, title_fontsize=9, loc="best")
-    fig.savefig(path, dpi=150)
+    write_atomic_with(path, lambda temp: fig.savefig(temp, format=path.suffix.lower()[1:],
+                                                     dpi=150), "plot")
     return {"x": x, "hue": hue, "curves": len(hue_index), "y": y, "path": str(path)}
 
 

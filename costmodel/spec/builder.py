@@ -27,6 +27,7 @@ from ..core.numbers import beyond_max_number, is_number_text, read_number
 from ..core.network import Layer, Network
 from ..core.ops import OPS, Shape, activations
 from ..errors import CostModelError, InputTooSmall, SpecError
+from ..safe_io import printable
 from .parser import parse_file, parse_text
 from .syntax import (IDENT, MODIFIER_KEYS, BlockDef, Group, If, Knob, LayerLine, Let, Merge,
                      ModelSpec, Node, Residual)
@@ -251,6 +252,7 @@ class _Builder:
                 raise self.error(f"{key} given both by position and as {key}=", node, source,
                                  key)
         attrs.update(values)
+        self.check_literal_channels(node, definition, attrs, source)
         x = self.primitive(node.op, [x], attrs, name, node, source)
         stem = name.rsplit(".", 1)
         parent = stem[0] + "." if len(stem) == 2 else ""
@@ -267,6 +269,25 @@ class _Builder:
         if act != "none":
             x = self.primitive(act, [x], {}, f"{parent}{leaf}.{act}", node, source)
         return x
+
+    def check_literal_channels(self, node: LayerLine, definition, attrs: dict[str, Any],
+                               source: str) -> None:
+        """Refuse a channel count written as a fractional number (``conv 2.5``, ``fc 7/2``):
+        no layer has half a channel. Fractional widths are the papers' idealized c·alpha
+        (``rounding=none``), so a count is allowed to be fractional only where its expression
+        names something (a knob, a let, a block parameter, ``cin``)."""
+        written = {**dict(zip(definition.attr_names, node.args)), **dict(node.kwargs)}
+        for attribute in definition.attributes:
+            expression = written.get(attribute.name)
+            value = attrs.get(attribute.name)
+            if (attribute.domain == "channels" and expression is not None
+                    and not expression.names and isinstance(value, Rational)
+                    and not value.is_Integer):
+                raise self.error(
+                    f"{node.op}: {attribute.name}={limits.excerpt(expression.text)} is a "
+                    f"fractional channel count written as a number ({describe(value)}); write "
+                    "a whole number (fractional widths come only from knob values, such as "
+                    "c*alpha with rounding=none)", node, source, limits.excerpt(expression.text))
 
     def primitive(self, op: str, inputs: list[Shape], attrs: dict[str, Any], name: str,
                   node: Node, source: str) -> Shape:
@@ -417,7 +438,7 @@ def build(spec: ModelSpec, values: Mapping[str, Any] | None = None,
     A resolution too small for the network's strides is reported with the smallest that
     works.
     """
-    model = name or spec.name or Path(spec.source).stem
+    model = name or spec.name or printable(Path(spec.source).stem)
     values = values or {}
     knobs = resolve_knobs(spec, values, model)
     try:

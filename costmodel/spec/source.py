@@ -8,6 +8,7 @@ docstring, comments, line length (:func:`split_lines`), and splitting one line i
 
 from __future__ import annotations
 
+import re
 import stat
 import textwrap
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from .. import limits
 from ..errors import SpecError
+from ..safe_io import printable
 
 
 def read_spec_file(path: str | Path) -> str:
@@ -72,6 +74,13 @@ def _strip_comment(text: str) -> tuple[str, str]:
     return text.rstrip(), ""
 
 
+#: Characters an architecture file may not hold: C0 controls but tab, LF and CR (NUL is
+#: refused on its own above), DEL, C1 controls, and the line separators and bidirectional
+#: controls that would split or reorder what a terminal shows.
+_CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f"
+                      "\u2028-\u202e\u2066-\u2069]")
+
+
 def _check_text(text: str, source: str) -> str:
     """The text without a leading byte-order mark; NUL bytes and indentation that mixes
     tabs and spaces are refused (the width of a tab is anyone's guess)."""
@@ -79,6 +88,13 @@ def _check_text(text: str, source: str) -> str:
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
         raise SpecError("the file contains a NUL byte: not a text file", source, line, "\\x00")
+    control = _CONTROL.search(text)
+    if control:  # ESC in a name or a note would reach the terminal; a form feed splits lines
+        char = control.group()
+        line = text.count("\n", 0, control.start()) + 1
+        raise SpecError(f"the file contains the control character U+{ord(char):04X} "
+                        f"({printable(char)}); an architecture file is plain text (tabs and "
+                        "line ends only)", source, line, printable(char))
     tabs = spaces = None
     for number, line in enumerate(text.splitlines(), start=1):
         indent = line[:len(line) - len(line.lstrip(" \t"))]

@@ -24,6 +24,7 @@ from typing import Any
 from ..core.network import Network
 from ..errors import CostModelError
 from ..limits import excerpt
+from ..safe_io import printable
 from ..spec.builder import build as build_spec, resolve_knobs, shown_knobs
 from ..spec.parser import parse_file, parse_text
 from ..spec.syntax import ModelSpec
@@ -56,9 +57,9 @@ def spec(name: str) -> ModelSpec:
         near = difflib.get_close_matches(name, names(), n=3, cutoff=0.5)
         hint = f"did you mean {', '.join(near)}?" if near else \
             f"known models: {', '.join(names())}"
-        if Path(name).is_file():
-            hint += f" (a file of that name exists: write ./{name} to read it)"
-        raise CostModelError(f"unknown model {excerpt(name)!r}; {hint} (or give the path of an "
+        if Path(name).exists():
+            hint += f" (a file of that name exists: write ./{printable(name)} to read it)"
+        raise CostModelError(f"unknown model {printable(name)!r}; {hint} (or give the path of an "
                              f"architecture file ending in {SUFFIX})")
     text = resources.files(__name__).joinpath(name + SUFFIX).read_text(encoding="utf-8")
     return parse_text(text, f"costmodel/zoo/{name}{SUFFIX}")
@@ -136,7 +137,8 @@ def resolve(text: str):
     values = parse_values(settings, text)
     if base.endswith(SUFFIX) or "/" in base:
         parsed = parse_file(base)
-        return ModelRef(parsed, parsed.name or Path(base).stem, values)
+        # a file's name is text from outside: printed in tables, so made printable here
+        return ModelRef(parsed, parsed.name or printable(Path(base).stem), values)
     return ModelRef(spec(base), base, values, zoo=True)
 
 
