@@ -10,7 +10,6 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..errors import CostModelError
 from .app import SPEC_EPILOG, SPEC_HELP, app, emit, user_errors
 
 
@@ -31,14 +30,18 @@ def import_spec(
     the closed form in R, `costmodel sweep FILE --resolution ...` sweeps it.
     """
     from ..frontends.to_spec import network_to_spec
+    from ..safe_io import check_writable_target, write_atomic
     from ..zoo import resolve
 
-    network = resolve(spec).build()
-    text = network_to_spec(network, source=spec)
+    if output is not None:
+        check_writable_target(output, "spec file")  # before the work, not after it
+    ref = resolve(spec)
+    # an ONNX file with a dynamic input side is built at a default size, which the written
+    # file states (it keeps the side as its knob resolution)
+    for_import = getattr(ref, "build_for_import", None)
+    network, how = for_import() if for_import is not None else (ref.build(), "")
+    text = network_to_spec(network, source=f"{spec} ({how})" if how else spec)
     if output is None:
         emit(text)
         return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise CostModelError(f"cannot write {output}: {exc.strerror or exc}") from None
+    write_atomic(output, text, "spec file")
