@@ -95,6 +95,29 @@ MIN_CALIBRATE_COPY_MIB = 8
 MAX_CALIBRATE_COPY_MIB = 1024
 MAX_CALIBRATE_REPEATS = 100
 MAX_CALIBRATE_THREADS = 256
+#: ONNX files (``model.onnx`` SPECs). Size of the file: protobuf's own limit on one message
+#: (weights beyond it are external data, which costmodel reads only for small constants).
+MAX_ONNX_BYTES = 2**31 - 1
+#: Nodes of an ONNX graph, subgraphs included (a real export of a CNN has a few thousand;
+#: the layers it gives stay under MAX_LAYERS).
+MAX_ONNX_NODES = 50_000
+#: Characters of one name in an ONNX file: node, tensor, input, output, op type, domain,
+#: attribute names (real exports use under 300).
+MAX_ONNX_NAME_CHARS = 4096
+#: Values of one node attribute (ints, floats or strings), and bytes of one string attribute.
+MAX_ONNX_ATTRIBUTE_VALUES = 4096
+MAX_ONNX_ATTRIBUTE_BYTES = 65_536
+#: Graphs inside node attributes inside graphs (If, Loop, Scan bodies).
+MAX_ONNX_GRAPH_DEPTH = 8
+#: Characters of a node's metadata value that costmodel parses (torch's name scopes).
+MAX_ONNX_METADATA_CHARS = 10_000
+#: Bytes of one tensor's external data read for its values (only small constants are read:
+#: a Reshape target, Clip bounds), after its offset and length are checked against the file.
+MAX_ONNX_EXTERNAL_BYTES = 1_048_576
+#: Values of one constant tensor that costmodel folds (shapes, bounds), and the largest
+#: magnitude of a folded integer (a shape computation needs far less than 2**63).
+MAX_ONNX_CONSTANT_VALUES = 4096
+MAX_ONNX_CONSTANT_DIGITS = 30
 #: How much of a long expression, name or string from a file an error message quotes.
 MAX_QUOTED_CHARS = 60
 #: How much of a path an error message quotes.

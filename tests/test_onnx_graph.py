@@ -325,7 +325,7 @@ def test_attribute_types_are_checked_when_the_checker_is_skipped(node, tmp_path)
     w.data_location = TensorProto.EXTERNAL
     w.external_data.add(key="location", value="absent.bin")
     line = error_line(save(model([node], [w]), tmp_path), tmp_path)
-    assert "not a valid ONNX model: Mismatched attribute type" in line
+    assert f"not a valid ONNX model: node #0 ({node.op_type}): Mismatched attribute type" in line
 
 
 def test_importing_costmodel_does_not_import_onnx():

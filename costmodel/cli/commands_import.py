@@ -10,7 +10,6 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..errors import CostModelError
 from .app import SPEC_EPILOG, SPEC_HELP, app, emit, user_errors
 
 
@@ -34,10 +33,14 @@ def import_spec(
     from ..safe_io import check_writable_target, write_atomic
     from ..zoo import resolve
 
-    if output is not None:  # before the work: a long import never ends in a refused write
-        check_writable_target(output, "layer-spec file")
-    network = resolve(spec).build()
-    text = network_to_spec(network, source=spec)
+    if output is not None:
+        check_writable_target(output, "layer-spec file")  # before the work, not after it
+    ref = resolve(spec)
+    # an ONNX file with a dynamic input side is built at a default size, which the written
+    # file states (it keeps the side as its knob resolution)
+    for_import = getattr(ref, "build_for_import", None)
+    network, how = for_import() if for_import is not None else (ref.build(), "")
+    text = network_to_spec(network, source=f"{spec} ({how})" if how else spec)
     if output is None:
         emit(text)
         return

@@ -5,6 +5,12 @@ An export with dynamic axes computes a Reshape's target or a Slice's bounds in t
 numbers; ONNX's data propagation follows only some of these ops, so the few that shape code
 uses are evaluated here, on flat lists of Python numbers. Anything else stays unknown (None),
 and the node that needed it is listed as not counted.
+
+The values come from the file, so every step is bounded: a list holds at most
+:data:`~costmodel.limits.MAX_ONNX_CONSTANT_VALUES` numbers and an integer at most
+:data:`~costmodel.limits.MAX_ONNX_CONSTANT_DIGITS` digits (a chain of Muls would otherwise
+square a number into millions of digits); a result beyond them, an infinity or a NaN is
+unknown, never an exception.
 """
 
 from __future__ import annotations
@@ -13,7 +19,31 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from .. import limits
+
 Value = list | None
+_LARGEST = 10 ** limits.MAX_ONNX_CONSTANT_DIGITS
+
+
+def bounded(values) -> Value:
+    """``values`` if it is a list of at most MAX_ONNX_CONSTANT_VALUES finite numbers, each
+    integer below 10**MAX_ONNX_CONSTANT_DIGITS in magnitude (bools as 0 and 1); else None."""
+    if not isinstance(values, (list, tuple)) or len(values) > limits.MAX_ONNX_CONSTANT_VALUES:
+        return None
+    out = []
+    for value in values:
+        if isinstance(value, bool):
+            value = int(value)
+        if isinstance(value, int):
+            if abs(value) >= _LARGEST:
+                return None
+        elif isinstance(value, float):
+            if not math.isfinite(value) or abs(value) >= _LARGEST:
+                return None
+        else:
+            return None
+        out.append(value)
+    return out
 
 
 def _binary(op: Callable[[Any, Any], Any]):
@@ -26,8 +56,8 @@ def _binary(op: Callable[[Any, Any], Any]):
 
 
 def _div(a, b):
-    if isinstance(a, int) and isinstance(b, int):
-        return int(a / b) if b else None  # ONNX integer Div truncates toward zero
+    if isinstance(a, int) and isinstance(b, int):  # ONNX integer Div truncates toward zero
+        return (abs(a) // abs(b)) * (1 if (a < 0) == (b < 0) else -1) if b else None
     return a / b if b else None
 
 
@@ -38,15 +68,25 @@ _ARITHMETIC = {"Add": _binary(lambda a, b: a + b), "Sub": _binary(lambda a, b: a
 def evaluate(node, inputs: list[Value], attr: Callable[[str, Any], Any],
              feature_dims: list | None) -> Value:
     """The value of ``node``'s first output from its inputs' values (None where unknown).
-    ``feature_dims`` are the dims of its first input when that is a feature map (for Shape)."""
+    ``feature_dims`` are the dims of its first input when that is a feature map (for Shape).
+    Inputs and result are checked by :func:`bounded`."""
+    inputs = [None if value is None else bounded(value) for value in inputs]
+    try:
+        return bounded(_evaluate(node, inputs, attr, feature_dims))
+    except (ArithmeticError, ValueError, TypeError, IndexError):
+        return None  # an infinity, a NaN, a bound exceeded: unknown
+
+
+def _evaluate(node, inputs: list[Value], attr: Callable[[str, Any], Any],
+              feature_dims: list | None) -> Value:
     op = node.op_type
     if op == "Shape":
         if feature_dims is None or not all(isinstance(d, int) for d in feature_dims):
             return None
         start, end = attr("start", 0), attr("end", None)
         return list(feature_dims[start:end])
-    if op in ("Identity", "Cast", "CastLike", "Unsqueeze", "Squeeze", "Flatten"):
-        return inputs[0]
+    if op in ("Identity", "Cast", "CastLike", "Unsqueeze", "Squeeze", "Flatten", "Reshape"):
+        return inputs[0] if inputs else None  # flat lists: a reshape keeps the values
     if any(value is None for value in inputs[:1]):
         return None
     if op in _ARITHMETIC and len(inputs) == 2 and inputs[1] is not None:
@@ -59,6 +99,8 @@ def evaluate(node, inputs: list[Value], attr: Callable[[str, Any], Any],
         except (IndexError, TypeError):
             return None
     if op == "Concat" and all(value is not None for value in inputs):
+        if sum(len(value) for value in inputs) > limits.MAX_ONNX_CONSTANT_VALUES:
+            return None
         return [v for value in inputs for v in value]
     if op == "Floor" or op == "Ceil":
         rounding = math.floor if op == "Floor" else math.ceil
@@ -68,7 +110,13 @@ def evaluate(node, inputs: list[Value], attr: Callable[[str, Any], Any],
 
 def slice_dims(dims: list[int], starts: list, ends: list, axes: list | None,
                steps: list | None) -> list[int] | None:
-    """The output dims of ONNX Slice on a tensor of ``dims`` (positive steps only)."""
+    """The output dims of ONNX Slice on a tensor of ``dims`` (positive steps only); None
+    where a bound is not a whole number."""
+    parts = [bounded(p) if p is not None else None for p in (starts, ends, axes, steps)]
+    if parts[0] is None or parts[1] is None or any(
+            p is not None and not all(float(v).is_integer() for v in p) for p in parts):
+        return None
+    starts, ends, axes, steps = ([int(v) for v in p] if p is not None else None for p in parts)
     out = list(dims)
     axes = axes if axes is not None else list(range(len(starts)))
     steps = steps if steps is not None else [1] * len(starts)
@@ -86,6 +134,9 @@ def slice_dims(dims: list[int], starts: list, ends: list, axes: list | None,
 def reshape_dims(dims: list[int], target: list, allow_zero: bool) -> list[int] | None:
     """The output dims of ONNX Reshape of a tensor of ``dims`` to ``target`` (0 copies the
     input's dim unless ``allow_zero``; one -1 takes the rest)."""
+    target = bounded(target)
+    if not target or len(target) > 8 or not all(float(t).is_integer() for t in target):
+        return None  # a feature map has at most 5 dims (the middle of a shuffle)
     out = [dims[i] if t == 0 and not allow_zero and i < len(dims) else int(t)
            for i, t in enumerate(target)]
     total = math.prod(dims)

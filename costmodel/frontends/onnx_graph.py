@@ -25,21 +25,30 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import limits
 from ..core.network import Network
 from ..errors import CostModelError
 from ..limits import excerpt
+from ..safe_io import printable, read_bounded
+from .onnx_bounds import check_bounds
 
 #: Protobuf cannot hold a message over 2 GiB; larger models keep their weights as external
 #: data, which costmodel does not need (it reads shapes, not weight values).
-MAX_BYTES = 2**31 - 1
+MAX_BYTES = limits.MAX_ONNX_BYTES
 #: Files up to this size are also run through ``onnx.checker`` (it walks every weight).
 CHECKER_BYTES = 64 * 2**20
-#: Initializers with more elements than this are kept as dims only (see read_model).
-VALUES_KEPT = 4096
+#: Initializers with more elements than this are kept as dims only (see read_model): no
+#: larger constant is ever folded.
+VALUES_KEPT = limits.MAX_ONNX_CONSTANT_VALUES
 #: The knobs a SPEC may set for an ONNX file: the input side(s) in pixels.
 KNOBS = ("resolution", "height", "width")
 #: The largest input side: ONNX stores dims as 64-bit integers, and H×W must fit in one.
 MAX_SIDE = 2**31 - 1
+
+
+#: The input side an import uses for a file whose input height and width are dynamic, when
+#: the SPEC gives none (the written file keeps the side as its knob ``resolution``).
+IMPORT_RESOLUTION = 224
 
 
 def load_spec(path: str, rest: str = "") -> OnnxModelRef:
@@ -47,13 +56,15 @@ def load_spec(path: str, rest: str = "") -> OnnxModelRef:
     ``path:`` (``resolution=160``, or ``height=..,width=..``)."""
     from ..zoo import parse_values
 
+    shown = shown_path(path)
     values = parse_values(rest, f"{path}:{rest}")
     for key, _ in values:
         if key not in KNOBS:
-            raise CostModelError(f"{path}: an ONNX file has no knob {key!r}; set the input "
-                                 f"size with resolution= (or height= and width=)")
+            raise CostModelError(f"{shown}: an ONNX file has no knob {printable(key)!r}; set "
+                                 f"the input size with resolution= (or height= and width=)")
     model = read_model(path)
-    return OnnxModelRef(path, Path(path).stem, values, model)
+    # the file name is the model's name in tables: one printable line
+    return OnnxModelRef(path, printable(Path(path).stem), values, model, shown)
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,11 @@ class OnnxModelRef:
     name: str
     values: tuple[tuple[str, str], ...]
     model: Any  # onnx.ModelProto, checked by read_model
+    shown: str = ""  # the path as messages quote it
+
+    @property
+    def quoted(self) -> str:
+        return self.shown or shown_path(self.path)
 
     def config(self) -> dict[str, Any]:
         """The input size the file will be counted at: ``resolution`` for a square input,
@@ -72,6 +88,26 @@ class OnnxModelRef:
         height, width = self._input_size(dict(self.values))
         return {"resolution": height} if height == width else {"height": height,
                                                                "width": width}
+
+    def dynamic_axes(self) -> list[str]:
+        """The input's sides ("height", "width") that the file leaves dynamic and the SPEC
+        does not set."""
+        fixed, settings = input_dims(self.model, self.quoted)[2:], dict(self.values)
+        return [key for key, dim in zip(("height", "width"), fixed)
+                if not isinstance(dim, int) and key not in settings
+                and "resolution" not in settings]
+
+    def build_for_import(self) -> tuple[Network, str]:
+        """The network ``costmodel import`` writes, and what its file says it came from: a
+        dynamic input side the SPEC leaves open is taken as :data:`IMPORT_RESOLUTION`, and
+        the origin says so (the written file keeps the side as its knob)."""
+        dynamic = self.dynamic_axes()
+        if not dynamic:
+            return self.build(), ""
+        size = {key: IMPORT_RESOLUTION for key in dynamic}
+        origin = (f"its dynamic input {' and '.join(dynamic)} taken as {IMPORT_RESOLUTION}, "
+                  f"costmodel's default; give :resolution=R to check the file at another size")
+        return self.build(**size), origin
 
     def build(self, input_shape: tuple[int, ...] | None = None, **overrides: Any) -> Network:
         """The network at the SPEC's input size, ``overrides`` (resolution, height, width),
@@ -82,19 +118,20 @@ class OnnxModelRef:
         settings = {**dict(self.values), **overrides}
         if input_shape is not None:
             _, channels, height, width = input_shape
-            takes = input_dims(self.model, self.path)[1]
+            takes = input_dims(self.model, self.quoted)[1]
             if channels != takes:
-                raise CostModelError(f"{self.path} takes {takes}-channel input; --input gives "
-                                     f"C={channels}")
+                raise CostModelError(f"{self.quoted} takes {takes}-channel input; --input "
+                                     f"gives C={channels}")
             if not set(KNOBS) & set(settings):
                 settings.update(height=height, width=width)
         for key in settings:
             if key not in KNOBS:
-                raise CostModelError(f"{self.name}: an ONNX file has no knob {key!r}; its "
-                                     f"knobs are: {', '.join(KNOBS)}")
+                raise CostModelError(f"{self.name}: an ONNX file has no knob "
+                                     f"{printable(key)!r}; its knobs are: {', '.join(KNOBS)}")
         height, width = self._input_size(settings)
-        inferred = infer_shapes(self.model, self.path, height, width)
-        return translate(inferred, self.path, self.name, self.config_for(height, width))
+        inferred = infer_shapes(self.model, self.quoted, height, width)
+        return translate(inferred, self.quoted, self.name, self.config_for(height, width),
+                         Path(self.path).parent)
 
     @staticmethod
     def config_for(height: int, width: int) -> tuple[tuple[str, Any], ...]:
@@ -106,17 +143,18 @@ class OnnxModelRef:
 
     def _input_size(self, settings: dict[str, Any]) -> tuple[int, int]:
         """Height and width: from the SPEC's values, else the file's fixed input dims."""
-        fixed = input_dims(self.model)[2:]
+        fixed = input_dims(self.model, self.quoted)[2:]
         sides = []
         for axis, key in enumerate(("height", "width")):
             given = settings.get(key, settings.get("resolution"))
             if given is None:
                 if not isinstance(fixed[axis], int):
                     raise CostModelError(
-                        f"{self.path}: the input's {key} is dynamic ({fixed[axis]!r} in the "
-                        f"file); give the input size, e.g. {self.path}:resolution=224")
+                        f"{self.quoted}: the input's {key} is dynamic "
+                        f"({printable(fixed[axis])!r} in the file); give the input size, e.g. "
+                        f"{self.quoted}:resolution=224 or --input 1,C,224,224")
                 given = fixed[axis]
-            sides.append(_side(given, key if key in settings else "resolution", self.path))
+            sides.append(_side(given, key if key in settings else "resolution", self.quoted))
         return sides[0], sides[1]
 
 
@@ -126,7 +164,7 @@ def _side(value: Any, key: str, path: str) -> int:
     if getattr(value, "free_symbols", None):
         raise CostModelError(f"{path}: an ONNX file is counted at a numeric input size; for "
                              f"a closed form in the resolution write it as a spec file "
-                             f"(costmodel import {path} > net.cm) and derive that")
+                             f"(costmodel import {path} -o net.cm) and derive that")
     text = str(value).strip()
     if not (text.isascii() and text.isdigit()) or int(text[:20]) < 1:
         raise CostModelError(f"{path}: {key} must be a whole number >= 1; received "
@@ -139,48 +177,53 @@ def _side(value: Any, key: str, path: str) -> int:
 
 # --- reading and checking the file --------------------------------------------------------------
 
+def shown_path(path: str) -> str:
+    """``path`` as messages quote it (escaped, excerpted)."""
+    return printable(path, limits.MAX_QUOTED_PATH_CHARS)
+
+
 def read_model(path: str):
     """The file at ``path`` as an ``onnx.ModelProto``, checked as the module docstring says."""
     import onnx
     from google.protobuf.message import DecodeError
 
-    file = Path(path)
-    if not file.is_file():
-        raise CostModelError(f"{path}: no such file (an ONNX model file was expected)")
-    size = file.stat().st_size
-    if size > MAX_BYTES:
-        raise CostModelError(f"{path}: {size:,} bytes is larger than an ONNX file can be "
-                             f"({MAX_BYTES:,} bytes, protobuf's limit)")
-    with file.open("rb") as stream:
-        head = stream.read(2)
+    shown = shown_path(path)
+    data = read_bounded(path, MAX_BYTES, "ONNX model file", "MAX_ONNX_BYTES")
     model = onnx.ModelProto()
     try:
-        model.ParseFromString(file.read_bytes())
+        model.ParseFromString(data)
         parsed = True
-    except (DecodeError, RuntimeError, ValueError):
+    except (DecodeError, RuntimeError, ValueError, TypeError):
         parsed = False
-    complete = parsed and model.ir_version > 0 and model.HasField("graph") and \
-        len(model.graph.node) > 0 and len(model.opset_import) > 0
-    if not complete:
-        if _starts_like_onnx(head):
-            raise CostModelError(f"{path}: the ONNX model is incomplete (the file is truncated "
-                                 f"or damaged: {size:,} bytes); export it again")
-        raise CostModelError(f"{path}: not an ONNX file (it does not parse as an ONNX "
+    framed = parsed and model.ir_version > 0 and model.HasField("graph") and \
+        len(model.opset_import) > 0
+    if framed and not model.graph.node:
+        raise CostModelError(f"{shown}: the ONNX graph has no nodes, so there is nothing to "
+                             "count (an intact file, but an empty model)")
+    if not framed:
+        if _starts_like_onnx(data[:2]):
+            raise CostModelError(f"{shown}: the ONNX model is incomplete (the file is truncated "
+                                 f"or damaged: {len(data):,} bytes); export it again")
+        raise CostModelError(f"{shown}: not an ONNX file (it does not parse as an ONNX "
                              f"ModelProto with a graph and an opset)")
-    check_graph(model.graph, path)
-    # the checker reads external weight files (beside the model, relative to the working
-    # directory) and walks every weight; costmodel needs only their dims, so large or
+    size = len(data)
+    del data
+    check_bounds(model, shown)
+    check_graph(model.graph, shown)
+    # the checker walks every weight; costmodel needs only their dims, so large or
     # external-data models skip it and have their nodes checked one by one instead (strict
-    # shape inference does not check attribute types: a STRING group reached int())
+    # shape inference does not check attribute types: a STRING group reached int()). Neither
+    # reads external data: only onnx_values does, for the constants counting needs.
     external = any(t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer)
     try:
         if not external and size <= CHECKER_BYTES:
             onnx.checker.check_model(model)
         else:
             _check_nodes(model)
-    except onnx.checker.ValidationError as exc:
-        raise CostModelError(f"{path}: not a valid ONNX model: {_first_line(exc)}") from None
-    input_dims(model, path)  # one image input, NCHW
+    except Exception as exc:  # ValidationError, and what a damaged schema raises  # noqa: BLE001
+        raise CostModelError(f"{shown}: not a valid ONNX model: "
+                             f"{printable(_first_line(exc), 200)}") from None
+    input_dims(model, shown)  # one image input, NCHW
     return _without_weight_values(model)
 
 
@@ -194,10 +237,14 @@ def _check_nodes(model) -> None:
     context.ir_version = model.ir_version
     context.opset_imports = {entry.domain: entry.version for entry in model.opset_import}
     scope = onnx.checker.C.LexicalScopeContext()
-    for node in model.graph.node:
+    for index, node in enumerate(model.graph.node):
         if not any(attribute.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
                    for attribute in node.attribute):
-            onnx.checker.check_node(node, context, scope)
+            try:
+                onnx.checker.check_node(node, context, scope)
+            except Exception as exc:  # noqa: BLE001  (ValidationError and its kin)
+                raise onnx.checker.ValidationError(
+                    f"node {_label(node, index)}: {_first_line(exc)}") from None
 
 
 def _without_weight_values(model):
@@ -229,7 +276,12 @@ def _first_line(exc: Exception) -> str:
 
 
 def _label(node, index: int) -> str:
-    return f"{node.name or f'#{index}'!r} ({node.op_type})"
+    name = repr(printable(node.name)) if node.name else f"#{index}"
+    return f"{name} ({printable(node.op_type)})"
+
+
+def _quoted(name: str) -> str:
+    return repr(printable(name))
 
 
 def check_graph(graph, path: str) -> None:
@@ -240,17 +292,17 @@ def check_graph(graph, path: str) -> None:
     for index, node in enumerate(graph.node):
         for name in filter(None, node.output):
             if name in writer or name in provided:
-                raise CostModelError(f"{path}: tensor {name!r} is written twice (by node "
+                raise CostModelError(f"{path}: tensor {_quoted(name)} is written twice (by node "
                                      f"{_label(node, index)} and before it)")
             writer[name] = index
     for index, node in enumerate(graph.node):
         for name in filter(None, node.input):
             if name not in provided and name not in writer:
-                raise CostModelError(f"{path}: node {_label(node, index)} reads {name!r}, "
+                raise CostModelError(f"{path}: node {_label(node, index)} reads {_quoted(name)}, "
                                      f"which no node, initializer or graph input provides")
     for output in graph.output:
         if output.name not in provided and output.name not in writer:
-            raise CostModelError(f"{path}: the graph output {output.name!r} is not computed "
+            raise CostModelError(f"{path}: the graph output {_quoted(output.name)} is not computed "
                                  "by any node")
     order = topological_order(graph)
     if len(order) < len(graph.node):
@@ -286,8 +338,12 @@ def topological_order(graph) -> list[int]:
     return order
 
 
+#: Nodes of a cycle an error names before "… and N more".
+CYCLE_SHOWN = 6
+
+
 def _cycle(graph, done: set[int]) -> str:
-    """One cycle among the nodes left over by the topological sort, as node names."""
+    """One cycle among the nodes left over by the topological sort, as a few node names."""
     writer = {name: i for i, node in enumerate(graph.node) for name in node.output if name}
     stuck = [i for i in range(len(graph.node)) if i not in done]
     path, seen, i = [], {}, stuck[0]
@@ -296,9 +352,11 @@ def _cycle(graph, done: set[int]) -> str:
         path.append(i)
         i = next(writer[n] for n in _reads(graph.node[i])
                  if n in writer and writer[n] not in done)
-    loop = path[seen[i]:] + [i]
-    return " → ".join(graph.node[j].name or f"#{j} {graph.node[j].op_type}"
-                      for j in reversed(loop))
+    loop = list(reversed(path[seen[i]:] + [i]))
+    names = [printable(graph.node[j].name, 40) if graph.node[j].name
+             else f"#{j} {printable(graph.node[j].op_type, 40)}" for j in loop[:CYCLE_SHOWN]]
+    more = len(loop) - 1 - CYCLE_SHOWN
+    return " → ".join(names) + (f" → … and {more:,} more nodes" if more > 0 else "")
 
 
 def input_dims(model, path: str = "") -> list[Any]:
@@ -306,17 +364,22 @@ def input_dims(model, path: str = "") -> list[Any]:
     initializers = {tensor.name for tensor in model.graph.initializer}
     inputs = [value for value in model.graph.input if value.name not in initializers]
     if len(inputs) != 1:
+        names = ", ".join(printable(v.name, 40) for v in inputs[:CYCLE_SHOWN]) + \
+            (", …" if len(inputs) > CYCLE_SHOWN else "")
         raise CostModelError(f"{path}: the graph has {len(inputs)} inputs "
-                             f"({', '.join(v.name for v in inputs)}); costmodel counts "
-                             "networks with one image input")
+                             f"({names}); costmodel counts networks with one image input")
     dims = [d.dim_value if d.HasField("dim_value") else (d.dim_param or "?")
             for d in inputs[0].type.tensor_type.shape.dim]
     if len(dims) != 4:
-        raise CostModelError(f"{path}: the input {inputs[0].name!r} has {len(dims)} "
+        raise CostModelError(f"{path}: the input {_quoted(inputs[0].name)} has {len(dims)} "
                              f"dimensions; costmodel counts images, N×C×H×W")
     if not isinstance(dims[1], int):
-        raise CostModelError(f"{path}: the input's channel count is dynamic ({dims[1]!r}); "
+        raise CostModelError(f"{path}: the input's channel count is dynamic "
+                             f"({printable(dims[1])!r}); "
                              "costmodel needs it fixed in the file")
+    if not 1 <= dims[1] <= MAX_SIDE:
+        raise CostModelError(f"{path}: the input's channel count is {dims[1]:,}; costmodel "
+                             f"counts images of 1 to {MAX_SIDE:,} channels")
     return dims
 
 
@@ -346,4 +409,5 @@ def infer_shapes(model, path: str, height: int, width: int):
                                                  data_prop=True)
     except Exception as exc:  # onnx raises InferenceError and a few others  # noqa: BLE001
         raise CostModelError(f"{path}: ONNX shape inference fails at input "
-                             f"{fixed[1]}×{height}×{width}: {_first_line(exc)}") from None
+                             f"{fixed[1]}×{height}×{width}: {printable(_first_line(exc), 200)}") \
+            from None

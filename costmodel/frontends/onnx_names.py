@@ -20,6 +20,8 @@ import ast
 import re
 from collections import Counter
 
+from ..limits import MAX_ONNX_METADATA_CHARS
+
 _SCOPES = "pkg.torch.onnx.name_scopes"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.]+")
 
@@ -46,6 +48,10 @@ def scope(node, index: int) -> tuple[str, str]:
             return path, node.op_type.lower()
     for prop in node.metadata_props:
         if prop.key == _SCOPES:
+            # the file's text, parsed as literals only, and only when it is short: a 10 MB
+            # list would take gigabytes of syntax tree
+            if not isinstance(prop.value, str) or len(prop.value) > MAX_ONNX_METADATA_CHARS:
+                break
             try:
                 scopes = ast.literal_eval(prop.value)  # a list of strings; literals only
             except (ValueError, SyntaxError, MemoryError, RecursionError):

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections import Counter
 
 from ..core.network import WARNING, Layer
+from ..safe_io import printable
+from .onnx_bounds import text
 
 
 #: How many shared tensors a note names before "and N more".
@@ -22,8 +24,8 @@ def notes(reader, layers: list[Layer]) -> tuple[str, ...]:
     model, graph = reader.model, reader.graph
     image = layers[0].inputs[0] if layers else None
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), "?")
-    made_by = f", made by {model.producer_name} {model.producer_version}".rstrip() \
-        if model.producer_name else ""
+    made_by = f", made by {printable(text(model.producer_name), 40)} " \
+        f"{printable(text(model.producer_version), 20)}".rstrip() if model.producer_name else ""
     out = [f"Read from the ONNX file {reader.path} (opset {opset}{made_by}) and counted at a "
            f"batch of 1 image of {image.c}×{image.h}×{image.w} (C×H×W): counts are per image."
            if image is not None else f"Read from the ONNX file {reader.path}."]
@@ -43,6 +45,16 @@ def notes(reader, layers: list[Layer]) -> tuple[str, ...]:
                    "conventions): where the exporter folded a batch norm into the preceding "
                    "Conv, its shift is that bias, not BN scale and shift (2·C, torch "
                    "convention only).")
+    if reader.folded_bn:
+        names = [layers[i].name for i in reader.folded_bn]
+        shown = ", ".join(names[:SHOWN]) + (f" and {len(names) - SHOWN} more"
+                                             if len(names) > SHOWN else "")
+        out.append(f"{WARNING}{len(names)} BatchNormalization layers look folded by the exporter "
+                   f"into the Conv before them (torch.onnx.export's default), so the params "
+                   f"here (both conventions) are the module's paper-convention params plus C "
+                   f"per folded BN (the fused bias), not its torch-convention params (2·C per "
+                   f"BN); export with dynamo=False, training=torch.onnx.TrainingMode.PRESERVE "
+                   f"to keep the BN nodes. Folded into: {shown}.")
     if reader.shared:
         items = list(reader.shared.items())
         shared = "; ".join(f"{tensor} ({', '.join(layers[i].name for i in users)})"

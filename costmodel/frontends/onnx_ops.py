@@ -14,7 +14,17 @@ from sympy import Integer, Rational
 
 from ..core.ops import OPS, Shape
 from ..errors import CostModelError
+from ..safe_io import printable
 from . import onnx_consts
+
+
+def _number(value) -> str:
+    """A bound as a note shows it: a short number (never the file's bytes as text)."""
+    if value is None:
+        return "none"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:.6g}" if isinstance(value, float) else printable(value, 24)
+    return "(not a number)"
 
 
 @dataclass(frozen=True)
@@ -81,6 +91,13 @@ class OpHandlers:
         wdims = self.dims.get(weight)
         if x is None or self.state.get(weight) != CONST or not wdims or len(wdims) != 4:
             return "not a 2-D convolution with constant weights"
+        given = self.attr(node, "kernel_shape")
+        if given is not None and list(given) != list(wdims[2:]):
+            # shape inference trusts the attribute; the weight is what the file holds
+            raise CostModelError(f"{self.path}: node {self.label(node)}: its kernel_shape "
+                                 f"{'×'.join(map(str, given))} disagrees with its weight "
+                                 f"{printable(weight)} of {'×'.join(map(str, wdims))} "
+                                 f"(kernel {'×'.join(map(str, wdims[2:]))}); fix the export")
         k = self._square(node, "kernel_shape", 0, wdims[2:])
         s, d = self._square(node, "strides", 1), self._square(node, "dilations", 1)
         for value in (k, s, d):
@@ -98,6 +115,8 @@ class OpHandlers:
         self.emit(node, "conv", [x], dict(c=wdims[0], k=k, s=s, p=p, d=d, g=g,
                                           bias=1 if bias else 0), node.output[0],
                   weights=(weight, bias))
+        if bias and self.looks_folded(node):
+            self.folded_bn.append(len(self.layers) - 1)
         return True
 
     def op_Gemm(self, node):
@@ -234,7 +253,7 @@ class OpHandlers:
             return self._activation(node, "relu6")
         if low == 0 and high is None:
             return self._activation(node, "relu")
-        return f"bounds {low}, {high}"
+        return f"bounds {_number(low)}, {_number(high)}"
 
     def op_LRN(self, node):
         x = self.feature(node.input[0])

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from sympy import Integer
@@ -25,19 +26,29 @@ from ..core import ops
 from ..core.network import Layer, Network
 from ..core.ops import Counts, Shape
 from ..errors import CostModelError
+from ..safe_io import printable
 from . import onnx_consts, onnx_names
 from .onnx_notes import notes
 from .onnx_ops import CONST, Feature, OpHandlers, Opaque
+from .onnx_bounds import text
+from .onnx_values import tensor_values
+
+#: How many uncounted ops an error names.
+SHOWN_OPS = 8
 
 
-def translate(model, path: str, name: str, config) -> Network:
-    """The shape-inferred ``model`` as a Network named ``name`` with ``config``."""
-    return _Translator(model, path).run(name, config)
+def translate(model, path: str, name: str, config, folder: Path | None = None) -> Network:
+    """The shape-inferred ``model`` as a Network named ``name`` with ``config``. ``path`` is
+    the file as messages quote it; ``folder`` the model's folder, the only place external
+    data of a constant is read from (:mod:`.onnx_values`)."""
+    return _Translator(model, path, folder if folder is not None else Path(".")).run(name,
+                                                                                     config)
 
 
 class _Translator(OpHandlers):
-    def __init__(self, model, path: str):
-        self.model, self.graph, self.path = model, model.graph, path
+    def __init__(self, model, path: str, folder: Path):
+        self.model, self.graph, self.path, self.folder = model, model.graph, path, folder
+        self.constants: dict[str, Any] = {}  # Constant nodes' tensors, read when needed
         self.dims: dict[str, list | None] = {}
         for value in (*self.graph.input, *self.graph.value_info, *self.graph.output):
             if value.type.tensor_type.HasField("shape"):
@@ -60,6 +71,8 @@ class _Translator(OpHandlers):
         self.alias_of: dict[str, str] = {}  # Identity of a constant -> the tensor it repeats
         self.same_padding_varies = False
         self.folded_bias: list[int] = []
+        self.folded_bn: list[int] = []  # conv layers that look like a conv and a BN fused
+        self.has_bn = any(node.op_type == "BatchNormalization" for node in self.graph.node)
 
     # --- the walk -------------------------------------------------------------------------
 
@@ -73,15 +86,20 @@ class _Translator(OpHandlers):
         for index in topological_order(self.graph):
             self.node(self.graph.node[index], index)
         if not self.layers:
+            ops = list(self.uncounted)
+            listed = ", ".join(ops[:SHOWN_OPS]) + (f" and {len(ops) - SHOWN_OPS} more"
+                                                  if len(ops) > SHOWN_OPS else "")
             raise CostModelError(f"{self.path}: no node of the graph is one costmodel counts "
-                                 f"(not counted: {', '.join(self.uncounted)})")
+                                 f"(not counted: {listed or 'only constants'})")
         layers = self._named()
+        doc = printable(text(self.model.doc_string).strip(), 300)
         return Network(name, tuple(config), Shape(Integer(channels), Integer(height),
                                                   Integer(width), producer="input"),
-                       tuple(layers), self.model.doc_string.strip() or
-                       f"Read from the ONNX file {self.path}.", notes(self, layers))
+                       tuple(layers), doc or f"Read from the ONNX file {self.path}.",
+                       notes(self, layers))
 
     def node(self, node, index: int) -> None:
+        self.index = index
         kinds = [self.state.get(n) for n in node.input if n]
         if all(kind == CONST for kind in kinds) or node.op_type in ("Shape", "Size"):
             self.structural[node.op_type] += 1
@@ -91,7 +109,6 @@ class _Translator(OpHandlers):
             for output in node.output:
                 self.state[output] = CONST
             return
-        self.index = index
         handler = getattr(self, f"op_{node.op_type}", None)
         reason = handler(node) if handler is not None and node.domain in ("", "ai.onnx") \
             else None
@@ -101,6 +118,7 @@ class _Translator(OpHandlers):
     def skip(self, node, reason: str | None) -> None:
         """An op costmodel does not count: listed, and its outputs passed through."""
         op = node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}.{node.op_type}"
+        op = printable(op)  # op types and domains are the file's text
         self.uncounted[f"{op} ({reason})" if reason else op] += 1
         producer = next((self.producer(n) for n in node.input if self.producer(n)), "input")
         for output in node.output:
@@ -129,35 +147,43 @@ class _Translator(OpHandlers):
         for attribute in node.attribute:
             if attribute.name == key:
                 value = onnx.helper.get_attribute_value(attribute)
-                return value.decode() if isinstance(value, bytes) else value
+                if isinstance(value, bytes):
+                    try:
+                        return value.decode("utf-8")
+                    except UnicodeDecodeError:
+                        shown = printable(text(value))
+                        raise CostModelError(f"{self.path}: node {self.label(node)}: its "
+                                             f"attribute {printable(key)} is not UTF-8 text "
+                                             f"({shown})") from None
+                return value
         return default
 
     def value(self, tensor: str) -> Any:
         """The numbers of a small constant tensor (a list), or None when not known."""
         if tensor in self.values:
             return self.values[tensor]
-        init = self.initializers.get(tensor)
-        if init is not None and init.data_location != 1 and len(init.dims) <= 1:  # 1 = external
-            from onnx import numpy_helper
-
-            self.values[tensor] = numpy_helper.to_array(init).reshape(-1).tolist()
+        stored = self.initializers.get(tensor, self.constants.get(tensor))
+        if stored is not None and len(stored.dims) <= 1:  # read only now that it is needed
+            self.values[tensor] = onnx_consts.bounded(tensor_values(stored, self.folder,
+                                                                    self.path))
             return self.values[tensor]
         return None
 
     def _remember_value(self, node) -> None:
         if node.op_type == "Constant" and node.output:
             import onnx
-            from onnx import numpy_helper
 
             for attribute in node.attribute:
                 value = onnx.helper.get_attribute_value(attribute)
-                if isinstance(value, onnx.TensorProto) and len(value.dims) <= 1:
-                    self.values[node.output[0]] = numpy_helper.to_array(value).reshape(-1).tolist()
+                if isinstance(value, onnx.TensorProto):
+                    # its values (inline or external) are read by value() if a node needs them
+                    self.constants[node.output[0]] = value
                     self.dims.setdefault(node.output[0], list(value.dims))
                 elif isinstance(value, (int, float)):
-                    self.values[node.output[0]] = [value]
-                elif isinstance(value, list):
-                    self.values[node.output[0]] = list(value)
+                    self.values[node.output[0]] = onnx_consts.bounded([value])
+                elif isinstance(value, list) and attribute.name in ("value_ints",
+                                                                     "value_floats"):
+                    self.values[node.output[0]] = onnx_consts.bounded(value)
         elif node.output and node.output[0] not in self.values:
             inputs = [self.value(n) if n else None for n in node.input]
             known = onnx_consts.evaluate(node, inputs, lambda k, d: self.attr(node, k, d),
@@ -207,7 +233,8 @@ class _Translator(OpHandlers):
         return shape
 
     def label(self, node) -> str:
-        return f"{node.name or '#' + str(self.index)!r} ({node.op_type})"
+        name = repr(printable(node.name)) if node.name else f"#{self.index}"
+        return f"{name} ({printable(node.op_type)})"
 
     def _check(self, node, output: str, shape: Shape) -> None:
         dims = self.dims.get(output)
@@ -244,6 +271,21 @@ class _Translator(OpHandlers):
 
         return [replace(layer, name=rename[layer.name], inputs=tuple(map(renamed, layer.inputs)),
                         output=renamed(layer.output)) for layer in self.layers]
+
+    def looks_folded(self, node) -> bool:
+        """Whether a Conv node looks like a Conv with the BatchNormalization after it fused
+        in by the exporter: the dynamo exporter's rewriter says so in the node's metadata
+        (its scope is then the BN's); the TorchScript exporter leaves a weight and a bias it
+        computed (``onnx::Conv_12``) where the module's own are named ``<path>.weight``."""
+        if self.has_bn:
+            return False
+        for prop in node.metadata_props:
+            if prop.key == "pkg.onnxscript.rewriter.rule_name" and \
+                    "FuseBatchNorm" in text(prop.value)[:1000]:
+                return True
+        computed = [name.startswith("onnx::Conv_") for name in node.input[1:3]]
+        return len(computed) == 2 and all(computed) and \
+            text(self.model.producer_name) == "pytorch"
 
     def alias(self, node, output: str, state) -> bool:
         self.state[output] = state
