@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import CostModelError
-from .app import SPEC_EPILOG, SPEC_HELP, app, emit, user_errors
+from .app import SPEC_EPILOG, SPEC_HELP, app, emit, show_warnings, user_errors
 
 
 @app.command("import", epilog=SPEC_EPILOG)
@@ -34,6 +34,7 @@ def import_spec(
     from ..zoo import resolve
 
     network = resolve(spec).build()
+    show_warnings([network])  # the written file carries them too, as `note warning:` lines
     text = network_to_spec(network, source=spec)
     if output is None:
         emit(text)

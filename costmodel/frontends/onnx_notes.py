@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..core.network import WARNING, Layer
+from ..core.network import Layer
+from ..core.warnings import CostWarning
 
 
 #: How many shared tensors a note names before "and N more".
@@ -15,6 +16,16 @@ SHOWN = 4
 def _listed(counter: Counter) -> str:
     return ", ".join(f"{name} ×{count}" for name, count in
                      sorted(counter.items(), key=lambda item: (-item[1], item[0])))
+
+
+def warnings(reader) -> tuple[CostWarning, ...]:
+    """One warning per op type with no costmodel formula, most frequent first."""
+    from ..safe_io import printable
+
+    return tuple(CostWarning("uncounted", printable(op), count,
+                             "no costmodel formula; the next layer reads past them")
+                 for op, count in sorted(reader.uncounted.items(),
+                                         key=lambda item: (-item[1], item[0])))
 
 
 def notes(reader, layers: list[Layer]) -> tuple[str, ...]:
@@ -27,9 +38,6 @@ def notes(reader, layers: list[Layer]) -> tuple[str, ...]:
     out = [f"Read from the ONNX file {reader.path} (opset {opset}{made_by}) and counted at a "
            f"batch of 1 image of {image.c}×{image.h}×{image.w} (C×H×W): counts are per image."
            if image is not None else f"Read from the ONNX file {reader.path}."]
-    if reader.uncounted:
-        out.append(f"{WARNING}not counted (no costmodel formula; the next layer reads past them): "
-                   f"{_listed(reader.uncounted)}.")
     if reader.structural:
         out.append(f"Constants and shape computations (no arithmetic on feature maps, not "
                    f"counted): {_listed(reader.structural)}.")

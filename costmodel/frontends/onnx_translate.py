@@ -26,7 +26,7 @@ from ..core.network import Layer, Network
 from ..core.ops import Counts, Shape
 from ..errors import CostModelError
 from . import onnx_consts, onnx_names
-from .onnx_notes import notes
+from .onnx_notes import notes, warnings
 from .onnx_ops import CONST, Feature, OpHandlers, Opaque
 
 
@@ -79,7 +79,8 @@ class _Translator(OpHandlers):
         return Network(name, tuple(config), Shape(Integer(channels), Integer(height),
                                                   Integer(width), producer="input"),
                        tuple(layers), self.model.doc_string.strip() or
-                       f"Read from the ONNX file {self.path}.", notes(self, layers))
+                       f"Read from the ONNX file {self.path}.", notes(self, layers),
+                       warnings=warnings(self))
 
     def node(self, node, index: int) -> None:
         kinds = [self.state.get(n) for n in node.input if n]

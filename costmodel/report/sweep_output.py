@@ -216,9 +216,10 @@ def write_parquet(result: SweepResult, path) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError:
+        from ..extras import install_hint
+
         raise CostModelError("writing Parquet needs pyarrow, which is not installed: "
-                             "pip install 'costmodel[parquet]' or pip install pyarrow "
-                             "(or use --format csv)") from None
+                             f"{install_hint('pyarrow')} (or use --format csv)") from None
     columns = {name: result.column(name) for name in result.columns}
     metadata = {"model": result.model, "convention": result.convention,
                 "units": "macs: multiply-accumulates; flops = 2 x macs; params: parameters; "

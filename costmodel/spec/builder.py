@@ -25,6 +25,7 @@ from ..core.assumptions import assume_different, equal_if_decidable, recording_a
 from ..core.expr import bind_let, counting_steps, describe, is_number, spend
 from ..core.numbers import beyond_max_number, is_number_text, read_number
 from ..core.network import Layer, Network
+from ..core.warnings import from_note
 from ..core.ops import OPS, Shape
 from ..errors import CostModelError, InputTooSmall, SpecError
 from .parser import parse_file, parse_text
@@ -435,9 +436,12 @@ def _build(spec: ModelSpec, knobs: dict[str, Any], model: str) -> Network:
                 x = builder.node(node, x, file_env, scope, spec.source)
     if not builder.layers:
         raise SpecError("the file defines no layers", spec.source)
+    carried = tuple(from_note(note) for note in spec.notes)  # `note warning: ...` lines
     return Network(model, tuple(knobs.items()), input_shape,
-                   tuple(builder.layers), spec.doc, spec.notes, tuple(dict.fromkeys(assumed)),
-                   max(builder.strides.values()))
+                   tuple(builder.layers), spec.doc,
+                   tuple(n for n, w in zip(spec.notes, carried) if w is None),
+                   tuple(dict.fromkeys(assumed)), max(builder.strides.values()),
+                   tuple(w for w in carried if w is not None))
 
 
 def _input_shape(spec: ModelSpec, env: dict[str, Any]) -> Shape:
