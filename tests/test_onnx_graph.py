@@ -41,7 +41,7 @@ def test_every_zoo_model_written_as_onnx_counts_back_to_its_spec(name, tmp_path)
     for convention in ("paper", "torch"):
         assert net.macs(convention) == spec.macs(convention)
         assert net.params(convention) == spec.params(convention)
-    assert not [note for note in net.notes if note.startswith("warning: not counted")]
+    assert not [w.text() for w in net.warnings if w.kind == "uncounted"]
     names = {"input"}
     for layer in net.layers:  # the graph's edges: every source is an earlier layer
         assert set(layer.sources) <= names, layer.name
@@ -235,14 +235,19 @@ def test_unsupported_ops_are_listed_by_name_and_count(tmp_path):
     net = load_spec(path).build()
     assert [layer.op for layer in net.layers] == ["conv", "relu"]
     assert net.layers[1].sources == (net.layers[0].name,)  # reads past the uncounted ops
-    assert "warning: not counted (no costmodel formula; the next layer reads past them): Softmax ×2, " \
-           "LeakyRelu ×1." in net.notes
+    assert [(w.kind, w.subject, w.count) for w in net.warnings] == \
+        [("uncounted", "Softmax", 2), ("uncounted", "LeakyRelu", 1)]
+    assert net.warnings[0].text() == ("not counted: Softmax × 2: no costmodel formula; the next "
+                                      "layer reads past them")
     shown = subprocess.run([sys.executable, "-m", "costmodel", "summary", path], cwd=ROOT,
                            capture_output=True, text=True)
-    assert shown.returncode == 0 and "Softmax ×2" in " ".join(shown.stdout.split())
+    assert shown.returncode == 0 and "warning: model: not counted: Softmax × 2" in \
+        " ".join(shown.stdout.split())
     compared = subprocess.run([sys.executable, "-m", "costmodel", "compare", path], cwd=ROOT,
                               capture_output=True, text=True)
-    assert compared.returncode == 0 and "Softmax ×2" in " ".join(compared.stdout.split())
+    assert compared.returncode == 0 and "not counted: Softmax × 2" in \
+        " ".join(compared.stdout.split())
+    assert "costmodel: warning: " in compared.stderr and "Softmax × 2" in compared.stderr
 
 
 def test_shared_and_computed_weights_are_counted_as_the_file_has_them(tmp_path):
@@ -370,7 +375,8 @@ def test_an_op_of_another_domain_is_listed_with_its_domain(tmp_path):
         helper.make_opsetid("", 17), helper.make_opsetid("com.example", 1)]), tmp_path)
     # its output's shape is unknown, so the Relu after it cannot be counted either: both listed
     assert [layer.op for layer in net.layers] == ["conv"]
-    assert "Relu (not on a feature map) ×1, com.example.FusedThing ×1." in net.notes[1]
+    assert [(w.subject, w.count) for w in net.warnings] == \
+        [("Relu (not on a feature map)", 1), ("com.example.FusedThing", 1)]
 
 
 def test_the_input_option_on_the_command_line(tmp_path):

@@ -74,10 +74,10 @@ def test_uncounted_calls_are_shown_by_compare(monkeypatch, tmp_path):
     result = invoke("compare", "odd.py:build", "--input", "1,3,16,16")
     assert result.exit_code == 0, result.output
     text = flat(result.stdout)
-    assert "odd:build: warning: not counted: nn.GELU × 1 (1): no rule for this module" in text
+    assert "warning: odd:build: not counted: nn.GELU × 1 (1): no rule for this module" in text
     result = invoke("diff", "odd.py:build", "mobilenet_v1", "--input", "1,3,16,16")
     assert result.exit_code == 0, result.output
-    assert "A: warning: not counted: nn.GELU × 1 (1): no rule for this module" in flat(result.stdout)
+    assert "warning: A: not counted: nn.GELU × 1 (1): no rule for this module" in flat(result.stdout)
 
 
 def test_bad_input_and_bad_py_specs_are_one_line_errors(monkeypatch, tmp_path):

@@ -47,6 +47,7 @@ def test_a_hand_written_module_counts_as_its_spec(factory, spec, values, resolut
     trace = trace_torch(module, (1, 3, resolution, resolution))
     built = load_model(HERE / spec, {**values, "resolution": str(resolution)})
     assert trace.method == "fx" and not trace.uncounted and not trace.network.notes
+    assert not trace.network.warnings
     same_network(trace.network, built)
     # and torch's own measures agree (FlopCounterMode FLOPs / 2, parameters)
     assert trace.measured_macs == exact(built.macs())
@@ -88,8 +89,11 @@ def test_calls_it_cannot_count_are_listed_by_name_with_torchs_measure():
     calls = {(u.name, u.call) for u in trace.uncounted}
     assert ("act", "nn.GELU") in calls
     assert any(call == "torch.matmul" for _, call in calls)
-    notes = "\n".join(trace.network.notes)
+    notes = "\n".join(w.text() for w in trace.network.warnings)
     assert "not counted: nn.GELU × 1 (act)" in notes
+    gelu = next(w for w in trace.network.warnings if w.subject == "nn.GELU")
+    assert (gelu.kind, gelu.count, gelu.names) == ("uncounted", 1, ("act",))
+    assert not trace.network.notes  # warnings are values, not notes with a prefix
     # FlopCounterMode sees the matmul (8 × 8 MACs); costmodel counts the conv only
     conv_macs = 16 * 16 * 8 * 3 * 9
     assert exact(trace.network.macs()) == conv_macs
@@ -102,9 +106,12 @@ def test_calls_it_cannot_count_are_listed_by_name_with_torchs_measure():
 def test_a_module_fx_cannot_trace_falls_back_to_forward_hooks_and_says_what_that_loses():
     trace = trace_torch(nets.DataDependent(), (1, 3, 16, 16))
     assert trace.method == "hooks"
-    note = trace.network.notes[0]
-    assert note.startswith("warning: torch.fx could not trace this module")
+    kinds = [w.kind for w in trace.network.warnings]
+    assert kinds[:2] == ["traced_with_hooks", "data_dependent"]
+    note = trace.network.warnings[0].text()
+    assert note.startswith("torch.fx could not trace this module")
     assert "functional calls in forward" in note and "unknown (source '?')" in note
+    assert "follows the path one input took" in trace.network.warnings[1].text()
     # every module call is counted; the functional pooling is not seen, so fc's input is '?'
     assert [l.op for l in trace.network.layers] == ["conv", "bn", "fc"]
     assert trace.network.layers[1].sources == ("conv",)
@@ -134,7 +141,7 @@ def test_count_torch_of_to_torch_is_the_zoo_network_again(name):
     with torch.device("meta"):
         module = to_torch(built)
     trace = trace_torch(module, (1, 3, int(built.input.h), int(built.input.w)))
-    assert not trace.uncounted and not trace.network.notes
+    assert not trace.uncounted and not trace.network.notes and not trace.network.warnings
     same_network(trace.network, built)
 
 

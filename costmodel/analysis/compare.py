@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.conventions import convention as get_convention
-from ..core.network import WARNING, Network, exact
+from ..core.network import Network, exact
+from ..core.warnings import labelled, records as warning_records
 from ..core.numbers import plain
 from ..report.table import UNIT_NOTE, Column, Table, convention_note
 
@@ -61,6 +62,7 @@ def compare_table(rows: Sequence[Row], convention: str = "paper", units: str = "
             "convention": convention,
             "traffic_bytes": exact(M.traffic_bytes(row.network, dtype)),
             "peak_bytes": exact(M.peak_memory(row.network).bytes(dtype)), "dtype": dtype,
+            "warnings": warning_records(row.network),
         })
     first, second = ("macs", "flops") if units == "macs" else ("flops", "macs")
     columns = (Column("model", "model"), Column("settings", "settings"),
@@ -69,15 +71,16 @@ def compare_table(rows: Sequence[Row], convention: str = "paper", units: str = "
                Column("params", "params", "count"),
                Column("macs_ratio", f"{'MACs' if units == 'macs' else 'FLOPs'} ÷ first", "ratio"),
                Column("params_ratio", "params ÷ first", "ratio"))
-    warnings = tuple(f"{row.network.name}: {note}" for row in rows for note in row.network.notes
-                     if note.startswith(WARNING))
     notes = (UNIT_NOTE, convention_note(convention))
     if memory:
         columns += (Column("traffic_bytes", f"traffic ({dtype} bytes)", "count"),
                     Column("peak_bytes", "peak activations (bytes)", "count"))
         notes += (M.TABLE_NOTE.format(dtype=dtype),)
-    return Table(f"Model comparison ({convention} convention)", columns, tuple(records),
-                 (*notes, *_exact_note(records, convention), *warnings))
+    per_image = any(w.kind == "per_image" for row in rows for w in row.network.warnings)
+    return Table(f"Model comparison ({convention} convention"
+                 f"{', per image' if per_image else ''})", columns, tuple(records),
+                 (*notes, *_exact_note(records, convention)),
+                 labelled(row.network for row in rows))
 
 
 def _exact_note(records: Sequence[dict[str, Any]], convention: str) -> tuple[str, ...]:
@@ -96,10 +99,11 @@ def _full(value: Any) -> str:
 
 def compare_records(table: Table) -> list[dict[str, Any]]:
     """The JSON contract of `costmodel compare`: one object per spec, in order, with model,
-    config, macs, flops, params (exact integers), activations, ratios, convention, and
-    traffic_bytes and peak_bytes (in the dtype given, default fp32)."""
+    config, macs, flops, params (exact integers), activations, ratios, convention,
+    traffic_bytes and peak_bytes (in the dtype given, default fp32), and warnings (objects:
+    kind, subject, count, names, message; empty when the count leaves nothing out)."""
     keys = ("model", "config", "macs", "flops", "params", "activations", "macs_ratio",
-            "params_ratio", "convention", "traffic_bytes", "peak_bytes", "dtype")
+            "params_ratio", "convention", "traffic_bytes", "peak_bytes", "dtype", "warnings")
     return [{key: plain(row[key]) for key in keys} for row in table.rows]
 
 
@@ -135,11 +139,13 @@ def summary_tables(network: Network, convention: str = "paper", units: str = "ma
                 f"({', '.join(sorted({row['type'] for row in hidden}))}) are not shown; "
                 "--all shows them."] if hidden else []),
              *network.notes)
-    per_layer = Table(f"{network.name}: per-layer costs", (
+    per_image = any(w.kind == "per_image" for w in network.warnings)
+    per_layer = Table(f"{network.name}: per-layer costs{' (per image)' if per_image else ''}", (
         Column("name", "layer"), Column("type", "type"), Column("shape", "input → output"),
         Column(units, label, "count"), Column("params", "params", "count"),
         Column("macs_share", f"{label} %", "percent"),
-        Column("params_share", "params %", "percent")), tuple(layers), notes)
+        Column("params_share", "params %", "percent")), tuple(layers), notes,
+        labelled([network]))
     groups = []
     counts = {}
     for layer in network.layers:

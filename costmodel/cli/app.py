@@ -99,7 +99,8 @@ SpecArgument = Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)
 InputOption = Annotated[str | None, typer.Option(
     "--input", metavar="N,C,H,W", show_default=False,
     help="Input size, e.g. 1,3,224,224: a traced module runs on it; a spec takes H as its "
-         "resolution (a SPEC's own resolution= wins). Counts are per sample.")]
+         "resolution (a SPEC's own resolution= wins). Counts are per image: N > 1 adds a "
+         "warning saying so (latency takes N as its --batch).")]
 
 
 def input_shape(text: str | None) -> tuple[int, ...] | None:
@@ -111,7 +112,8 @@ def input_shape(text: str | None) -> tuple[int, ...] | None:
 
 
 def user_errors(command):
-    """Turn a CostModelError, or a file the user named that cannot be written or read, into
+    """Turn a CostModelError, a file the user named that cannot be written or read, or an
+    optional dependency that is not installed (torch, onnx, pyarrow: the install hint) into
     one line on stderr and exit status 2 (no traceback)."""
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
@@ -119,6 +121,13 @@ def user_errors(command):
             return command(*args, **kwargs)
         except CostModelError as exc:
             _error(str(exc))
+        except ModuleNotFoundError as exc:
+            from ..extras import missing_from
+
+            error = missing_from(exc)
+            if error is None:
+                raise  # not an optional dependency: a bug to see in full
+            _error(str(error))
         except OSError as exc:
             if exc.filename is None:
                 raise  # not about a path the user gave: a bug to see in full
@@ -134,6 +143,28 @@ def error_line(message: str) -> str:
 
     return "costmodel: error: " + printable(" ".join(str(message).split()),
                                             limits.MAX_ERROR_CHARS)
+
+
+def show_warnings(networks) -> None:
+    """Each warning of ``networks`` once on stderr, ``costmodel: warning: NAME: ...``,
+    whatever the output format: what the counts leave out is never only in a file."""
+    from .. import limits
+    from ..core.warnings import labelled
+    from ..safe_io import printable
+
+    for line in labelled(networks):
+        typer.echo("costmodel: warning: " + printable(" ".join(line.split()),
+                                                      limits.MAX_ERROR_CHARS), err=True)
+
+
+def with_warnings(table, networks):
+    """``table`` (a report Table) carrying the warnings of ``networks``: notes in the human
+    formats, ``# warning:`` lines in CSV."""
+    from dataclasses import replace
+
+    from ..core.warnings import labelled
+
+    return replace(table, warnings=(*table.warnings, *labelled(networks)))
 
 
 def _error(message: str, hint: str | None = None) -> None:
@@ -241,8 +272,9 @@ def compare(
     """Compare models: MACs, FLOPs, params and their ratios to the first SPEC."""
     from ..analysis.compare import build_all, compare_records, compare_table
 
-    table = compare_table(build_all(specs, input_shape(input_size)), convention.value,
-                          units.value, dtype, memory)
+    rows = build_all(specs, input_shape(input_size))
+    show_warnings(row.network for row in rows)
+    table = compare_table(rows, convention.value, units.value, dtype, memory)
     if fmt == Format.json:
         emit(json.dumps(compare_records(table), indent=2))
     else:
@@ -271,7 +303,10 @@ def summary(
     from ..frontends import build_spec
     from ..report.table import plain, render_all
 
+    from ..core.warnings import records as warning_records
+
     network = build_spec(spec, input_shape(input_size))
+    show_warnings([network])
     per_layer, by_type = summary_tables(network, convention.value, units.value,
                                         all_layers or fmt == Format.json)
     if memory:
@@ -285,6 +320,7 @@ def summary(
                          "convention": convention.value, "units": units.value,
                          "total": plain({**total, "flops": 2 * total["macs"]}),
                          "notes": list(network.notes),
+                         "warnings": warning_records(network),
                          "layers": per_layer.records(), "by_type": by_type.records()},
                         indent=2))
     else:

@@ -9,7 +9,7 @@ import typer
 
 from ..core.conventions import DEFAULT
 from .app import (SPEC_EPILOG, ConventionOption, Format, FormatOption, InputOption, SpecArgument,
-                  Units, UnitsOption, app, emit, input_shape, user_errors)
+                  Units, UnitsOption, app, emit, input_shape, show_warnings, user_errors)
 
 
 @app.command(epilog=SPEC_EPILOG)
@@ -33,8 +33,9 @@ def diff(
     from ..report.table import render_all
 
     size = input_shape(input_size)
-    result = diff_networks(build_spec(spec_a, size), build_spec(spec_b, size),
-                           convention.value, spec_a, spec_b)
+    a, b = build_spec(spec_a, size), build_spec(spec_b, size)
+    show_warnings([a, b])
+    result = diff_networks(a, b, convention.value, spec_a, spec_b)
     if fmt == Format.json:
         emit(json.dumps(diff_json(result, units.value), indent=2))
     else:

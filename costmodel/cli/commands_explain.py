@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from ..core.conventions import CONVENTIONS
-from .app import SPEC_EPILOG, SPEC_HELP, app, emit, user_errors
+from .app import SPEC_EPILOG, SPEC_HELP, app, emit, show_warnings, user_errors, with_warnings
 
 
 class ExplainFormat(str, Enum):
@@ -55,10 +55,15 @@ def explain(
     if more and not between:
         raise CostModelError(f"explain takes one SPEC; put conventions after --between, e.g. "
                              f"--between paper {more[0]}")
-    result = run(resolve(model).build(), names or None)
+    from ..core.warnings import records as warning_records
+
+    network = resolve(model).build()
+    show_warnings([network])
+    result = run(network, names or None)
     if fmt == ExplainFormat.json:
-        emit(json.dumps(records(result), indent=2))
+        emit(json.dumps({**records(result), "warnings": warning_records(network)}, indent=2))
     elif fmt == ExplainFormat.markdown:
-        emit(explain_table(result).render("markdown"))
+        emit(with_warnings(explain_table(result), [network]).render("markdown"))
     else:
-        emit(to_text(explain_table(result), width=400).rstrip() + "\n")
+        emit(to_text(with_warnings(explain_table(result), [network]), width=400).rstrip()
+             + "\n")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from .app import (SPEC_EPILOG, Format, FormatOption, InputOption, SpecArgument, app, emit,
-                  input_shape, user_errors)
+                  input_shape, show_warnings, user_errors, with_warnings)
 
 
 @app.command(epilog=SPEC_EPILOG)
@@ -24,9 +24,15 @@ def guidelines(
     from ..report.beyond_tables import guidelines_table
     from ..frontends import build_spec
 
+    from ..core.warnings import records as warning_records
+
     network = build_spec(spec, input_shape(input_size))
+    show_warnings([network])
     checks = check(network)
     if fmt == Format.json:
-        emit(json.dumps(records(checks), indent=2))
+        # a list, one object per guideline: each carries the network's warnings, as each
+        # row of compare's list carries its model's
+        warnings = warning_records(network)
+        emit(json.dumps([{**row, "warnings": warnings} for row in records(checks)], indent=2))
     else:
-        emit(guidelines_table(network, checks).render(fmt.value))
+        emit(with_warnings(guidelines_table(network, checks), [network]).render(fmt.value))

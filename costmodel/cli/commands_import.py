@@ -10,7 +10,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from .app import SPEC_EPILOG, SPEC_HELP, app, emit, user_errors
+from ..errors import CostModelError
+from .app import SPEC_EPILOG, SPEC_HELP, app, emit, show_warnings, user_errors
 
 
 @app.command("import", epilog=SPEC_EPILOG)
@@ -40,6 +41,7 @@ def import_spec(
     # file states (it keeps the side as its knob resolution)
     for_import = getattr(ref, "build_for_import", None)
     network, how = for_import() if for_import is not None else (ref.build(), "")
+    show_warnings([network])  # the written file carries them too, as `note warning:` lines
     text = network_to_spec(network, source=f"{spec} ({how})" if how else spec)
     if output is None:
         emit(text)

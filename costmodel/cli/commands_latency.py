@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from .app import (SPEC_EPILOG, Dtype, Format, FormatOption, FusedOption, InputOption, SpecArgument,
-                  app, emit, input_shape, user_errors)
+                  app, emit, input_shape, show_warnings, user_errors, with_warnings)
 
 
 @app.command(epilog=SPEC_EPILOG)
@@ -24,8 +24,10 @@ def latency(
     dtype: Annotated[Optional[Dtype], typer.Option(
         "--dtype", help="Element type (default: the profile's).")] = None,
     fused: FusedOption = False,
-    batch: Annotated[int, typer.Option("--batch", help="Images per batch (1 to "
-                                       "MAX_LATENCY_BATCH).")] = 1,
+    batch: Annotated[Optional[int], typer.Option(
+        "--batch", min=1, show_default=False,
+        help="Images per batch, 1 to MAX_LATENCY_BATCH (default: --input's N, else 1); MACs and feature maps scale "
+             "with it, weights are read once.")] = None,
     no_overhead: Annotated[bool, typer.Option(
         "--no-overhead", help="Leave out the profile's fixed cost per kernel.")] = False,
     fmt: FormatOption = Format.table,
@@ -36,16 +38,33 @@ def latency(
     from ..report.beyond_tables import latency_table
     from ..frontends import build_spec
 
+    from ..core.warnings import records as warning_records
+
+    shape = input_shape(input_size)
+    batch = latency_batch(batch, shape)
     check_batch(batch)
     profile = load(hw)  # a bad profile, or no peak for --dtype, is refused before the build
     profile.peak_for(dtype.value if dtype else profile.dtype)
-    network = build_spec(spec, input_shape(input_size))
+    # counted for one image (so no per-image warning), then estimated for the batch
+    network = build_spec(spec, None if shape is None else (1, *shape[1:]))
+    show_warnings([network])
     est = estimate(network, profile, dtype.value if dtype else None, fused,
                    not no_overhead, batch)
     if fmt == Format.json:  # allow_nan=False: a non-finite figure is a bug to see, never NaN
-        emit(json.dumps(record(est), indent=2, allow_nan=False))
+        emit(json.dumps({**record(est), "warnings": warning_records(network)}, indent=2,
+                        allow_nan=False))
     else:
-        emit(latency_table(est).render(fmt.value))
+        emit(with_warnings(latency_table(est), [network]).render(fmt.value))
+
+
+def latency_batch(batch: int | None, shape: tuple[int, ...] | None) -> int:
+    """The batch an estimate is for: ``--batch``, else ``--input``'s N, else 1; the two
+    given and different is a user error (which one was meant?)."""
+    given = None if shape is None else shape[0]
+    if batch is not None and given is not None and batch != given:
+        raise CostModelError(f"--batch {batch} and --input {','.join(map(str, shape))} give "
+                             f"different batches; give one, or the same N in both")
+    return batch or given or 1
 
 
 @app.command()

@@ -13,7 +13,8 @@ import typer
 
 from .. import limits
 from .app import (SPEC_EPILOG, Dtype, DtypeOption, Format, FormatOption, FusedOption, InputOption,
-                  SpecArgument, app, emit, input_shape, user_errors)
+                  SpecArgument, app, emit, input_shape, show_warnings, user_errors,
+                  with_warnings)
 
 
 @app.command(epilog=SPEC_EPILOG)
@@ -37,10 +38,13 @@ def memory(
     from ..report.table import plain
     from ..frontends import build_spec
 
+    from ..core.warnings import records as warning_records
+
     network = build_spec(spec, input_shape(input_size))
+    show_warnings([network])
     names = None if order is None else read_order(order, network)
     peak = M.peak_memory(network, fused, names)
-    table = memory_table(network, dtype.value, fused, peak)
+    table = with_warnings(memory_table(network, dtype.value, fused, peak), [network])
     if fmt == Format.json:
         largest = M.largest_materialized(network)
         emit(json.dumps({
@@ -51,6 +55,6 @@ def memory(
             "peak_alive": list(peak.alive),
             "largest_materialized": {"name": largest.name,
                                      "bytes": plain(exact(largest.numel * M.dtype_bytes(dtype.value)))},
-            "layers": table.records()}, indent=2))
+            "layers": table.records(), "warnings": warning_records(network)}, indent=2))
     else:
         emit(table.render(fmt.value))

@@ -18,6 +18,7 @@ from sympy import Expr, Integer
 
 from .conventions import DEFAULT, convention
 from .ops import Counts, Shape
+from .warnings import CostWarning
 
 
 @dataclass(frozen=True)
@@ -56,11 +57,6 @@ class Layer:
                 rf"{sympy.latex(self.counts.weights)}$")
 
 
-#: Notes that begin with this are shown by every command (compare too), not only by summary:
-#: calls or ops a front end could not count (by name and count), a trace that lost something.
-WARNING = "warning: "
-
-
 @dataclass(frozen=True)
 class Network:
     """A built architecture: its name, the knob values it was built with (sympy symbols for
@@ -76,6 +72,9 @@ class Network:
     #: The product of the strides down to the most reduced feature map (32 for MobileNets),
     #: recorded while building.
     total_stride: int = 1
+    #: What the count leaves out or assumes (:mod:`.warnings`): every command shows these,
+    #: on stderr and in every format, where ``notes`` are shown by ``summary`` only.
+    warnings: tuple[CostWarning, ...] = field(default=())
 
     def holds_at(self, values: Mapping[Any, Any]) -> bool:
         """Whether every assumption holds at ``values`` (symbols or their names to numbers),

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..core.network import WARNING  # noqa: F401  (the front ends' notes start with it)
 from ..errors import CostModelError
 from ..limits import MAX_NUMBER_DIGITS, excerpt
 
@@ -49,7 +48,19 @@ def build_spec(text: str, input_shape: Sequence[int] | None = None):
     """Resolve and build a SPEC, with ``--input`` N,C,H,W where given: a traced module is run
     on that input; a spec (zoo model or ``.cm`` file) takes H×W as its input (its
     ``resolution`` when H = W, else its ``height`` and ``width`` knobs; a size the SPEC sets
-    itself wins) and must take C input channels."""
+    itself wins) and must take C input channels.
+    Counts are per image whatever N is; N > 1 adds a ``per_image`` warning saying so."""
+    from dataclasses import replace
+
+    from ..core.warnings import per_image
+
+    network = _build_spec(text, input_shape)
+    if input_shape is not None and input_shape[0] > 1:
+        network = replace(network, warnings=(*network.warnings, per_image(input_shape[0])))
+    return network
+
+
+def _build_spec(text: str, input_shape: Sequence[int] | None):
     import inspect
 
     from ..zoo import ModelRef, resolve

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..core.network import WARNING, Layer
+from ..core.network import Layer
+from ..core.warnings import CostWarning
 from ..safe_io import printable
 from .onnx_bounds import text
 
@@ -19,6 +20,28 @@ def _listed(counter: Counter) -> str:
                      sorted(counter.items(), key=lambda item: (-item[1], item[0])))
 
 
+def warnings(reader, layers: list[Layer]) -> tuple[CostWarning, ...]:
+    """One warning per op type with no costmodel formula, most frequent first; and one for
+    batch norms the exporter folded into convolutions (the params then differ from the
+    module's torch-convention params)."""
+    found = [CostWarning("uncounted", printable(op), count,
+                         "no costmodel formula; the next layer reads past them")
+             for op, count in sorted(reader.uncounted.items(),
+                                     key=lambda item: (-item[1], item[0]))]
+    if reader.folded_bn:
+        names = tuple(layers[i].name for i in reader.folded_bn)
+        found.append(CostWarning(
+            "params_differ", "BatchNormalization", len(names),
+            f"{len(names)} BatchNormalization layers look folded by the exporter into the Conv before them "
+            "(torch.onnx.export's default), so the params here (both conventions) are the "
+            "module's paper-convention params plus C per folded BN (the fused bias), not its "
+            "torch-convention params (2·C per BN); export with dynamo=False, "
+            "training=torch.onnx.TrainingMode.PRESERVE to keep the BN nodes; folded into: "
+            + ", ".join(names[:SHOWN]) + (f" and {len(names) - SHOWN} more"
+                                          if len(names) > SHOWN else ""), names))
+    return tuple(found)
+
+
 def notes(reader, layers: list[Layer]) -> tuple[str, ...]:
     """``reader`` is the translator (its counters); ``layers`` the named layers."""
     model, graph = reader.model, reader.graph
@@ -29,9 +52,6 @@ def notes(reader, layers: list[Layer]) -> tuple[str, ...]:
     out = [f"Read from the ONNX file {reader.path} (opset {opset}{made_by}) and counted at a "
            f"batch of 1 image of {image.c}×{image.h}×{image.w} (C×H×W): counts are per image."
            if image is not None else f"Read from the ONNX file {reader.path}."]
-    if reader.uncounted:
-        out.append(f"{WARNING}not counted (no costmodel formula; the next layer reads past them): "
-                   f"{_listed(reader.uncounted)}.")
     if reader.structural:
         out.append(f"Constants and shape computations (no arithmetic on feature maps, not "
                    f"counted): {_listed(reader.structural)}.")
@@ -45,16 +65,6 @@ def notes(reader, layers: list[Layer]) -> tuple[str, ...]:
                    "conventions): where the exporter folded a batch norm into the preceding "
                    "Conv, its shift is that bias, not BN scale and shift (2·C, torch "
                    "convention only).")
-    if reader.folded_bn:
-        names = [layers[i].name for i in reader.folded_bn]
-        shown = ", ".join(names[:SHOWN]) + (f" and {len(names) - SHOWN} more"
-                                             if len(names) > SHOWN else "")
-        out.append(f"{WARNING}{len(names)} BatchNormalization layers look folded by the exporter "
-                   f"into the Conv before them (torch.onnx.export's default), so the params "
-                   f"here (both conventions) are the module's paper-convention params plus C "
-                   f"per folded BN (the fused bias), not its torch-convention params (2·C per "
-                   f"BN); export with dynamo=False, training=torch.onnx.TrainingMode.PRESERVE "
-                   f"to keep the BN nodes. Folded into: {shown}.")
     if reader.shared:
         items = list(reader.shared.items())
         shared = "; ".join(f"{tensor} ({', '.join(layers[i].name for i in users)})"

@@ -28,7 +28,7 @@ from ..core.ops import Counts, Shape
 from ..errors import CostModelError
 from ..safe_io import printable
 from . import onnx_consts, onnx_names
-from .onnx_notes import notes
+from .onnx_notes import notes, warnings
 from .onnx_ops import CONST, Feature, OpHandlers, Opaque
 from .onnx_bounds import text
 from .onnx_values import tensor_values
@@ -96,7 +96,8 @@ class _Translator(OpHandlers):
         return Network(name, tuple(config), Shape(Integer(channels), Integer(height),
                                                   Integer(width), producer="input"),
                        tuple(layers), doc or f"Read from the ONNX file {self.path}.",
-                       notes(self, layers))
+                       notes(self, layers),
+                       warnings=warnings(self, layers))
 
     def node(self, node, index: int) -> None:
         self.index = index

@@ -31,7 +31,8 @@ import re
 import textwrap
 from dataclasses import replace
 
-from ..core.network import WARNING, Network
+from ..core.network import Network
+from ..core.warnings import as_note
 from ..errors import CostModelError
 from .graph_tree import Fork, Line, network_tree
 from .spec_blocks import find_blocks
@@ -175,8 +176,8 @@ def network_to_spec(network: Network, source: str | None = None, check: bool = T
     origin = source or network.name + (f" ({settings})" if settings else "")
     # a front end's warnings (calls it could not count...) stay warnings of the written file,
     # one line each: a `#` would start a comment, and a quote could end the docstring
-    carried = [" ".join(note.split()).replace("#", "no. ").replace('"', "'")
-               for note in network.notes if note.startswith(WARNING)]
+    carried = [" ".join(as_note(warning).split()).replace("#", "no. ").replace('"', "'")
+               for warning in network.warnings]
     writer = Writer()
     writer.items(body, "", 0)
     body_lines = [line for block in blocks for line in ("", *block.lines)] + [""] + writer.lines

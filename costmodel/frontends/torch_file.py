@@ -19,7 +19,7 @@ from torch import nn
 
 from ..core.network import Network
 from ..errors import CostModelError
-from .torch_trace import trace_torch
+from .torch_trace import seeded_rng, trace_torch
 
 DEFAULT_INPUT = (1, 3, 224, 224)
 _LOADED: dict[Path, Any] = {}
@@ -54,7 +54,8 @@ class TorchFileRef:
             size[2:] = [int(resolution)] * 2
         factory = self._factory()
         try:
-            module = factory(**values)
+            with seeded_rng():  # the same weights every run: a branch on them goes one way
+                module = factory(**values)
         except TypeError as exc:
             raise CostModelError(f"{self.name}: calling {self.factory}"
                                  f"({', '.join(f'{k}={v!r}' for k, v in values.items())}) "
@@ -103,6 +104,12 @@ def _import_file(path: Path):
     try:
         exec(code, module.__dict__)  # noqa: S102 - the user's own file, named in the SPEC
     except (Exception, SystemExit) as exc:  # noqa: BLE001 - the user's file: report, don't crash
+        from ..extras import missing_from
+
+        hint = missing_from(exc, f"{shown}: running the file") \
+            if isinstance(exc, ImportError) else None
+        if hint is not None:
+            raise hint from None
         raise CostModelError(f"{shown}: running the file raised {type(exc).__name__}: "
                              f"{printable(exc, 200)}") from None
     _LOADED[key] = module

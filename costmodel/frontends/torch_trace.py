@@ -7,13 +7,19 @@ rules of :mod:`~costmodel.frontends.torch_rules`. Layers are named after the mod
 it plus the op (``features.3.add1``). Every layer's inputs carry ``producer``, so
 ``Layer.sources`` gives the graph.
 
-Nothing is dropped silently: a call no rule counts is listed by name in the network's notes,
-and the whole forward pass is also measured with torch's ``FlopCounterMode``; if its MACs (its
-FLOPs / 2, per sample) or the module's parameter count differ from costmodel's, a note says so.
-Notes that begin with ``warning:`` are shown by every command.
+Nothing is dropped silently: a call no rule counts is a warning of the network
+(:class:`~costmodel.core.warnings.CostWarning`, by call, count and layer names), and the whole
+forward pass is also measured with torch's ``FlopCounterMode``; if its MACs (its FLOPs / 2,
+per sample) or the module's parameter count differ from costmodel's, a warning says so. Every
+command shows the warnings (on stderr, and in every format).
 
 A module ``torch.fx`` cannot trace (Python control flow on tensor values, for one) is run once
-with forward hooks on its leaf modules instead; the note says what that loses.
+with forward hooks on its leaf modules instead, on a random input drawn from a fixed seed (the
+same count on every run; torch's global random state is left as it was); warnings say what
+that loses and that the count follows the path that one input took.
+
+Names from the module (its class names, its submodules' names) reach layers and warnings only
+through :func:`costmodel.safe_io.printable`.
 """
 
 from __future__ import annotations
@@ -34,10 +40,16 @@ from ..core import ops
 from ..core.calls import traced_call
 from ..core.network import Layer, Network, exact
 from ..core.ops import Shape
+from ..core.warnings import CostWarning
 from ..errors import CostModelError
-from . import WARNING
+from ..limits import MAX_QUOTED_PATH_CHARS
+from ..safe_io import printable
 from . import torch_rules as rules
 from .torch_rules import Alias, Emit, Pieces, Unsupported, Value
+
+#: The seed of the input a module traced with forward hooks runs on (and of the weights a
+#: ``file.py:factory`` SPEC's factory draws): a fixed seed makes the count the same every run.
+SEED = 0
 
 
 @dataclass(frozen=True)
@@ -73,6 +85,7 @@ class _Recorder:
         self.input = Value(_shape(input_size, "input"), tuple(input_size))
 
     def unique(self, name: str) -> str:
+        name = _safe_name(name)
         if name not in self.used:
             self.used.add(name)
             return name
@@ -135,6 +148,26 @@ class _Recorder:
         return Value(shape, tuple(out_size)) if shape is not None else Value(None, tuple(out_size))
 
 
+def _safe_name(name: Any) -> str:
+    """A name from the module (a submodule's path, a class name) as it may be printed."""
+    return printable(name, MAX_QUOTED_PATH_CHARS)
+
+
+def _class_name(module: nn.Module) -> str:
+    return _safe_name(type(module).__name__)
+
+
+def seeded_rng():
+    """A context in which torch's global generator starts from :data:`SEED`, restored on
+    exit: what runs inside draws the same numbers every time and leaves no trace outside."""
+    @contextlib.contextmanager
+    def scope():
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(SEED)
+            yield
+    return scope()
+
+
 def _shape(size: Sequence[int], producer: str) -> Shape | None:
     """N×C×H×W as C×H×W, and N×F as F×1×1 (the output of a fully connected layer)."""
     if len(size) == 4:
@@ -158,13 +191,13 @@ def _module_rule(module: nn.Module):
 def _call_name(node: fx.Node, module: nn.Module | None = None) -> str:
     if node.op == "call_module":
         kind = type(module)
-        return f"{'nn.' if kind.__module__.startswith('torch.nn') else ''}{kind.__name__}"
+        return f"{'nn.' if kind.__module__.startswith('torch.nn') else ''}{_class_name(module)}"
     if node.op == "call_method":
-        return f"Tensor.{node.target}"
+        return _safe_name(f"Tensor.{node.target}")
     target = node.target
     owner = getattr(target, "__module__", None) or ""
     owner = {"torch.nn.functional": "F", "_operator": "operator"}.get(owner, owner)
-    return f"{owner}.{getattr(target, '__name__', target)}" if owner else str(target)
+    return _safe_name(f"{owner}.{getattr(target, '__name__', target)}" if owner else target)
 
 
 # --- torch.fx -------------------------------------------------------------------------------
@@ -255,7 +288,9 @@ def _trace_hooks(module: nn.Module, input_size: tuple[int, ...]) -> tuple[_Recor
     from torch.utils.flop_counter import FlopCounterMode
 
     recorder = _Recorder(input_size)
-    x = torch.zeros(input_size, device=_device(module))
+    # a fixed seed: a forward that branches on its data takes the same path on every run
+    generator = torch.Generator().manual_seed(SEED)
+    x = torch.randn(input_size, generator=generator).to(_device(module))
     produced: dict[int, tuple[torch.Tensor, Value]] = {id(x): (x, recorder.input)}
 
     def value_of(t: torch.Tensor) -> Value:
@@ -268,13 +303,13 @@ def _trace_hooks(module: nn.Module, input_size: tuple[int, ...]) -> tuple[_Recor
         def record(mod: nn.Module, inputs: tuple, output: Any) -> None:
             if not isinstance(output, torch.Tensor) or not inputs or \
                     not isinstance(inputs[0], torch.Tensor):
-                recorder.miss(name, type(mod).__name__, "not a tensor-to-tensor call", None)
+                recorder.miss(name, _class_name(mod), "not a tensor-to-tensor call", None)
                 return
             x_value = value_of(inputs[0])
             rule = _module_rule(mod)
             result = rule(mod, x_value) if rule and x_value.shape is not None else \
                 Unsupported("no rule for this module" if rule is None else "not a feature map")
-            value = recorder.answer(result, name, f"nn.{type(mod).__name__}",
+            value = recorder.answer(result, name, f"nn.{_class_name(mod)}",
                                     tuple(output.shape))
             if value is not None:
                 produced[id(output)] = (output, value)
@@ -283,7 +318,7 @@ def _trace_hooks(module: nn.Module, input_size: tuple[int, ...]) -> tuple[_Recor
     handles = [m.register_forward_hook(hook(name)) for name, m in module.named_modules()
                if name and next(m.children(), None) is None]
     try:
-        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        with torch.no_grad(), FlopCounterMode(display=False) as counter, seeded_rng():
             module(x)
     finally:
         for handle in handles:
@@ -297,14 +332,14 @@ def trace_torch(module: nn.Module, input_shape: Sequence[int] = (1, 3, 224, 224)
                 name: str | None = None, config: Sequence[tuple[str, Any]] = ()) -> Trace:
     """Trace ``module`` on an input of ``input_shape`` (N×C×H×W; counts are per sample)."""
     if not isinstance(module, nn.Module):
-        raise CostModelError(f"expected an nn.Module, got {type(module).__name__}")
+        raise CostModelError(f"expected an nn.Module, got {_safe_name(type(module).__name__)}")
     size = tuple(int(s) for s in input_shape)
     if len(size) != 4 or min(size) < 1:
         raise CostModelError(f"input shape must be N,C,H,W with positive sizes, got "
                              f"{','.join(map(str, size))}")
     training = [(m, m.training) for m in module.modules()]
     module.eval()  # inference: dropout off, batch norm with its running statistics
-    notes = []
+    warnings = []
     try:
         try:
             graph, flops = _fx_graph(module, size)
@@ -317,59 +352,62 @@ def trace_torch(module: nn.Module, input_shape: Sequence[int] = (1, 3, 224, 224)
             try:
                 recorder, flops = _trace_hooks(module, size)
             except Exception as exc:  # noqa: BLE001 - the user's forward, on a zero input
-                raise CostModelError(f"{type(module).__name__} failed on a "
+                raise CostModelError(f"{_class_name(module)} failed on a "
                                      f"{'×'.join(map(str, size))} input ({reason}; then, run "
                                      f"with hooks: {type(exc).__name__}: {exc})") from None
             method = "hooks"
-            notes.append(
-                f"{WARNING}torch.fx could not trace this module ({reason[:160]}); it was traced "
+            warnings += [CostWarning("traced_with_hooks", detail=(
+                f"torch.fx could not trace this module ({reason[:160]}); it was traced "
                 "with forward hooks on its leaf modules, which see module calls only: functional "
                 "calls in forward (+, torch.cat, *, F.relu, reshapes, F.conv2d...) are missing "
-                "from the layers, and edges through them are unknown (source '?')")
+                "from the layers, and edges through them are unknown (source '?')")),
+                CostWarning("data_dependent", detail=(
+                    f"the count follows the path one input took (random, from seed {SEED}, "
+                    "so every run counts the same): where forward branches on its data "
+                    "(if x.sum() > 0: ...), other inputs may take other paths at other costs"))]
     finally:
         for m, mode in training:
             m.train(mode)
     if not recorder.layers:
-        raise CostModelError(f"no layer of {type(module).__name__} could be counted"
+        raise CostModelError(f"no layer of {_class_name(module)} could be counted"
                              + _uncounted_text(recorder.uncounted))
-    network = Network(name or type(module).__name__,
+    network = Network(_safe_name(name) if name else _class_name(module),
                       (("input", "×".join(map(str, size))), *tuple(config)),
                       recorder.input.shape, tuple(recorder.layers),
                       (inspect.getdoc(type(module)) or "").strip(), ())
     measured = flops // (2 * size[0])
     params = sum(p.numel() for p in module.parameters())
-    notes += [f"{WARNING}not counted: {text}" for text in _uncounted_lines(recorder.uncounted)]
+    warnings += uncounted_warnings(recorder.uncounted)
     macs, counted_params = exact(network.macs()), exact(network.params("torch"))
     if measured != macs:
-        notes.append(f"{WARNING}torch's FlopCounterMode measures {measured:,} MACs per sample in "
-                     f"this forward pass; costmodel counts {macs:,} (the difference is in calls "
-                     "not counted)")
+        warnings.append(CostWarning("measured_differs", count=measured, detail=(
+            f"torch's FlopCounterMode measures {measured:,} MACs per sample in this forward "
+            f"pass; costmodel counts {macs:,} (the difference is in calls not counted)")))
     if params != counted_params:
-        notes.append(f"{WARNING}the module has {params:,} parameters; costmodel's layers hold "
-                     f"{counted_params:,} (torch convention): the rest are in modules not "
-                     "counted or not called")
-    network = replace(network, notes=tuple(notes))
+        warnings.append(CostWarning("params_differ", count=params, detail=(
+            f"the module has {params:,} parameters; costmodel's layers hold "
+            f"{counted_params:,} (torch convention): the rest are in modules not counted or "
+            "not called")))
+    network = replace(network, warnings=tuple(warnings))
     return Trace(network, method, tuple(recorder.uncounted), measured, params)
 
 
 def count_torch(module: nn.Module, input_shape: Sequence[int] = (1, 3, 224, 224),
                 name: str | None = None) -> Network:
     """The Network of ``module`` on an ``input_shape`` input (counts per sample): costs,
-    shapes and the graph, as a spec builds them; calls not counted are listed in its notes."""
+    shapes and the graph, as a spec builds them; calls not counted are its warnings."""
     return trace_torch(module, input_shape, name).network
 
 
-def _uncounted_lines(uncounted: Sequence[Uncounted]) -> list[str]:
+def uncounted_warnings(uncounted: Sequence[Uncounted]) -> list[CostWarning]:
+    """One warning per call and reason: the call, how many times, the layers' names."""
     groups: dict[tuple[str, str], list[str]] = {}
     for item in uncounted:
         groups.setdefault((item.call, item.reason), []).append(item.name)
-    lines = []
-    for (call, reason), names in groups.items():
-        shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
-        lines.append(f"{call} × {len(names)} ({shown}): {reason}")
-    return lines
+    return [CostWarning("uncounted", call, len(names), printable(reason, None), tuple(names))
+            for (call, reason), names in groups.items()]
 
 
 def _uncounted_text(uncounted: Sequence[Uncounted]) -> str:
-    lines = _uncounted_lines(uncounted)
-    return ("; not counted: " + "; ".join(lines)) if lines else ""
+    texts = [w.text().removeprefix("not counted: ") for w in uncounted_warnings(uncounted)]
+    return ("; not counted: " + "; ".join(texts)) if texts else ""

@@ -66,7 +66,7 @@ def with_memory(per_layer: Table, network: Network, dtype: str = "fp32") -> Tabl
         Column("traffic_bytes", f"traffic ({dtype} bytes)", "count"),
         Column("intensity", "MACs/byte", "text")), rows,
         per_layer.notes + (traffic_note(dtype, False),
-                           peak_note(M.peak_memory(network), dtype)))
+                           peak_note(M.peak_memory(network), dtype)), per_layer.warnings)
 
 
 def _float(value: Any) -> float | None:

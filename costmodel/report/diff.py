@@ -6,7 +6,7 @@ from typing import Any
 
 from ..analysis.compare import settings_text
 from ..analysis.diff import DiffRow, NetworkDiff
-from ..frontends import WARNING
+from ..core.warnings import records as warning_records
 from .table import UNIT_NOTE, Column, Table, convention_note
 
 LAYER_ROWS = 15  # layers shown in the per-layer table, largest MACs difference first
@@ -45,16 +45,15 @@ def diff_tables(result: NetworkDiff, units: str = "macs") -> tuple[Table, Table,
              f"Δ = B − A; Δ % is relative to A. Totals: A {scale * result.total.a.macs:,} "
              f"{label}, {result.total.a.params:,} params; B {scale * result.total.b.macs:,} "
              f"{label}, {result.total.b.params:,} params.",
-             UNIT_NOTE, convention_note(result.convention),
-             *(f"{side}: {note}" for side, network in (("A", a), ("B", b))
-               for note in network.notes if note.startswith(WARNING)))
+             UNIT_NOTE, convention_note(result.convention))
+    warnings = diff_warnings(result)
     rows = lambda items: tuple(_record(r, scale, units) for r in items)  # noqa: E731
     stage = Table("Where the costs differ: by stage (output size per side)",
                   _columns("stage", units, label, True),
                   rows((*result.by_stage, result.total)),
                   ("A stage is the layers at one downsampling of the input (stride = input "
                    "side / output side, to a power of 2); head = the layers after the last "
-                   "spatial map.", *notes))
+                   "spatial map.", *notes), warnings)
     costly = [r for r in result.by_type if any((r.a.macs, r.b.macs, r.a.params, r.b.params))]
     free = [r.key for r in result.by_type if r not in costly]
     short = (f"A = {result.a_spec}, B = {result.b_spec}; Δ = B − A; Δ % is relative to A; "
@@ -74,6 +73,13 @@ def diff_tables(result: NetworkDiff, units: str = "macs") -> tuple[Table, Table,
     return stage, kind, layer
 
 
+def diff_warnings(result: NetworkDiff) -> tuple[str, ...]:
+    """Each side's warnings once, as ``A: text`` and ``B: text``."""
+    return tuple(dict.fromkeys(f"{side}: {warning.text()}" for side, network in
+                               (("A", result.a), ("B", result.b))
+                               for warning in network.warnings))
+
+
 def diff_json(result: NetworkDiff, units: str = "macs") -> dict[str, Any]:
     """The JSON of `costmodel diff`: both networks, the totals and every row, exact."""
     from .table import plain
@@ -86,4 +92,6 @@ def diff_json(result: NetworkDiff, units: str = "macs") -> dict[str, Any]:
             "total": plain(_record(result.total, scale, units)),
             "by_stage": [plain(_record(r, scale, units)) for r in result.by_stage],
             "by_type": [plain(_record(r, scale, units)) for r in result.by_type],
-            "by_layer": [plain(_record(r, scale, units)) for r in result.by_layer]}
+            "by_layer": [plain(_record(r, scale, units)) for r in result.by_layer],
+            "warnings": [{"side": side, **record} for side, n in (("a", result.a), ("b", result.b))
+                         for record in warning_records(n)]}

@@ -216,9 +216,10 @@ def require_pyarrow() -> None:
         import pyarrow  # noqa: F401
         import pyarrow.parquet  # noqa: F401
     except ImportError:
+        from ..extras import install_hint
+
         raise CostModelError("writing Parquet needs pyarrow, which is not installed: "
-                             "pip install pyarrow, or from a checkout pip install '.[parquet]' "
-                             "(or use --format csv)") from None
+                             f"{install_hint('pyarrow')} (or use --format csv)") from None
 
 
 def write_parquet(result: SweepResult, path) -> None:

@@ -3,6 +3,9 @@
 Tables keep exact values (Python ints, or strings); only the human renderings (terminal,
 Markdown, LaTeX) abbreviate counts as 568.7M. CSV and JSON carry the exact integers, for
 scripts. Every table carries notes that say what it counts; the human renderings print them.
+A table's warnings (what its networks' counts leave out, :mod:`costmodel.core.warnings`) are
+shown by every rendering: as notes beginning ``warning:`` by the human ones, as ``# warning:
+...`` comment lines before the header by CSV.
 """
 
 from __future__ import annotations
@@ -45,6 +48,13 @@ class Table:
     columns: tuple[Column, ...]
     rows: tuple[Mapping[str, Any], ...]
     notes: tuple[str, ...] = field(default=())
+    #: one line each (``mobilenet: not counted: ...``), sanitised (CostWarning.text)
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def shown_notes(self) -> tuple[str, ...]:
+        """The notes, then each warning as a note (``warning: ...``)."""
+        return (*self.notes, *(f"warning: {text}" for text in self.warnings))
 
     def records(self) -> list[dict[str, Any]]:
         """Rows as JSON-ready dicts with exact values."""
@@ -89,6 +99,8 @@ def show(column: Column, value: Any) -> str:
 
 def to_csv(table: Table) -> str:
     out = io.StringIO()
+    for text in table.warnings:  # comment lines: csv readers skip them with a filter on "#"
+        out.write(f"# warning: {' '.join(text.split())}\n")
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([c.key for c in table.columns])
     for record in table.records():
@@ -110,7 +122,7 @@ def to_markdown(table: Table) -> str:
              "| " + " | ".join(_md(c.header) for c in table.columns) + " |",
              "|" + "|".join(align) + "|"]
     lines += ["| " + " | ".join(_md(cell) for cell in cells) + " |" for cells in _cells(table)]
-    lines += [""] + [f"_{note}_  " for note in table.notes]
+    lines += [""] + [f"_{note}_  " for note in table.shown_notes]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -131,8 +143,9 @@ def to_latex(table: Table) -> str:
              " & ".join(latex_escape(c.header) for c in table.columns) + r" \\", r"\midrule"]
     lines += [" & ".join(latex_escape(cell) for cell in cells) + r" \\" for cells in _cells(table)]
     lines += [r"\bottomrule", r"\end{tabular}"]
-    if table.notes:
-        lines.append(r"\par\smallskip\footnotesize " + " ".join(latex_escape(n) for n in table.notes))
+    if table.shown_notes:
+        lines.append(r"\par\smallskip\footnotesize " + " ".join(latex_escape(n)
+                                                                 for n in table.shown_notes))
     lines.append(r"\end{table}")
     return "\n".join(lines) + "\n"
 
@@ -163,7 +176,7 @@ def to_text(table: Table, width: int | None = None) -> str:
     console = Console(file=io.StringIO(), width=width or terminal_width(), force_terminal=False,
                       color_system=None)
     console.print(rich_table)
-    for note in table.notes:
+    for note in table.shown_notes:
         console.print(Text(note))
     return "\n".join(line.rstrip() for line in console.file.getvalue().splitlines()) + "\n"
 

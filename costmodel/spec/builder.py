@@ -26,6 +26,7 @@ from ..core.expr import bind_let, counting_steps, describe, is_number, spend
 from ..core.numbers import beyond_max_number, is_number_text, read_number
 from ..core.network import Layer, Network
 from ..core.ops import OPS, Shape, activations
+from ..core.warnings import from_note
 from ..errors import CostModelError, InputTooSmall, SpecError
 from ..safe_io import printable
 from .parser import parse_file, parse_text
@@ -484,9 +485,12 @@ def _build(spec: ModelSpec, knobs: dict[str, Any], model: str,
                 x = builder.node(node, x, file_env, scope, spec.source)
     if not builder.layers:
         raise SpecError("the file defines no layers", spec.source)
+    carried = tuple(from_note(note) for note in spec.notes)  # `note warning: ...` lines
     return Network(model, tuple(knobs.items()) if config is None else config, input_shape,
-                   tuple(builder.layers), spec.doc, spec.notes, tuple(dict.fromkeys(assumed)),
-                   max(builder.strides.values()))
+                   tuple(builder.layers), spec.doc,
+                   tuple(n for n, w in zip(spec.notes, carried) if w is None),
+                   tuple(dict.fromkeys(assumed)), max(builder.strides.values()),
+                   tuple(w for w in carried if w is not None))
 
 
 def _input_shape(spec: ModelSpec, env: dict[str, Any]) -> Shape:

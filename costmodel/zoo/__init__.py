@@ -125,6 +125,10 @@ def split_spec(text: str) -> tuple[str, str]:
     return base, settings
 
 
+#: What each front end's SPEC is, for the error when its optional dependency is missing.
+_DOING = {".py": "counting a PyTorch module", ".onnx": "reading an ONNX file"}
+
+
 def resolve(text: str):
     """Resolve a spec string (see the module docstring and :func:`split_spec`)."""
     base, settings = split_spec(text)
@@ -132,8 +136,16 @@ def resolve(text: str):
     if front_end is not None:
         import importlib
 
+        from ..extras import missing_from
+
         module, _, function = front_end.partition(":")
-        return getattr(importlib.import_module(module), function)(base, settings)
+        try:
+            return getattr(importlib.import_module(module), function)(base, settings)
+        except ModuleNotFoundError as exc:  # an optional dependency not installed: one line
+            error = missing_from(exc, f"{base}: {_DOING.get(Path(base).suffix, 'this SPEC')}")
+            if error is None:
+                raise
+            raise error from None
     values = parse_values(settings, text)
     if base.endswith(SUFFIX) or "/" in base:
         parsed = parse_file(base)
