@@ -208,3 +208,26 @@ def test_a_new_op_defined_once_reaches_every_part(softsign, tmp_path):
     fused = memory.traffic(network, fused=True)
     # each unfused softsign reads and writes its map: 8×8×8 after the conv, 8×8×16 after pw
     assert memory.traffic(network) - fused == 2 * (8 * 8 * 8 + 8 * 8 * 16)
+
+
+def test_the_readmes_adding_an_op_snippet_registers(tmp_path):
+    # the README's "Adding an op" definition, run as written, makes a working op
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    marker = "<!-- adding-an-op: tests/test_op_registry.py registers this definition -->"
+    snippet = readme.split(marker, 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    try:
+        exec(compile(snippet, "README.md", "exec"), {})  # our own README, not outside input
+        assert OPS["softsign"].category == "activation"
+        network = build(parse_text("model m\ninput 3 8 8\nconv 4 k=3 act=softsign\n"))
+        assert network.layers[-1].op == "softsign"
+        assert network.total.elementwise == 3 * 4 * 8 * 8
+        assert {network.macs(c) for c in CONVENTIONS} == {4 * 64 * 27}  # no tool counts it
+    finally:
+        OPS.pop("softsign", None)
+
+
+def test_every_named_exception_names_a_registered_op_or_call():
+    for tool in TOOLS:
+        assert tool.unknown_names() == [], tool.name
