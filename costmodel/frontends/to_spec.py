@@ -32,7 +32,9 @@ import textwrap
 from dataclasses import replace
 
 from ..core.network import WARNING, Network
+from .. import limits
 from ..errors import CostModelError
+from ..safe_io import printable
 from .graph_tree import Fork, Line, network_tree
 from .spec_blocks import find_blocks
 from .spec_text import Branches, Group, Residual, Writer, sanitize
@@ -173,9 +175,12 @@ def network_to_spec(network: Network, source: str | None = None, check: bool = T
     name = sanitize(network.name).replace(".", "_")
     settings = ", ".join(f"{k}={v}" for k, v in network.config)
     origin = source or network.name + (f" ({settings})" if settings else "")
+    # the origin is a file name, from outside: a .cm file holds no control character, and a
+    # quote would end the docstring
+    origin = printable(origin, limits.MAX_QUOTED_PATH_CHARS).replace('"', "'")
     # a front end's warnings (calls it could not count...) stay warnings of the written file,
     # one line each: a `#` would start a comment, and a quote could end the docstring
-    carried = [" ".join(note.split()).replace("#", "no. ").replace('"', "'")
+    carried = [printable(" ".join(note.split()), None).replace("#", "no. ").replace('"', "'")
                for note in network.notes if note.startswith(WARNING)]
     writer = Writer()
     writer.items(body, "", 0)
