@@ -37,7 +37,8 @@ from ..errors import CostModelError
 from ..safe_io import printable
 from .graph_tree import Fork, Line, network_tree
 from .spec_blocks import find_blocks
-from .spec_text import Branches, Group, Residual, Writer, sanitize
+from .spec_text import (IDEALIZED, IDEALIZED_LET, Branches, Group, Residual, Writer,
+                        sanitize)
 
 
 # --- scopes: groups, residuals and branch names from the layer names ------------------------
@@ -210,6 +211,8 @@ def network_to_spec(network: Network, source: str | None = None, check: bool = T
                       f"input {shape.c} resolution resolution"]
         else:
             lines += [f"input {shape.c} {shape.h} {shape.w}"]
+        if any(f"{IDEALIZED}(" in line for line in body_lines):
+            lines.append(IDEALIZED_LET)
         return "\n".join(lines + body_lines) + "\n"
 
     text = assemble([])
