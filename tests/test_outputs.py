@@ -110,6 +110,7 @@ def test_a_target_in_a_missing_folder_or_under_a_file(tmp_path):
 
 # --- through the command line, on a full disk --------------------------------------------------
 
+@pytest.mark.slow  # runs commands (sympy builds)
 @pytest.mark.parametrize("args, name", [
     (("sweep", "mobilenet_v1", "--alpha", "0.5,1", "-q", "-o"), "grid.csv"),
     (("sweep", "mobilenet_v1", "--alpha", "0.5,1", "-q", "-o"), "grid.json"),
@@ -127,6 +128,7 @@ def test_a_full_disk_leaves_the_old_output_whole(monkeypatch, tmp_path, args, na
     assert target.read_bytes() == b"precious\n" and _leftovers(tmp_path) == []
 
 
+@pytest.mark.slow  # runs commands (sympy builds)
 def test_sweep_and_import_write_the_same_bytes_as_to_stdout(tmp_path):
     for args, name in ((("sweep", "mobilenet_v1", "--alpha", "0.5,1", "-f", "csv"), "g.csv"),
                        (("import", "mobilenet_v1"), "m.cm")):
@@ -137,6 +139,7 @@ def test_sweep_and_import_write_the_same_bytes_as_to_stdout(tmp_path):
     assert [r["alpha"] for r in rows] == [0.5, 1]
 
 
+@pytest.mark.slow  # runs commands (sympy builds)
 def test_sweep_refuses_a_bad_target_before_the_sweep(monkeypatch, tmp_path):
     from costmodel.analysis import sweep as sw
 
@@ -154,6 +157,7 @@ def test_sweep_refuses_a_bad_target_before_the_sweep(monkeypatch, tmp_path):
 
 # --- the grid bound ----------------------------------------------------------------------------
 
+@pytest.mark.slow  # runs commands (sympy builds)
 def test_a_grid_past_the_limit_is_refused_before_any_work():
     result = invoke("sweep", "mobilenet_v2", "--alpha", "0.35:1.349:0.001",
                     "--resolution", "96:1096:1")  # 1000 x 1001 points
@@ -195,6 +199,7 @@ def test_control_characters_in_a_cm_file_are_refused(char):
     assert info.value.line == 2 and char not in str(info.value)
 
 
+@pytest.mark.slow  # runs commands (sympy builds)
 def test_a_file_name_with_escapes_is_shown_escaped(tmp_path):
     name = tmp_path / "ne\x1b[2Jw\nline.cm"
     name.write_text("input 3 8 8\nconv 4 k=1\n")
@@ -206,6 +211,7 @@ def test_a_file_name_with_escapes_is_shown_escaped(tmp_path):
     assert "ne\\x1b[2Jw\\x0aline" in table and "\x1b" not in table
 
 
+@pytest.mark.slow  # runs commands (sympy builds)
 def test_a_fifo_or_directory_spec_names_the_real_cause(tmp_path):
     os.mkfifo(tmp_path / "f.cm")
     (tmp_path / "d.cm").mkdir()
