@@ -19,7 +19,10 @@ class SpecError(CostModelError):
     def __init__(self, message: str, source: str = "<spec>", line: int | None = None,
                  token: str | None = None):
         self.source, self.line, self.token, self.reason = source, line, token, message
-        where = source if line is None else f"{source}:{line}"
+        from .limits import MAX_QUOTED_PATH_CHARS, excerpt
+
+        shown = excerpt(source, MAX_QUOTED_PATH_CHARS)  # a 4 kB path must not hide the cause
+        where = shown if line is None else f"{shown}:{line}"
         super().__init__(f"{where}: {message}")
 
 

@@ -82,14 +82,15 @@ def progressions(text: str, knob: str = "value") -> list[Progression]:
             count = int(sympy.floor((stop - start) / step)) + 1
             if count > limits.MAX_LIST_VALUES:
                 raise CostModelError(f"--{knob}: range {item!r} has {count:,} values; at most "
-                                     f"{limits.MAX_LIST_VALUES:,} per list")
+                                     f"{limits.MAX_LIST_VALUES:,} per list (limit "
+                                     "MAX_LIST_VALUES)")
             out.append(Progression(item, Fraction(int(start.p), int(start.q)),
                                    Fraction(int(step.p), int(step.q)), count))
             total += count
         if total > limits.MAX_LIST_VALUES:
             raise CostModelError(f"--{knob}: the list has more than {limits.MAX_LIST_VALUES:,} values "
                                  f"(at {limits.excerpt(item)!r}); at most {limits.MAX_LIST_VALUES:,} per "
-                                 "list")
+                                 "list (limit MAX_LIST_VALUES)")
     return out
 
 

@@ -131,7 +131,11 @@ def user_errors(command):
         except OSError as exc:
             if exc.filename is None:
                 raise  # not about a path the user gave: a bug to see in full
-            _error(f"{exc.filename}: {exc.strerror or exc}")
+            from .. import limits
+            from ..safe_io import printable
+
+            _error(f"{printable(exc.filename, limits.MAX_QUOTED_PATH_CHARS)}: "
+                   f"{exc.strerror or exc}")
     return wrapper
 
 

@@ -135,6 +135,21 @@ def number(value, where: str) -> str:
                          "settings can be written as a layer-spec file")
 
 
+#: The helper a written file wraps a fractional channel count in (``conv idealized(56/5)``):
+#: the builder refuses a fraction written as a bare number there, so an idealized network
+#: (``rounding=none``) is written with the width marked as such. The file defines it as the
+#: identity (:data:`IDEALIZED_LET`).
+IDEALIZED = "idealized"
+IDEALIZED_LET = (f"let {IDEALIZED}(c) = c    # an idealized width (rounding=none): a "
+                 "fractional channel count, kept exact")
+
+
+def attribute_text(key: str, value, where: str) -> str:
+    """:func:`number`, with a fractional channel count (``c=``) marked :data:`IDEALIZED`."""
+    text = number(value, where)
+    return f"{IDEALIZED}{text}" if key == "c" and text.startswith("(") else text
+
+
 def repeat_of(first: Layer, later: Layer) -> bool:
     """Whether ``later`` is what ``n=`` makes of ``first``'s line (the stride applies to the
     first repetition only)."""
@@ -160,7 +175,7 @@ class Writer:
     """Writes items as indented lines, simulating the builder's names."""
 
     def __init__(self, fmt: Format | None = None):
-        self.fmt = fmt or (lambda key, value, where: number(value, where))
+        self.fmt = fmt or attribute_text
         self.lines: list[str] = []
         self.homes: list[str] = []  # the enclosing scopes, innermost first
         self.anonymous = 0  # inside an anonymous group: every layer takes the builder's name

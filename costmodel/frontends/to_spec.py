@@ -31,12 +31,15 @@ import re
 import textwrap
 from dataclasses import replace
 
+from .. import limits
 from ..core.network import Network
 from ..core.warnings import as_note
 from ..errors import CostModelError
+from ..safe_io import printable
 from .graph_tree import Fork, Line, network_tree
 from .spec_blocks import find_blocks
-from .spec_text import Branches, Group, Residual, Writer, sanitize
+from .spec_text import (IDEALIZED, IDEALIZED_LET, Branches, Group, Residual, Writer,
+                        sanitize)
 
 
 # --- scopes: groups, residuals and branch names from the layer names ------------------------
@@ -174,10 +177,13 @@ def network_to_spec(network: Network, source: str | None = None, check: bool = T
     name = sanitize(network.name).replace(".", "_")
     settings = ", ".join(f"{k}={v}" for k, v in network.config)
     origin = source or network.name + (f" ({settings})" if settings else "")
+    # the origin is a file name, from outside: a .cm file holds no control character, and a
+    # quote would end the docstring
+    origin = printable(origin, limits.MAX_QUOTED_PATH_CHARS).replace('"', "'")
     # a front end's warnings (calls it could not count...) stay warnings of the written file,
     # one line each: a `#` would start a comment, and a quote could end the docstring
-    carried = [" ".join(as_note(warning).split()).replace("#", "no. ").replace('"', "'")
-               for warning in network.warnings]
+    carried = [printable(" ".join(as_note(warning).split()), None).replace("#", "no. ")
+               .replace('"', "'") for warning in network.warnings]
     writer = Writer()
     writer.items(body, "", 0)
     body_lines = [line for block in blocks for line in ("", *block.lines)] + [""] + writer.lines
@@ -206,6 +212,8 @@ def network_to_spec(network: Network, source: str | None = None, check: bool = T
                       f"input {shape.c} resolution resolution"]
         else:
             lines += [f"input {shape.c} {shape.h} {shape.w}"]
+        if any(f"{IDEALIZED}(" in line for line in body_lines):
+            lines.append(IDEALIZED_LET)
         return "\n".join(lines + body_lines) + "\n"
 
     text = assemble([])

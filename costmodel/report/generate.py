@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CostModelError
-from ..safe_io import write_atomic
+from .. import limits
+from ..safe_io import printable, write_atomic
 from . import paper_tables
 
 FORMATS = {"md": "markdown", "tex": "latex", "csv": "csv"}
@@ -105,13 +106,16 @@ def _figure_task(build: Callable[[Path], list[Path]], folder: Path) -> Callable[
 
 def _prepare(out: Path) -> tuple[Path, Path, Path]:
     if out.exists() and not out.is_dir():
-        raise CostModelError(f"--out {str(out)!r} is a file; give a folder (e.g. reports/)")
+        kind = "a file" if out.is_file() else "not a folder (a pipe or a device?)"
+        raise CostModelError(f"--out {printable(out, limits.MAX_QUOTED_PATH_CHARS)} is {kind}; "
+                             "give a folder (e.g. reports/)")
     folders = out / "tables", out / "figures", out / "specs"
     try:
         for folder in folders:
             folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise CostModelError(f"cannot create the report folder {str(out)!r}: "
+        raise CostModelError(f"cannot create the report folder "
+                             f"{printable(out, limits.MAX_QUOTED_PATH_CHARS)}: "
                              f"{exc.strerror or exc}") from None
     return folders
 

@@ -57,12 +57,26 @@ def spec(name: str) -> ModelSpec:
         near = difflib.get_close_matches(name, names(), n=3, cutoff=0.5)
         hint = f"did you mean {', '.join(near)}?" if near else \
             f"known models: {', '.join(names())}"
-        if Path(name).exists():
+        if _exists(name):
             hint += f" (a file of that name exists: write ./{printable(name)} to read it)"
         raise CostModelError(f"unknown model {printable(name)!r}; {hint} (or give the path of an "
                              f"architecture file ending in {SUFFIX})")
     text = resources.files(__name__).joinpath(name + SUFFIX).read_text(encoding="utf-8")
     return parse_text(text, f"costmodel/zoo/{name}{SUFFIX}")
+
+
+def _exists(path: str) -> bool:
+    try:
+        return Path(path).exists()
+    except (OSError, ValueError):  # a name too long for a path, or holding NUL
+        return False
+
+
+def _is_file(path: str) -> bool:
+    try:
+        return Path(path).is_file()
+    except (OSError, ValueError):
+        return False
 
 
 @dataclass(frozen=True)
@@ -116,11 +130,11 @@ def split_spec(text: str) -> tuple[str, str]:
     cuts = [i for i in range(len(text) + 1)
             if (i == len(text) or text[i] == ":") and text[:i].endswith(suffixes)]
     if cuts:
-        existing = [i for i in cuts if Path(text[:i]).is_file()]
+        existing = [i for i in cuts if _is_file(text[:i])]
         cut = (existing or cuts)[0]
         return text[:cut], text[cut + 1:]
     base, _, settings = text.partition(":")
-    if "/" in base and Path(text).exists():  # a path holding ':', without settings
+    if "/" in base and _exists(text):  # a path holding ':', without settings
         return text, ""
     return base, settings
 
