@@ -128,11 +128,11 @@ def _text(data: dict, key: str, where: str, default: str) -> str:
     if not isinstance(value, str):
         raise CostModelError(f"hardware profile {where}: {key} is {_kind(value)}; give a "
                              "string in double quotes")
-    limit = limits.MAX_PROFILE_NAME_CHARS if key == "name" else limits.MAX_PROFILE_TEXT_CHARS
+    limit_name = "MAX_PROFILE_NAME_CHARS" if key == "name" else "MAX_PROFILE_TEXT_CHARS"
+    limit = getattr(limits, limit_name)
     if len(value) > limit:
         raise CostModelError(f"hardware profile {where}: {key} has {len(value):,} characters, "
-                             f"more than the {limit} allowed (limit "
-                             f"{'MAX_PROFILE_NAME_CHARS' if key == 'name' else 'MAX_PROFILE_TEXT_CHARS'})")
+                             f"more than the {limit} allowed (limit {limit_name})")
     if key == "name" and not value.strip():
         raise CostModelError(f"hardware profile {where}: name is empty; give the device's name")
     return value

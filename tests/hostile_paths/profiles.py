@@ -229,7 +229,8 @@ HW: list[Case] = [
     hw("newline-name", None, says=("unknown hardware",), hw_arg="pix\nel1"),
     hw("long-name-arg", None, says=("unknown hardware",), hw_arg="p" * 100_000),
     hw("long-path", None, says=("too long",), hw_arg="d/" + "p" * 5000 + ".toml"),
-    hw("secret-as-profile", None, says=("line 2", "MAX_PROFILE_LINE_CHARS"), hw_arg="secret.txt", secret=True),
+    hw("secret-as-profile", None, says=("line 2", "MAX_PROFILE_LINE_CHARS"),
+       hw_arg="secret.txt", secret=True),
     hw("case-of-builtin", None, says=("unknown hardware",), hw_arg="PIXEL1"),
     hw("builtin-with-suffix", None, says=("no such file",), hw_arg="pixel1.toml"),
 ]
