@@ -118,6 +118,10 @@ MAX_ONNX_EXTERNAL_BYTES = 1_048_576
 #: magnitude of a folded integer (a shape computation needs far less than 2**63).
 MAX_ONNX_CONSTANT_VALUES = 4096
 MAX_ONNX_CONSTANT_DIGITS = 30
+#: Elements of the real input a PyTorch module runs on when torch.fx cannot trace it (the
+#: forward-hook fallback allocates it and every feature map after it): 16M elements, 64 MB in
+#: fp32, a batch of 100 images of 224×224. torch.fx's trace runs on fake tensors, unbounded.
+MAX_TRACED_INPUT_ELEMENTS = 16_777_216
 #: How much of a long expression, name or string from a file an error message quotes.
 MAX_QUOTED_CHARS = 60
 #: How much of a path an error message quotes.

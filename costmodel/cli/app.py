@@ -117,8 +117,11 @@ def user_errors(command):
     one line on stderr and exit status 2 (no traceback)."""
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
+        _PENDING_WARNINGS.clear()
         try:
-            return command(*args, **kwargs)
+            result = command(*args, **kwargs)
+            _print_warnings()
+            return result
         except CostModelError as exc:
             _error(str(exc))
         except ModuleNotFoundError as exc:
@@ -149,14 +152,27 @@ def error_line(message: str) -> str:
                                             limits.MAX_ERROR_CHARS)
 
 
+#: Warning lines of the running command, printed once it has succeeded (a command that
+#: fails prints its one error line only).
+_PENDING_WARNINGS: list[str] = []
+
+
 def show_warnings(networks) -> None:
     """Each warning of ``networks`` once on stderr, ``costmodel: warning: NAME: ...``,
-    whatever the output format: what the counts leave out is never only in a file."""
-    from .. import limits
+    whatever the output format: what the counts leave out is never only in a file. They are
+    printed when the command has succeeded (by :func:`user_errors`)."""
     from ..core.warnings import labelled
+
+    _PENDING_WARNINGS.extend(line for line in labelled(networks)
+                             if line not in _PENDING_WARNINGS)
+
+
+def _print_warnings() -> None:
+    from .. import limits
     from ..safe_io import printable
 
-    for line in labelled(networks):
+    lines, _PENDING_WARNINGS[:] = list(_PENDING_WARNINGS), []
+    for line in lines:
         typer.echo("costmodel: warning: " + printable(" ".join(line.split()),
                                                       limits.MAX_ERROR_CHARS), err=True)
 

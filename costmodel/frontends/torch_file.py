@@ -19,6 +19,8 @@ from torch import nn
 
 from ..core.network import Network
 from ..errors import CostModelError
+from ..limits import MAX_QUOTED_PATH_CHARS
+from ..safe_io import printable
 from .torch_trace import seeded_rng, trace_torch
 
 DEFAULT_INPUT = (1, 3, 224, 224)
@@ -56,13 +58,13 @@ class TorchFileRef:
         try:
             with seeded_rng():  # the same weights every run: a branch on them goes one way
                 module = factory(**values)
-        except TypeError as exc:
+        except Exception as exc:  # noqa: BLE001 - the user's factory: report, don't crash
             raise CostModelError(f"{self.name}: calling {self.factory}"
                                  f"({', '.join(f'{k}={v!r}' for k, v in values.items())}) "
-                                 f"failed: {exc}") from None
+                                 f"raised {type(exc).__name__}: {exc}") from None
         if not isinstance(module, nn.Module):
             raise CostModelError(f"{self.name}: {self.factory}() returned "
-                                 f"{type(module).__name__}, not an nn.Module")
+                                 f"{printable(type(module).__name__)}, not an nn.Module")
         return trace_torch(module, size, self.name, tuple(values.items())).network
 
     def _factory(self):

@@ -42,7 +42,7 @@ from ..core.network import Layer, Network, exact
 from ..core.ops import Shape
 from ..core.warnings import CostWarning
 from ..errors import CostModelError
-from ..limits import MAX_QUOTED_PATH_CHARS
+from ..limits import MAX_QUOTED_PATH_CHARS, MAX_TRACED_INPUT_ELEMENTS
 from ..safe_io import printable
 from . import torch_rules as rules
 from .torch_rules import Alias, Emit, Pieces, Unsupported, Value
@@ -148,6 +148,10 @@ class _Recorder:
         return Value(shape, tuple(out_size)) if shape is not None else Value(None, tuple(out_size))
 
 
+class _TooLarge(CostModelError):
+    """The hook fallback's real input would be past its limit."""
+
+
 def _safe_name(name: Any) -> str:
     """A name from the module (a submodule's path, a class name) as it may be printed."""
     return printable(name, MAX_QUOTED_PATH_CHARS)
@@ -212,12 +216,29 @@ def _fx_graph(module: nn.Module, input_size: tuple[int, ...]) -> tuple[fx.GraphM
     tracer = fx.Tracer()
     graph = tracer.trace(module)
     gm = fx.GraphModule(tracer.root, graph)
-    # ShapeProp prints a failing node's traceback before raising: the fallback reports it
+    fake = FakeTensorMode()
+    with fake:  # a fake input: no memory for it, whatever its size
+        x = torch.empty(input_size, device=_device(module))
+    # ShapeProp prints a failing node's traceback before raising, and torch logs the failing
+    # op's: the fallback reports the failure in one line
     with torch.no_grad(), FlopCounterMode(display=False) as counter, \
-            contextlib.redirect_stderr(io.StringIO()):
-        ShapeProp(gm, FakeTensorMode()).propagate(torch.empty(input_size,
-                                                              device=_device(module)))
+            contextlib.redirect_stderr(io.StringIO()), _quiet_torch_logs():
+        ShapeProp(gm, fake).propagate(x)
     return gm, counter.get_total_flops()
+
+
+@contextlib.contextmanager
+def _quiet_torch_logs():
+    """No log record below CRITICAL while inside (torch's fake tensors log a failing op with
+    its traceback on stderr, through a handler that redirect_stderr does not reach)."""
+    import logging
+
+    previous = logging.root.manager.disable
+    logging.disable(logging.ERROR)
+    try:
+        yield
+    finally:
+        logging.disable(previous)
 
 
 def _walk_fx(gm: fx.GraphModule, input_size: tuple[int, ...]) -> _Recorder:
@@ -287,6 +308,13 @@ def _op_word(text: str) -> str:
 def _trace_hooks(module: nn.Module, input_size: tuple[int, ...]) -> tuple[_Recorder, int]:
     from torch.utils.flop_counter import FlopCounterMode
 
+    elements = 1
+    for side in input_size:
+        elements *= side
+    if elements > MAX_TRACED_INPUT_ELEMENTS:  # real tensors from here on: bounded before
+        raise _TooLarge(f"{'×'.join(map(str, input_size))} = {elements:,} elements is past "
+                        f"MAX_TRACED_INPUT_ELEMENTS ({MAX_TRACED_INPUT_ELEMENTS:,}) for a "
+                        "module run with forward hooks; give a smaller --input")
     recorder = _Recorder(input_size)
     # a fixed seed: a forward that branches on its data takes the same path on every run
     generator = torch.Generator().manual_seed(SEED)
@@ -351,6 +379,9 @@ def trace_torch(module: nn.Module, input_shape: Sequence[int] = (1, 3, 224, 224)
         else:
             try:
                 recorder, flops = _trace_hooks(module, size)
+            except _TooLarge as exc:
+                raise CostModelError(f"torch.fx could not trace {_class_name(module)} "
+                                     f"({reason[:160]}), and running it: {exc}") from None
             except Exception as exc:  # noqa: BLE001 - the user's forward, on a zero input
                 raise CostModelError(f"{_class_name(module)} failed on a "
                                      f"{'×'.join(map(str, size))} input ({reason}; then, run "
