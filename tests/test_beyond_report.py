@@ -26,6 +26,7 @@ def rows(folder: Path, name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
+@pytest.mark.slow
 def test_committed_tables_and_figures_are_up_to_date(fresh):
     names = sorted(p.name for p in fresh.iterdir())
     assert names == sorted(p.name for p in COMMITTED.iterdir() if p.suffix != ".csv"
@@ -36,6 +37,7 @@ def test_committed_tables_and_figures_are_up_to_date(fresh):
                 f"reports/{B.FOLDER}/{name} is stale: run `costmodel report`")
 
 
+@pytest.mark.slow
 def test_table3_max_rows(fresh):
     """MobileNet v2 Table 3: MobileNet v1 1600K and MobileNet v2 400K at 16 bits."""
     table = {r["label"]: r for r in rows(fresh, "mobilenet_v2_table3")}
@@ -44,6 +46,7 @@ def test_table3_max_rows(fresh):
     assert float(table["max / ShuffleNet (2x, g=3)"]["kb"]) == 752.6  # 28·28·480·2 / 1000
 
 
+@pytest.mark.slow
 def test_shufflenet_v2_table1_mac_by_hand(fresh):
     table = {r["label"]: r for r in rows(fresh, "shufflenet_v2_table1_mac")}
     row = table["c1:c2 = 1:1, GPU"]
@@ -53,6 +56,7 @@ def test_shufflenet_v2_table1_mac_by_hand(fresh):
     assert int(row["mac"]) == 56 * 56 * (9 + 108) + 9 * 108
 
 
+@pytest.mark.slow
 def test_shufflenet_v2_table2_mac_by_hand(fresh):
     table = {r["label"]: r for r in rows(fresh, "shufflenet_v2_table2_mac")}
     row = table["g = 8, GPU"]
@@ -61,6 +65,7 @@ def test_shufflenet_v2_table2_mac_by_hand(fresh):
     assert int(row["dense"]) == 56 * 56 * (360 + 45) + 360 * 45
 
 
+@pytest.mark.slow
 def test_latency_fits_report_every_predictor(fresh):
     table = rows(fresh, "latency_fits")
     assert {(r["dataset"], r["predictor"]) for r in table} >= {

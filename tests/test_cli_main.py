@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from costmodel import __version__
 from costmodel.cli.app import main, natural_order
 
@@ -32,6 +34,7 @@ def test_main_returns_the_status_and_the_caller_goes_on(capsys):
     assert json.loads(capsys.readouterr().out)[0]["macs"] == 568_740_352
 
 
+@pytest.mark.slow
 def test_version_and_bare_costmodel_exit_zero():
     done = run("--version")
     assert done.returncode == 0 and done.stdout == f"costmodel {__version__}\n"
@@ -39,6 +42,7 @@ def test_version_and_bare_costmodel_exit_zero():
     assert bare.returncode == 0 and "Usage: costmodel" in bare.stdout and "compare" in bare.stdout
 
 
+@pytest.mark.slow
 def test_list_sorts_numbers_as_numbers():
     done = run("list", "--format", "json")
     models = [row["model"] for row in json.loads(done.stdout)]
@@ -48,12 +52,14 @@ def test_list_sorts_numbers_as_numbers():
         ["a", "b2", "b10", "resnet18", "resnet101"]
 
 
+@pytest.mark.slow
 def test_help_explains_the_spec_syntax():
     for command in ("compare", "summary", "sweep", "solve", "breakdown", "derive"):
         text = " ".join(run(command, "--help", columns=200).stdout.split())
         assert "NAME:key=value,key=value" in text and "my_net.cm:alpha=0.5" in text, command
 
 
+@pytest.mark.slow
 def test_tables_and_notes_fit_the_terminal():
     for columns in (60, 80, 120):
         for args in (("compare", "mobilenet_v1", "vgg16"), ("summary", "mobilenet_v2"),

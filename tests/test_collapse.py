@@ -57,6 +57,7 @@ def test_opposite_pairs_recover_exactly_half():
     assert relative_error(relu_roundtrip(x, t), x) == pytest.approx(0.5)
 
 
+@pytest.mark.slow
 def test_error_falls_from_m2_to_m30_and_tends_to_one_half():
     runs = [collapse((2, 30, 2000), seed=s) for s in SEEDS]
     at2, at30, at2000 = (np.array([r.error(m) for r in runs]) for m in (2, 30, 2000))
@@ -87,6 +88,7 @@ def test_invalid_arguments_are_reported():
         spiral(1)
 
 
+@pytest.mark.slow
 def test_plot_writes_png_and_svg(tmp_path):
     result = collapse(n=300)
     png = plot_collapse(result, tmp_path / "collapse.png")
@@ -101,6 +103,7 @@ def test_plot_rejects_unknown_formats(tmp_path):
         plot_collapse(collapse((2,), n=50), tmp_path / "collapse.jpg")
 
 
+@pytest.mark.slow
 def test_the_error_tends_to_one_half_on_average_over_transforms():
     # E[t tᵀ 1{t·x > 0}] = I/2 for a standard-normal row t, so x̃ → x/2: the error, averaged
     # over draws of T, falls towards 0.5 from above; one draw scatters around the mean.

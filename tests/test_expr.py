@@ -80,6 +80,7 @@ def test_errors_name_file_line_and_token():
     assert info.value.token == "alpah"
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=40))
 def test_any_text_either_parses_or_is_refused_cleanly(text):

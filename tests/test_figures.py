@@ -62,6 +62,7 @@ def test_figure_names():
                               "pareto_top1", "relu_collapse"}
 
 
+@pytest.mark.slow
 def test_each_figure_writes_png_and_svg(rendered):
     written, _ = rendered
     for name, paths in written.items():
@@ -76,6 +77,7 @@ def test_each_figure_writes_png_and_svg(rendered):
         assert set(re.findall(r"<dc:date>(.*?)</dc:date>", svg)) <= {"1970-01-01T00:00:00+00:00"}
 
 
+@pytest.mark.slow
 def test_png_is_150_dpi(rendered):
     from PIL import Image
 
@@ -86,11 +88,13 @@ def test_png_is_150_dpi(rendered):
         assert image.size == (round(fig.get_figwidth() * 150), round(fig.get_figheight() * 150))
 
 
+@pytest.mark.slow
 def test_no_label_was_left_overlapping(rendered):
     _, caught = rendered
     assert not [message for message in caught if "label" in message]
 
 
+@pytest.mark.slow
 def test_fonts_are_at_least_10_points():
     from matplotlib.text import Text
 
@@ -110,6 +114,7 @@ def test_fonts_are_at_least_10_points():
 
 # ----------------------------------------------------------------------------- determinism
 
+@pytest.mark.slow
 def test_same_figure_same_bytes(tmp_path):
     for run in ("a", "b"):
         F.FIGURES["shufflenet_v1_groups"](tmp_path / run)
@@ -118,6 +123,7 @@ def test_same_figure_same_bytes(tmp_path):
         assert first == (tmp_path / "b" / f"shufflenet_v1_groups{suffix}").read_bytes()
 
 
+@pytest.mark.slow
 def test_collapse_svg_is_reproducible(tmp_path):
     """plot_collapse saves without our metadata; the SOURCE_DATE_EPOCH and hash-salt
     settings around it still make the SVG identical from run to run."""
@@ -217,6 +223,7 @@ def test_idealized_curves_equal_the_exact_closed_form(alpha_series, model, extra
 
 # ----------------------------------------------------------------------------- resolution
 
+@pytest.mark.slow
 def test_resolution_sweep_equals_exact_builds():
     series = {s.model: s for s in F.resolution_sweep_data()}
     v1 = series["mobilenet_v1"]
@@ -278,6 +285,7 @@ def test_breakdown_data_mobilenet_v1_follows_table_1():
 
 # ----------------------------------------------------------------------------- Pareto
 
+@pytest.mark.slow
 def test_pareto_data_counts_exactly():
     points = pareto.pareto_data()
     tf_slim = [p for p in points if p.origin == "TF-slim"]
@@ -299,6 +307,7 @@ def test_pareto_data_counts_exactly():
     assert sum(1 for p in papers if p.label == "MobileNet v1 1.0" and p.top1 == 70.6) == 1
 
 
+@pytest.mark.slow
 def test_pareto_front_is_the_upper_left_envelope():
     points = pareto.pareto_data()
     front = pareto.pareto_front(points)
@@ -324,6 +333,7 @@ def test_pareto_front_on_hand_made_points():
 
 # ----------------------------------------------------------------------------- CLI
 
+@pytest.mark.slow
 def test_cli_collapse_writes_the_figure_and_prints_the_errors(tmp_path):
     out = tmp_path / "collapse.png"
     result = runner.invoke(app, ["collapse", "--m", "2,30", "--n", "300", "--seed", "1",
@@ -358,6 +368,7 @@ def test_cli_bad_input(args, message):
     assert message in result.stderr and "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_cli_breakdown_any_spec(tmp_path):
     out = tmp_path / "sn.svg"
     result = runner.invoke(app, ["breakdown", "shufflenet_v1:g=8", "--out", str(out)])

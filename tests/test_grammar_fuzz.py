@@ -138,6 +138,7 @@ def _check_counts(network) -> None:
         assert layer.output.numel > 0, layer.name
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 @given(files)
 def test_random_files_build_or_are_refused_cleanly(text):
@@ -150,6 +151,7 @@ def test_random_files_build_or_are_refused_cleanly(text):
     assert not MARKER.exists(), text
 
 
+@pytest.mark.slow
 @settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
 @given(files)
 def test_random_files_through_the_command_line(tmp_path_factory, text):

@@ -148,6 +148,7 @@ def run(*args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_guidelines_json_contract():
     result = run("guidelines", "shufflenet_v1:g=8", "--format", "json")
     assert result.returncode == 0, result.stderr
@@ -164,6 +165,7 @@ def test_guidelines_json_contract():
     assert json.loads(result.stdout)[0]["status"] == "pass"
 
 
+@pytest.mark.slow
 def test_guidelines_bad_spec_is_a_user_error():
     result = run("guidelines", "shufflenet_v9")
     assert result.returncode == 2 and result.stderr.startswith("costmodel: error:")

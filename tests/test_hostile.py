@@ -21,6 +21,8 @@ import pytest
 
 from tests.hostile_cases import CASES
 
+pytestmark = pytest.mark.slow  # the hostile corpus, each case a capped subprocess
+
 ROOT = Path(__file__).resolve().parents[1]
 #: CPU seconds after which a case is killed, and the CPU time a refusal may take (start-up,
 #: importing sympy, is about one second of it).

@@ -35,6 +35,7 @@ def layer_facts(layer: Layer) -> tuple:
             layer.macs("paper"), layer.params("paper"), layer.params("torch"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", zoo.names())
 def test_every_zoo_model_round_trips_layer_for_layer(name):
     network = zoo.build(name)
@@ -51,6 +52,7 @@ def test_every_zoo_model_round_trips_layer_for_layer(name):
     assert built.output == network.output
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", zoo.names())
 def test_every_zoo_model_keeps_its_closed_form_in_R(name):
     text = network_to_spec(zoo.build(name))
@@ -62,6 +64,7 @@ def test_every_zoo_model_keeps_its_closed_form_in_R(name):
         assert sympy.expand(difference) == 0, field
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", zoo.names())
 def test_importing_a_written_file_writes_it_again(name):
     """The writer's fixed point: what it writes, built and written again, is the same text."""
@@ -156,6 +159,7 @@ def flat_named(network: Network) -> Network:
     return replace(network, layers=layers)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["mobilenet_v1", "resnet50", "googlenet", "vgg16",
                                   "shufflenet_v2", "xception"])
 def test_without_structured_names_repeated_units_are_found_from_the_graph(name):

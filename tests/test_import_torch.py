@@ -26,6 +26,8 @@ from costmodel.spec import build, parse_text
 from costmodel.spec.builder import load_model
 from tests.torch_modules import nets
 
+pytestmark = pytest.mark.slow  # torch
+
 HERE = Path(__file__).parent / "torch_modules"
 MODULES = [(nets.SmallResNet, "small_resnet.cm"), (nets.DenseBlockNet, "dense_block.cm"),
            (nets.SENet, "se_net.cm")]

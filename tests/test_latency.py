@@ -88,6 +88,7 @@ def test_bad_profiles_are_user_errors(tmp_path):
         L.load("pixel9")
 
 
+@pytest.mark.slow
 def test_latency_json_contract(toy):
     result = run("latency", "mobilenet_v2", "--hw", str(toy), "--format", "json")
     assert result.returncode == 0, result.stderr
@@ -100,12 +101,14 @@ def test_latency_json_contract(toy):
     assert run("latency", "mobilenet_v2", "--hw", "nope").returncode == 2
 
 
+@pytest.mark.slow
 def test_hardware_json_lists_names():
     result = run("hardware", "--format", "json")
     assert result.returncode == 0, result.stderr
     assert {"pixel1", "gtx1080ti"} <= {p["name"] for p in json.loads(result.stdout)}
 
 
+@pytest.mark.slow
 def test_compare_json_gains_traffic_and_peak_bytes():
     result = run("compare", "mobilenet_v1", "mobilenet_v2", "--format", "json")
     rows = json.loads(result.stdout)
@@ -117,6 +120,7 @@ def test_compare_json_gains_traffic_and_peak_bytes():
     assert run("compare", "mobilenet_v2", "--dtype", "fp64").returncode == 2
 
 
+@pytest.mark.slow
 def test_memory_and_summary_commands(tmp_path):
     result = run("memory", "mobilenet_v2", "--dtype", "fp16", "-f", "json")
     data = json.loads(result.stdout)
@@ -126,6 +130,7 @@ def test_memory_and_summary_commands(tmp_path):
     assert result.returncode == 0 and "MACs/byte" in result.stdout
 
 
+@pytest.mark.slow
 def test_calibrate_writes_a_profile_latency_reads(tmp_path):
     out = tmp_path / "here.toml"
     result = run("calibrate", "--out", str(out), "--size", "128", "--copy-mib", "8",

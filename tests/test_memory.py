@@ -168,6 +168,7 @@ def test_working_set_of_a_residual_block_by_hand():
     assert w.peak_streamed == 2 * x + 2 * 56 * 56 == 156_800
 
 
+@pytest.mark.slow
 def test_memory_command_takes_an_execution_order(tmp_path):
     import json
     import subprocess

@@ -1,5 +1,6 @@
 """Network-level invariants: closed forms, conventions, views."""
 
+import pytest
 from sympy import simplify
 
 from costmodel import zoo
@@ -56,6 +57,7 @@ def test_by_type_matches_the_papers_table2():
         assert abs(params_share[kind] - printed) < 0.005, kind
 
 
+@pytest.mark.slow
 def test_frame_view():
     frame = zoo.build("vgg16").to_frame()
     assert frame.loc["stage1.conv1", "macs"] == 224 * 224 * 64 * 3 * 9

@@ -11,6 +11,9 @@ from pathlib import Path
 import ipykernel  # noqa: F401 - the kernel nbclient starts; a test dependency (.[test])
 import nbclient
 import nbformat
+import pytest
+
+pytestmark = pytest.mark.slow  # runs the notebook in a Jupyter kernel
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "examples" / "derivations.ipynb"

@@ -10,16 +10,17 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
+from onnx import TensorProto, helper, numpy_helper
 
-onnx = pytest.importorskip("onnx")
-from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+from costmodel import zoo
+from costmodel.core import symbols as S
+from costmodel.errors import CostModelError
+from costmodel.frontends.onnx_graph import load_spec
+from tests.onnx_writer import network_to_onnx
 
-from costmodel import zoo  # noqa: E402
-from costmodel.core import symbols as S  # noqa: E402
-from costmodel.errors import CostModelError  # noqa: E402
-from costmodel.frontends.onnx_graph import load_spec  # noqa: E402
-from tests.onnx_writer import network_to_onnx  # noqa: E402
+pytestmark = pytest.mark.slow  # onnx, and subprocesses
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -5,16 +5,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import onnx  # noqa: F401  (a missing onnx fails, never skips)
 import pytest
 
-onnx = pytest.importorskip("onnx")
+from costmodel import zoo
+from costmodel.analysis.derive_network import derive_network
+from costmodel.frontends.onnx_graph import load_spec
+from costmodel.frontends.to_spec import network_to_spec
+from costmodel.spec import build, parse_text
+from tests.onnx_writer import network_to_onnx
 
-from costmodel import zoo  # noqa: E402
-from costmodel.analysis.derive_network import derive_network  # noqa: E402
-from costmodel.frontends.onnx_graph import load_spec  # noqa: E402
-from costmodel.frontends.to_spec import network_to_spec  # noqa: E402
-from costmodel.spec import build, parse_text  # noqa: E402
-from tests.onnx_writer import network_to_onnx  # noqa: E402
+pytestmark = pytest.mark.slow  # ONNX files, subprocesses and a torch export
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,7 +67,8 @@ def test_import_then_derive_on_the_command_line(tmp_path):
 
 
 def test_a_torch_export_with_dynamic_axes_gets_its_closed_form(tmp_path):
-    torch = pytest.importorskip("torch")
+    import torch
+
     from tests.test_onnx_torch import SPEC, export, tiny_module
 
     path = export(tiny_module(), tmp_path / "tiny.onnx", dynamo=False,

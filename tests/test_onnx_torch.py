@@ -17,14 +17,15 @@ import contextlib
 import io
 import warnings
 
+import onnx  # noqa: F401  (the exports need it: a missing onnx fails, never skips)
 import pytest
+import torch
+from torch import nn
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("onnx")
-from torch import nn  # noqa: E402
+from costmodel.frontends.onnx_graph import load_spec
+from costmodel.spec import build, parse_text
 
-from costmodel.frontends.onnx_graph import load_spec  # noqa: E402
-from costmodel.spec import build, parse_text  # noqa: E402
+pytestmark = pytest.mark.slow  # ONNX exports through torch
 
 SPEC = """
 model tiny

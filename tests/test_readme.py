@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 from costmodel import zoo
 from costmodel.core import symbols as S
 
@@ -16,13 +18,15 @@ def test_python_example_values():
     assert f"# {sym.macs()}" in README
 
 
-def test_quick_start_has_exactly_the_two_commands():
+def test_quick_start_has_exactly_the_three_commands():
     section = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     commands = [line for line in section.splitlines()
                 if line.startswith(("pip ", "python ", "costmodel "))]
     assert commands == ['pip install . && costmodel compare mobilenet_v1 vgg16',
-                        'pip install ".[test]" && python -m pytest']
-    assert commands[1] in (ROOT / ".ci/run").read_text(), "CI runs the README's test command"
+                        'pip install ".[test]" && python -m pytest',
+                        'python -m pytest -m "not slow"']
+    ci = (ROOT / ".ci/run").read_text()
+    assert commands[1] in ci and "not slow" not in ci, "CI runs the README's full test command"
 
 
 def test_the_complete_spec_example_builds(tmp_path):
@@ -86,6 +90,7 @@ def test_every_documented_option_exists_with_the_documented_choices():
                     assert word.split("=")[0] in options[words[0]], line
 
 
+@pytest.mark.slow
 def test_the_compare_example_is_what_the_command_prints():
     import os
     import subprocess

@@ -24,6 +24,7 @@ from costmodel.data.published import figures
 from costmodel.errors import CostModelError
 from costmodel.report import generate as gen
 from costmodel.report import paper_tables as P
+from costmodel.report.paper_tables import spec_string
 from tests.printed import agrees
 
 M = 10**6
@@ -53,6 +54,7 @@ def row(report, name: str, label: str) -> dict[str, str]:
     return found[0]
 
 
+@pytest.mark.slow
 def test_everything_is_regenerated(report):
     out = report[0]
     for name in P.TABLES:
@@ -70,6 +72,7 @@ def test_only_some_tables(tmp_path):
                                                                 "mobilenet_v2_table4"}
 
 
+@pytest.mark.slow
 def test_index_links_every_file_and_they_exist(report):
     out = report[0]
     index = (out / "README.md").read_text(encoding="utf-8")
@@ -86,6 +89,7 @@ def test_index_links_every_file_and_they_exist(report):
 
 # --- the numbers -------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_mobilenet_v1_table6_is_the_zoo_exact_count(report):
     r = row(report, "mobilenet_v1_table6", "0.75 MobileNet-224")
     net = zoo.build("mobilenet_v1", alpha="0.75")
@@ -99,6 +103,7 @@ def test_mobilenet_v1_table6_is_the_zoo_exact_count(report):
     assert float(r["top1"]) == 68.4  # Table 6, as printed
 
 
+@pytest.mark.slow
 def test_mobilenet_v1_table3_by_hand(report):
     got = {r["label"]: (int(r["computed_macs"]), int(r["computed_params"]))
            for r in rows(report, "mobilenet_v1_table3")}
@@ -127,6 +132,7 @@ def test_table3_rho_is_the_map_of_a_160_pixel_input():
     assert P.table3_geometry(rho) == (384, 10)
 
 
+@pytest.mark.slow
 def test_mobilenet_v1_table2_shares(report):
     r = row(report, "mobilenet_v1_table2", "Conv 1×1")
     # 13 pointwise layers: 539,492,352 of 568,740,352 MACs; 3,139,584 of 4,210,088 params
@@ -137,6 +143,7 @@ def test_mobilenet_v1_table2_shares(report):
     assert int(stem["macs"]) == 112 * 112 * 32 * 3 * 9  # 10,838,016
 
 
+@pytest.mark.slow
 def test_variant_networks_by_hand(report):
     shallow = row(report, "mobilenet_v1_table5", "Shallow MobileNet")
     # 1.0 MobileNet minus five separable layers of 196·512·(9 + 512) MACs, 512·(9 + 512) params
@@ -155,6 +162,7 @@ def test_variant_networks_by_hand(report):
         assert (net.macs(), net.params()) == (int(r["computed_macs"]), int(r["computed_params"]))
 
 
+@pytest.mark.slow
 def test_not_in_the_zoo_rows(report):
     r = row(report, "mobilenet_v2_table4", "NasNet-A")
     assert (r["computed_macs"], r["delta_macs"], r["reason"]) == ("—", "—", P.NOT_IN_ZOO)
@@ -174,6 +182,7 @@ def _checked_rows(report):
             yield name, unit, r
 
 
+@pytest.mark.slow
 def test_every_delta_is_consistent_and_reasons_are_given_exactly_where_counts_differ(report):
     checked = differing = 0
     for name, unit, r in _checked_rows(report):
@@ -198,12 +207,14 @@ def test_every_delta_is_consistent_and_reasons_are_given_exactly_where_counts_di
     assert checked > 80 and differing >= 20
 
 
+@pytest.mark.slow
 def test_every_reason_is_used_by_a_row_that_differs(report):
     shown = {(r["label"], r["reason"]) for _, _, r in _checked_rows(report) if r["reason"]}
     for (source, table, label), reason in P.REASONS.items():
         assert (label, reason) in shown, (source, table, label)
 
 
+@pytest.mark.slow
 def test_latex_has_only_escaped_characters(report):
     for name in P.TABLES:
         text = (report[0] / "tables" / f"{name}.tex").read_text(encoding="utf-8")
@@ -211,6 +222,7 @@ def test_latex_has_only_escaped_characters(report):
         assert text.startswith(r"\begin{table}") and r"\end{tabular}" in text
 
 
+@pytest.mark.slow
 def test_every_table_states_units_convention_and_citation(report):
     for name in P.TABLES:
         text = (report[0] / "tables" / f"{name}.md").read_text(encoding="utf-8")
@@ -395,7 +407,7 @@ def check_mnv2_t4_14(key):
 
 def check_snv2_t5(key):
     for f in figures(source="shufflenet_v2", table="Table 5"):
-        s = net(P.spec_string(f.model, f.config))
+        s = net(spec_string(f.model, f.config))
         assert -(-int(s.macs()) // M) == f.macs / M  # rounded up to the next million
     assert f"{net('shufflenet_v2:alpha=0.5').macs() / M:.2f}" == "40.48"
     in_text(key, "40.5/145.8/299.0/590.8M", "41/146/299/591")
@@ -497,6 +509,7 @@ def _numbers(path: Path) -> list[dict[str, object]]:
         return [{key: value(text) for key, text in row.items()} for row in csv.DictReader(f)]
 
 
+@pytest.mark.slow
 def test_committed_reports_have_the_numbers_computed_now(report):
     """reports/tables/*.csv hold what `costmodel report` computes now, number for number: a
     change to a model or to the published data that alters a table must come with the

@@ -85,6 +85,7 @@ def test_a_recursive_let_names_the_function():
         build(parse_text("model t\ninput 3 32 32\nlet grow(c) = grow(c) + 1\nconv grow(8)\n"))
 
 
+@pytest.mark.slow
 def test_limits_hold_a_real_size_and_refuse_one_more():
     build(parse_text(f"model t\ninput 3 8 8\nrelu n={limits.MAX_REPEAT}\n"))
     with pytest.raises(SpecError, match="MAX_REPEAT"):

@@ -72,6 +72,7 @@ def test_alpha_for_mobilenet_v2_with_its_max_term():
     assert abs(float(closed.subs(S.alpha, root)) - 600e6) < 1
 
 
+@pytest.mark.slow
 def test_the_cost_never_falls_as_alpha_grows():
     # the bisection's premise: MACs and params are non-decreasing in alpha under the
     # reference rounding (checked exactly on a 0.02 grid from 0.2 to 1.6)

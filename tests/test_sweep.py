@@ -114,6 +114,7 @@ def test_a_knob_in_the_spec_and_in_a_list():
 
 # --- exactness ----------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_mobilenet_v2_reference_rounding_is_exact():
     result = sw.sweep("mobilenet_v2", {"alpha": "0.35:1.4:0.005", "resolution": "96:320:7"})
     assert result.symbolic == ("alpha", "resolution") and result.grouped == ()
@@ -147,6 +148,7 @@ def test_mobilenet_v1_is_exact():
     assert round(at(result, alpha="0.25", resolution="224")["macs"] / 1e6) == 41
 
 
+@pytest.mark.slow
 def test_shufflenet_v1_groups_g_and_matches_every_build():
     result = sw.sweep("shufflenet_v1", {"g": "1,2,3,4,8", "alpha": "0.5,1,1.5,2"})
     # g selects a table row ({1: 144, ...}[g]) and cannot stay symbolic: one build per value
@@ -189,6 +191,7 @@ def test_a_symbolic_knob_that_the_spec_compares_stays_symbolic():
     assert_every_point_matches_builds(result, "mobilenet_v2")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("resolution, recomputed", [
     ("96,160,224", 3),    # t = 1 at 3 resolutions: built one by one
     ("96:224:8", 17),     # t = 1 at 17 resolutions: built with resolution symbolic
@@ -204,6 +207,7 @@ def test_expansion_factor_one_from_the_assumptions_alone(resolution, recomputed)
     assert "not checked against networks built one by one" in notes
 
 
+@pytest.mark.slow
 def test_small_alpha_where_widths_clamp_from_the_assumptions_alone():
     # below alpha ~0.28 both ch(32) and ch(16) clamp to 8 channels and the first block gains a
     # residual add, which the symbolic network (where the widths differ) does not have; the
@@ -214,6 +218,7 @@ def test_small_alpha_where_widths_clamp_from_the_assumptions_alone():
     assert_every_point_matches_builds(result, "mobilenet_v2")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lists, recomputed", [
     ({"alpha": "0.25:2:0.25"}, 4),
     ({"g": "1,8", "alpha": "0.25:2:0.25"}, 8),      # g grouped: 4 alphas in each group
@@ -262,6 +267,7 @@ def test_assumption_failures_are_exact():
     assert closed_forms.assumption_failures(conditions[:1], (S.t, S.alpha), [[2, 6], alphas]) == {}
 
 
+@pytest.mark.slow
 def test_small_alpha_where_widths_clamp_is_exact():
     # the same grid with the default checks: they find nothing left to group
     result = sw.sweep("mobilenet_v2", {"alpha": "0.05:0.5:0.05", "resolution": "96,224"})
@@ -295,6 +301,7 @@ def test_resolution_too_small_is_the_compare_error():
         sw.sweep("vgg16", {"resolution": "16,224"})
 
 
+@pytest.mark.slow
 def test_ceil_mode_pooling_over_every_resolution():
     # GoogLeNet's pools round up (Caffe); the symbolic form must agree at every size
     result = sw.sweep("googlenet", {"resolution": "64:160:1"})
@@ -325,6 +332,7 @@ def test_file_knob_with_fractional_values(tmp_path):
     assert at(result, scale="0.35")["macs"] == 221_184 + 131_072 + 160
 
 
+@pytest.mark.slow
 def test_million_point_grid_is_exact_at_samples():
     result = sw.sweep("mobilenet_v2", {"alpha": "0.35:1.349:0.001", "resolution": "96:1095:1"})
     assert len(result) == 1_000_000
@@ -420,6 +428,7 @@ def test_cli_bad_input_is_one_line_and_exit_2(args, message, tmp_path, monkeypat
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_plot_is_written(tmp_path):
     path = tmp_path / "macs.png"
     result = invoke("sweep", "mobilenet_v2", "--alpha", "0.35:1.4:0.35", "--resolution",

@@ -35,6 +35,7 @@ def assert_traffic_matches_builds(result, spec, dtype, positions=None):
         assert isinstance(got, int) and got == want, (result.knob_values(position), got, want)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", ["fp32", "fp16", "int8"])
 def test_traffic_at_every_point_equals_one_by_one_builds(dtype):
     result = sw.sweep("mobilenet_v2", {"alpha": "0.35,0.75,1.4", "resolution": "96,160,224"},
@@ -44,6 +45,7 @@ def test_traffic_at_every_point_equals_one_by_one_builds(dtype):
     assert_traffic_matches_builds(result, "mobilenet_v2", dtype)
 
 
+@pytest.mark.slow
 def test_traffic_where_assumptions_fail_is_recomputed_exactly():
     # no sampled checks: `if t != 1` is recorded as Ne(t, 1); t = 1 at 17 resolutions is
     # recomputed with resolution symbolic (a sub-grid), at 2 resolutions one by one
@@ -56,6 +58,7 @@ def test_traffic_where_assumptions_fail_is_recomputed_exactly():
                                       t_one[:3] + t_one[-2:] + [len(result) - 1])
 
 
+@pytest.mark.slow
 def test_traffic_with_a_grouped_knob():
     # g selects a table row and is built once per value
     result = sw.sweep("shufflenet_v1", {"g": "3,8", "alpha": "0.5,1,1.5"}, dtype="fp16")
@@ -87,6 +90,7 @@ def test_unknown_dtype_is_refused():
         sw.sweep("mobilenet_v2", {"alpha": "0.5,1"}, dtype="fp64")
 
 
+@pytest.mark.slow
 def test_cli_csv_and_json_have_the_column(tmp_path):
     args = ["sweep", "mobilenet_v2", "--alpha", "0.5,1", "--resolution", "160,224", "--memory"]
     done = runner.invoke(app, [*args, "-f", "csv", "--dtype", "int8"])

@@ -25,6 +25,8 @@ from costmodel.spec.parser import parse_text
 from tests import torchvision_modules as tv
 from tests.tool_counts import TOOLS
 
+pytestmark = pytest.mark.slow  # torch and the real counting tools
+
 # zoo spec, the torchvision model it is (hand-written), input side. The forward passes are
 # most of these tests' time: the larger networks run at smaller inputs (the rules do not
 # depend on the input size; odd sides exercise the ceil-mode and padded poolings).

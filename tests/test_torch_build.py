@@ -17,6 +17,8 @@ from costmodel.core import symbols as S  # noqa: E402
 from costmodel.errors import CostModelError  # noqa: E402
 from costmodel.frontends.torch_build import Choice, SpecModule  # noqa: E402
 
+pytestmark = pytest.mark.slow  # torch
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -8,11 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from costmodel import zoo
 from costmodel.cli.app import app
 from costmodel.core.network import exact
+
+pytestmark = pytest.mark.slow  # torch, and subprocesses
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = "examples/my_net.py:build"

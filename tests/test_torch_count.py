@@ -19,6 +19,8 @@ from costmodel.frontends.torch_trace import trace_torch
 from costmodel.spec.builder import load_model
 from tests.torch_modules import nets
 
+pytestmark = pytest.mark.slow  # torch
+
 HERE = Path(__file__).parent / "torch_modules"
 
 

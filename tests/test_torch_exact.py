@@ -28,6 +28,8 @@ from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 from costmodel import to_torch, zoo  # noqa: E402
 from costmodel.core.network import exact  # noqa: E402
 
+pytestmark = pytest.mark.slow  # torch
+
 #: Knob settings per zoo model: the defaults ({}) and at least two others that move every knob
 #: the model has (alpha, g, t, resolution, variant, impl, classes, rounding).
 SETTINGS: dict[str, list[dict[str, str]]] = {

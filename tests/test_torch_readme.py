@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 import sympy
 import torch
 
@@ -14,6 +15,8 @@ from costmodel.frontends.to_spec import network_to_spec
 from costmodel.spec.builder import build
 from costmodel.spec.parser import parse_text
 from examples.my_net import build as my_net
+
+pytestmark = pytest.mark.slow  # torch
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTION = (ROOT / "README.md").read_text(encoding="utf-8").split(

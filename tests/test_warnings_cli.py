@@ -29,7 +29,7 @@ def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def softmax_onnx(tmp_path_factory) -> str:
     """conv 8→4 1×1, Softmax (no costmodel formula), ReLU, on 1×8×16×16."""
-    onnx = pytest.importorskip("onnx")
+    import onnx
     import numpy as np
     from onnx import TensorProto, helper, numpy_helper
 
