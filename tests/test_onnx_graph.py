@@ -403,3 +403,46 @@ def test_the_input_option_takes_ascii_whole_numbers_of_bounded_length():
     for bad in ("1,3,²,2", "1,3,224," + "9" * 61, "1,3,0,2"):
         with pytest.raises(CostModelError, match="--input takes N,C,H,W as four positive"):
             parse_input_shape(bad)
+
+
+def test_a_kernel_shape_that_disagrees_with_the_weight_is_refused(tmp_path):
+    # a 5×5 kernel_shape on a 3×3 weight: the file holds 8·3·3·3 = 216 weights, not 600
+    nodes = [helper.make_node("Conv", ["x", "w"], ["y"], kernel_shape=[5, 5], name="c1")]
+    line = error_line(save(model(nodes, [weight("w", 8, 8, 3, 3)]), tmp_path), tmp_path)
+    assert "node 'c1' (Conv): its kernel_shape 5×5 disagrees with its weight w of 8×8×3×3" \
+        in line
+
+
+def test_external_data_of_a_constant_is_read_from_the_models_folder_only(tmp_path):
+    from tests.hostile_paths.onnx import _external, clip_model
+
+    (tmp_path / "secret.txt").write_bytes(b"\x00\x00\x00\x00\x00\x00\xc0\x40" * 8)
+    (tmp_path / "m").mkdir()
+    outside = tmp_path / "m" / "out.onnx"
+    outside.write_bytes(clip_model(_external("lo", "../secret.txt"),
+                                   _external("hi", "../secret.txt")))
+    assert "is not a file name inside the model's folder; refused" in \
+        error_line(outside, tmp_path)
+    # inside the folder, the bytes are numbers: 0 and 6 make the Clip a ReLU6
+    (tmp_path / "m" / "b.bin").write_bytes(np.array([0, 6], np.float32).tobytes())
+    inside = tmp_path / "m" / "in.onnx"
+    inside.write_bytes(clip_model(_external("lo", "b.bin", offset=0, length=4),
+                                  _external("hi", "b.bin", offset=4, length=4)))
+    assert [layer.op for layer in load_spec(str(inside)).build().layers] == ["conv", "relu6"]
+    past = tmp_path / "m" / "past.onnx"
+    past.write_bytes(clip_model(_external("lo", "b.bin", offset=6, length=4),
+                                _external("hi", "b.bin", offset=4, length=4)))
+    assert "(offset 6, length 4) runs past the end of 'b.bin' (8 bytes)" in \
+        error_line(past, tmp_path)
+
+
+def test_an_empty_graph_and_a_long_cycle_get_short_true_lines(tmp_path):
+    empty = helper.make_model(helper.make_graph([], "g", [], []),
+                              opset_imports=[helper.make_opsetid("", 17)])
+    assert "the ONNX graph has no nodes" in error_line(save(empty, tmp_path, "e.onnx"), tmp_path)
+    count = 5000
+    nodes = [helper.make_node("Relu", [f"c{(i + 1) % count}"], [f"c{i}"], name=f"n{i}")
+             for i in range(count)] + [helper.make_node("Add", ["x", "c0"], ["y"])]
+    line = error_line(save(model(nodes, []), tmp_path, "c.onnx"), tmp_path)
+    assert "the graph has a cycle" in line and f"… and {count - 6:,} more nodes" in line
+    assert len(line) < 400

@@ -79,3 +79,32 @@ def test_a_torch_export_with_dynamic_axes_gets_its_closed_form(tmp_path):
     original.write_text(SPEC)
     imported, expected = derive_network(str(cm)), derive_network(str(original))
     assert imported.expr == expected.expr and imported.expr.free_symbols
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dynamo", [False, True], ids=["torchscript", "dynamo"])
+def test_import_of_a_dynamic_torch_export_works_as_the_readme_says(tmp_path, dynamo):
+    """Issue 16 item 10: `costmodel import model.onnx -o net.cm` on a file exported with
+    dynamic height and width, and the command `solve model.onnx` suggests."""
+    pytest.importorskip("torch")
+    from tests.test_onnx_torch import export, tiny_module
+
+    path = export(tiny_module(), tmp_path / "model.onnx", dynamo=dynamo,
+                  dynamic_axes={"image": {2: "height", 3: "width"}})
+    solve = subprocess.run([sys.executable, "-m", "costmodel", "solve", path, "--macs", "1M",
+                            "--for", "resolution"], cwd=tmp_path, capture_output=True,
+                           text=True)
+    assert solve.returncode == 2
+    suggested = solve.stderr.split("costmodel import ")[1].split(",")[0].split()
+    assert suggested == [path, "-o", "model.cm"]
+    imported = subprocess.run([sys.executable, "-m", "costmodel", "import", *suggested],
+                              cwd=tmp_path, capture_output=True, text=True)
+    assert imported.returncode == 0, imported.stderr
+    text = (tmp_path / "model.cm").read_text()
+    assert "dynamic input height and width taken as 224" in text
+    written = zoo.build(str(tmp_path / "model.cm"), resolution=96)
+    counted = load_spec(path, "resolution=96").build()
+    assert (written.macs(), written.params()) == (counted.macs(), counted.params())
+    derived = subprocess.run([sys.executable, "-m", "costmodel", "derive",
+                              str(tmp_path / "model.cm")], capture_output=True, text=True)
+    assert derived.returncode == 0, derived.stderr

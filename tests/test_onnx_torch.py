@@ -244,3 +244,24 @@ def test_the_dynamo_exporter_drops_the_zero_biases_of_a_fresh_model(tmp_path):
     path = export(Tiny().eval(), tmp_path / "tiny.onnx", dynamo=True)
     net = load_spec(path).build()
     assert net.params("torch") == net.params("paper") == spec().params("paper")
+
+
+@pytest.mark.parametrize("dynamo", [False, True], ids=["torchscript", "dynamo"])
+def test_compare_warns_that_batch_norm_was_folded(tmp_path, dynamo):
+    """Issue 16 item 13: the four BatchNorm2d of the module are folded by the default
+    export; compare says so, and the params are the paper convention's plus C per BN."""
+    import subprocess
+    import sys
+
+    path = export(tiny_module(), tmp_path / "tiny.onnx", dynamo=dynamo)
+    result = subprocess.run([sys.executable, "-m", "costmodel", "compare", path],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    flat = " ".join(result.stdout.split())
+    assert "warning: 4 BatchNormalization layers look folded" in flat
+    assert "paper-convention params plus C per folded BN" in flat
+    net = load_spec(path).build()
+    assert net.params("torch") == spec().params("paper") + 16 + 16 + 16 + 8
+    kept = export(tiny_module(), tmp_path / "kept.onnx", dynamo=False,
+                  training=torch.onnx.TrainingMode.PRESERVE)
+    assert not [n for n in load_spec(kept).build().notes if "look folded" in n]

@@ -60,7 +60,7 @@ def load_spec(path: str, rest: str = "") -> OnnxModelRef:
     values = parse_values(rest, f"{path}:{rest}")
     for key, _ in values:
         if key not in KNOBS:
-            raise CostModelError(f"{shown}: an ONNX file has no knob {printable(key)!r}; set "
+            raise CostModelError(f"{shown}: an ONNX file has no knob '{printable(key)}'; set "
                                  f"the input size with resolution= (or height= and width=)")
     model = read_model(path)
     # the file name is the model's name in tables: one printable line
@@ -127,7 +127,7 @@ class OnnxModelRef:
         for key in settings:
             if key not in KNOBS:
                 raise CostModelError(f"{self.name}: an ONNX file has no knob "
-                                     f"{printable(key)!r}; its knobs are: {', '.join(KNOBS)}")
+                                     f"'{printable(key)}'; its knobs are: {', '.join(KNOBS)}")
         height, width = self._input_size(settings)
         inferred = infer_shapes(self.model, self.quoted, height, width)
         return translate(inferred, self.quoted, self.name, self.config_for(height, width),
@@ -151,7 +151,7 @@ class OnnxModelRef:
                 if not isinstance(fixed[axis], int):
                     raise CostModelError(
                         f"{self.quoted}: the input's {key} is dynamic "
-                        f"({printable(fixed[axis])!r} in the file); give the input size, e.g. "
+                        f"('{printable(fixed[axis])}' in the file); give the input size, e.g. "
                         f"{self.quoted}:resolution=224 or --input 1,C,224,224")
                 given = fixed[axis]
             sides.append(_side(given, key if key in settings else "resolution", self.quoted))
@@ -214,7 +214,8 @@ def read_model(path: str):
     # external-data models skip it and have their nodes checked one by one instead (strict
     # shape inference does not check attribute types: a STRING group reached int()). Neither
     # reads external data: only onnx_values does, for the constants counting needs.
-    external = any(t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer)
+    external = any(t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer) \
+        or any(_holds_external(node) for node in model.graph.node)
     try:
         if not external and size <= CHECKER_BYTES:
             onnx.checker.check_model(model)
@@ -225,6 +226,16 @@ def read_model(path: str):
                              f"{printable(_first_line(exc), 200)}") from None
     input_dims(model, shown)  # one image input, NCHW
     return _without_weight_values(model)
+
+
+def _holds_external(node) -> bool:
+    """Whether a node's attributes hold a tensor stored as external data: the checker would
+    look for its file relative to the working folder (onnx_values reads it, when needed,
+    from the model's folder only)."""
+    import onnx
+
+    return any(t.data_location == onnx.TensorProto.EXTERNAL for attribute in node.attribute
+               for t in ([attribute.t] if attribute.HasField("t") else []) + list(attribute.tensors))
 
 
 def _check_nodes(model) -> None:
@@ -239,7 +250,7 @@ def _check_nodes(model) -> None:
     scope = onnx.checker.C.LexicalScopeContext()
     for index, node in enumerate(model.graph.node):
         if not any(attribute.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
-                   for attribute in node.attribute):
+                   for attribute in node.attribute) and not _holds_external(node):
             try:
                 onnx.checker.check_node(node, context, scope)
             except Exception as exc:  # noqa: BLE001  (ValidationError and its kin)
@@ -276,12 +287,12 @@ def _first_line(exc: Exception) -> str:
 
 
 def _label(node, index: int) -> str:
-    name = repr(printable(node.name)) if node.name else f"#{index}"
+    name = "'" + printable(node.name) + "'" if node.name else f"#{index}"
     return f"{name} ({printable(node.op_type)})"
 
 
 def _quoted(name: str) -> str:
-    return repr(printable(name))
+    return "'" + printable(name) + "'"
 
 
 def check_graph(graph, path: str) -> None:
@@ -375,7 +386,7 @@ def input_dims(model, path: str = "") -> list[Any]:
                              f"dimensions; costmodel counts images, N×C×H×W")
     if not isinstance(dims[1], int):
         raise CostModelError(f"{path}: the input's channel count is dynamic "
-                             f"({printable(dims[1])!r}); "
+                             f"('{printable(dims[1])}'); "
                              "costmodel needs it fixed in the file")
     if not 1 <= dims[1] <= MAX_SIDE:
         raise CostModelError(f"{path}: the input's channel count is {dims[1]:,}; costmodel "

@@ -26,10 +26,22 @@ _SCOPES = "pkg.torch.onnx.name_scopes"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.]+")
 
 
+#: Longest layer name made from a file's name: a longer one keeps its start and a digest of
+#: the whole (so it stays unique), short enough for a table and for a spec file's names.
+LONGEST = 120
+
+
 def clean(text: str) -> str:
-    """A plain dotted name: other characters become ``_``; no empty segments."""
+    """A plain dotted name: other characters become ``_``; no empty segments; at most
+    :data:`LONGEST` characters."""
     parts = [part.strip("_") for part in _UNSAFE.sub("_", text).split(".")]
-    return ".".join(part for part in parts if part)
+    name = ".".join(part for part in parts if part)
+    if len(name) > LONGEST:
+        import hashlib
+
+        digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:10]
+        name = f"{name[:LONGEST - 11].rstrip('._')}_{digest}"
+    return name
 
 
 #: Ops whose second input is a module's weight, stored as "<module path>.weight" by torch.

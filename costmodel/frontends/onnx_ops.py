@@ -68,6 +68,8 @@ class OpHandlers:
         """costmodel's symmetric ``p`` (a half-integer where begin and end pads differ: the
         output size only depends on their sum), or a reason why there is none."""
         auto = self.attr(node, "auto_pad", "NOTSET")
+        if auto not in ("NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"):
+            return f"auto_pad '{printable(auto, 24)}' is not one of ONNX's values"
         if auto == "VALID":
             return Integer(0)
         if auto in ("SAME_UPPER", "SAME_LOWER"):

@@ -234,7 +234,7 @@ class _Translator(OpHandlers):
         return shape
 
     def label(self, node) -> str:
-        name = repr(printable(node.name)) if node.name else f"#{self.index}"
+        name = "'" + printable(node.name) + "'" if node.name else f"#{self.index}"
         return f"{name} ({printable(node.op_type)})"
 
     def _check(self, node, output: str, shape: Shape) -> None:

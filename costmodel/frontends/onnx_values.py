@@ -43,7 +43,7 @@ def _entries(tensor) -> dict[str, str]:
 
 def _whole(value: str, key: str, path: str, name: str) -> int:
     if not (value.isascii() and value.isdigit()) or len(value) > 19:
-        raise _fail(path, name, f"its external data {key} {printable(value)!r} is not a whole "
+        raise _fail(path, name, f"its external data {key} '{printable(value)}' is not a whole "
                                 "number")
     return int(value)
 
@@ -57,7 +57,7 @@ def external_bytes(tensor, folder: Path, path: str, expected: int) -> bytes:
     if not location or "\x00" in location or os.path.isabs(location) or \
             location.startswith(("/", "\\", "~")) or ".." in parts or \
             (len(location) > 1 and location[1] == ":"):
-        raise _fail(path, tensor.name, f"its external data location {shown!r} is not a file "
+        raise _fail(path, tensor.name, f"its external data location '{shown}' is not a file "
                                        "name inside the model's folder; refused")
     offset = _whole(entries.get("offset", "0"), "offset", path, tensor.name)
     length = _whole(entries["length"], "length", path, tensor.name) \
@@ -74,30 +74,30 @@ def external_bytes(tensor, folder: Path, path: str, expected: int) -> bytes:
     try:
         real = target.resolve(strict=True)
     except (OSError, RuntimeError):
-        raise _fail(path, tensor.name, f"its external data file {shown!r} does not exist "
+        raise _fail(path, tensor.name, f"its external data file '{shown}' does not exist "
                                        "beside the model") from None
     if root not in real.parents:
-        raise _fail(path, tensor.name, f"its external data file {shown!r} leads outside the "
+        raise _fail(path, tensor.name, f"its external data file '{shown}' leads outside the "
                                        "model's folder (a symlink?); refused")
     try:
         fd = os.open(real, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) |
                      getattr(os, "O_NOFOLLOW", 0))
     except OSError as exc:
-        raise _fail(path, tensor.name, f"its external data file {shown!r} cannot be read: "
+        raise _fail(path, tensor.name, f"its external data file '{shown}' cannot be read: "
                                        f"{exc.strerror or exc}") from None
     with os.fdopen(fd, "rb") as stream:
         info = os.fstat(stream.fileno())
         if not stat.S_ISREG(info.st_mode):
-            raise _fail(path, tensor.name, f"its external data file {shown!r} is not a regular "
+            raise _fail(path, tensor.name, f"its external data file '{shown}' is not a regular "
                                            "file")
         if offset + length > info.st_size:
             raise _fail(path, tensor.name, f"its external data (offset {offset:,}, length "
-                                           f"{length:,}) runs past the end of {shown!r} "
+                                           f"{length:,}) runs past the end of '{shown}' "
                                            f"({info.st_size:,} bytes)")
         stream.seek(offset)
         data = stream.read(length)
     if len(data) != length:
-        raise _fail(path, tensor.name, f"its external data file {shown!r} changed while read")
+        raise _fail(path, tensor.name, f"its external data file '{shown}' changed while read")
     return data
 
 

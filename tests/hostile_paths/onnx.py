@@ -379,7 +379,7 @@ def _cases() -> list[Case]:
     add("pool-kernel-2e40", ["compare", "k.onnx"], {"k.onnx": big_kernel})
     big_stride = model([helper.make_node("Conv", ["x", "w"], ["y"], kernel_shape=[3, 3],
                                          strides=[2**62, 2**62])], [_weight("w", 4, 3, 3, 3)])
-    add("conv-stride-2e62", ["compare", "k.onnx"], {"k.onnx": big_stride})
+    add("conv-stride-2e62", ["compare", "k.onnx"], {"k.onnx": big_stride}, expect="ok")
 
     # --- 4. tracebacks become one line -------------------------------------------------------
     raw_attr = onnx.load_from_string(model([helper.make_node(
@@ -390,9 +390,10 @@ def _cases() -> list[Case]:
     for key, old, new in (("node-name", b"\x12\x01c", b"\x12\x01\xff"),
                           ("op-type", b"Relu", b"R\xffl\xfe"),
                           ("producer", b"\x12\x01t", b"\x12\x01\xff")):
-        if old in good_bytes:
+        if old in good_bytes:  # a producer is only shown (escaped); names must be text
             add(f"not-utf8-{key}", ["compare", "u.onnx"],
-                {"u.onnx": good_bytes.replace(old, new, 1)})
+                {"u.onnx": good_bytes.replace(old, new, 1)},
+                expect="ok" if key == "producer" else "error")
     loop_body = helper.make_graph(
         [helper.make_node("Identity", ["cond_in"], ["cond_out"]),
          helper.make_node("Relu", ["x"], ["r"])], "body",
@@ -420,9 +421,10 @@ def _cases() -> list[Case]:
     add("unknown-op-external", ["compare", "u.onnx"], {"u.onnx": unknown_op})
     add("lrn-no-size-external", ["compare", "l.onnx"],
         {"l.onnx": model([helper.make_node("LRN", ["x"], ["y"])], big_external)})
-    add("opset-1000", ["compare", "o.onnx"], {"o.onnx": conv_model(opset=1000)})
+    # onnx's checker accepts an opset newer than it knows and Conv/Relu exist since opset 1
+    add("opset-1000", ["compare", "o.onnx"], {"o.onnx": conv_model(opset=1000)}, expect="ok")
     add("opset-0", ["compare", "o.onnx"], {"o.onnx": conv_model(opset=0)})
-    add("opset-1", ["compare", "o.onnx"], {"o.onnx": conv_model(opset=1)})
+    add("opset-1", ["compare", "o.onnx"], {"o.onnx": conv_model(opset=1)}, expect="ok")
 
     # --- 5. kernel_shape against the weight --------------------------------------------------
     for key, kernel, weight in (("5on3", [5, 5], (8, 3, 3, 3)), ("3on5", [3, 3], (8, 3, 5, 5)),
