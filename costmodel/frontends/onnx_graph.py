@@ -7,14 +7,16 @@ of :mod:`costmodel.core.ops` (the translation is in :mod:`.onnx_ops`). Nodes cos
 formula for are listed by name and count in the network's notes, never silently dropped.
 
 The checks, each ending in one :class:`~costmodel.errors.CostModelError` line: the file
-exists and is at most :data:`MAX_BYTES`; it parses as an ONNX ``ModelProto`` with a graph and
-an opset (else "not an ONNX file", or "truncated" when it starts as one); every tensor a node
+is a regular file of at most :data:`MAX_BYTES` (read through ``safe_io.read_bounded``); it
+parses as an ONNX ``ModelProto`` with a graph and an opset (else "not an ONNX file", or
+"truncated" when it starts as one) and has nodes; its sizes are within the limits
+(:mod:`.onnx_bounds`); every tensor a node
 reads is provided by a graph input, an initializer or another node; the graph has no cycle;
-``onnx.checker`` accepts it (for a file over :data:`CHECKER_BYTES` or with external weights,
+``onnx.checker`` accepts it (for a file over :data:`CHECKER_BYTES` or with external data,
 each node alone); shape inference succeeds at the chosen input size.
 
 Closed forms in the resolution go through a written spec file (``costmodel import
-model.onnx > net.cm``, then ``costmodel derive net.cm``): an ONNX file is counted at a
+model.onnx -o net.cm``, then ``costmodel derive net.cm``): an ONNX file is counted at a
 numeric input size.
 """
 
@@ -235,7 +237,8 @@ def _holds_external(node) -> bool:
     import onnx
 
     return any(t.data_location == onnx.TensorProto.EXTERNAL for attribute in node.attribute
-               for t in ([attribute.t] if attribute.HasField("t") else []) + list(attribute.tensors))
+               for t in ([attribute.t] if attribute.HasField("t") else [])
+               + list(attribute.tensors))
 
 
 def _check_nodes(model) -> None:
