@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..errors import CostModelError
 from .app import (SPEC_EPILOG, Dtype, Format, FormatOption, FusedOption, InputOption, SpecArgument,
                   app, emit, input_shape, show_warnings, user_errors, with_warnings)
 
@@ -25,7 +26,7 @@ def latency(
         "--dtype", help="Element type (default: the profile's).")] = None,
     fused: FusedOption = False,
     batch: Annotated[Optional[int], typer.Option(
-        "--batch", min=1, show_default=False,
+        "--batch", show_default=False,
         help="Images per batch, 1 to MAX_LATENCY_BATCH (default: --input's N, else 1); MACs and feature maps scale "
              "with it, weights are read once.")] = None,
     no_overhead: Annotated[bool, typer.Option(
@@ -64,7 +65,9 @@ def latency_batch(batch: int | None, shape: tuple[int, ...] | None) -> int:
     if batch is not None and given is not None and batch != given:
         raise CostModelError(f"--batch {batch} and --input {','.join(map(str, shape))} give "
                              f"different batches; give one, or the same N in both")
-    return batch or given or 1
+    if batch is not None:
+        return batch  # checked against MAX_LATENCY_BATCH by the caller, 0 included
+    return given or 1
 
 
 @app.command()

@@ -170,7 +170,7 @@ def _cases() -> list[Case]:
         Case("torch-import-raises", ("summary", "imp.py:build"), {"imp.py": IMPORT_FAILS},
              says=("running the file raised ValueError",)),
         Case("torch-syntax-error", ("compare", "syn.py:build"),
-             {"syn.py": "def build(:\n    pass\n"}, says=("SyntaxError",)),
+             {"syn.py": "def build(:\n    pass\n"}, says=("not valid Python",)),
         Case("torch-forward-raises", ("compare", "fwd.py:build", "--input", "1,3,8,8"),
              {"fwd.py": FORWARD_FAILS}, says=("failed on a 1×3×8×8 input",)),
         Case("torch-no-factory", ("compare", "plain.py:missing"), {"plain.py": PLAIN},
@@ -201,7 +201,7 @@ def _cases() -> list[Case]:
         # paths that are not Python files
         Case("torch-missing-file", ("compare", "nowhere.py:build"), says=("no such file",)),
         Case("torch-directory", ("compare", "folder.py:build"), setup=_dir,
-             says=("not a regular file",)),
+             says=("is a directory",)),
         Case("torch-fifo", ("compare", "pipe.py:build"), setup=_fifo,
              says=("not a regular file",)),
         Case("torch-escape-in-path", ("compare", "we\x1bird.py:build"),
