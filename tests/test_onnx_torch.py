@@ -258,7 +258,7 @@ def test_compare_warns_that_batch_norm_was_folded(tmp_path, dynamo):
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     flat = " ".join(result.stdout.split())
-    assert "warning: 4 BatchNormalization layers look folded" in flat
+    assert "4 BatchNormalization layers look folded" in flat and "warning" in flat
     assert "paper-convention params plus C per folded BN" in flat
     net = load_spec(path).build()
     assert net.params("torch") == spec().params("paper") + 16 + 16 + 16 + 8
