@@ -81,9 +81,9 @@ def test_a_duplicate_name_is_refused():
 def test_same_padding_keeps_a_symbolic_side():
     # With p = (K-1)/2 the output side is exactly H; the conv default d(K-1)//2 is not.
     from costmodel.core.ops import Shape, apply
-    same = apply("conv", [Shape(C, H, W)], {"c": k, "k": K, "p": (K - 1) / 2}).shape
+    same = apply("conv", [Shape.image(C, H, W)], {"c": k, "k": K, "p": (K - 1) / 2}).shape
     assert (same.h, same.w) == (H, W)
-    floor_pad = apply("conv", [Shape(C, H, W)], {"c": k, "k": K}).shape
+    floor_pad = apply("conv", [Shape.image(C, H, W)], {"c": k, "k": K}).shape
     assert floor_pad.h != H and floor_pad.h.subs(K, 3) == H
 
 
@@ -180,7 +180,7 @@ def test_g2_mac_grows_with_groups_at_fixed_flops():
 
 def test_memory_access_cost_counts_reads_and_writes():
     from costmodel.core.ops import Shape, apply
-    x = Shape(sympy.Integer(64), sympy.Integer(56), sympy.Integer(56))
+    x = Shape.image(sympy.Integer(64), sympy.Integer(56), sympy.Integer(56))
     result = apply("pw", [x], {"c": 128, "g": 2})
     # 56·56·64 in + 56·56·128 out + 64·128/2 weights = 200,704 + 401,408 + 4,096
     assert D.derivations.memory_access_cost(x, result) == 606_208

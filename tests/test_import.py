@@ -86,7 +86,7 @@ def test_models_at_other_knobs_round_trip(spec):
 
 
 def test_a_non_square_input_is_written_with_numbers():
-    x = Shape(sympy.Integer(3), sympy.Integer(32), sympy.Integer(48), "input")
+    x = Shape.image(sympy.Integer(3), sympy.Integer(32), sympy.Integer(48), "input")
     a = hand_layer("a", "conv", [x], c=8, k=3, s=2)
     b = hand_layer("b", "gap", [a.output])
     network = Network("wide", (), x, (a, b))
@@ -206,11 +206,11 @@ def hand_layer(name: str, op: str, inputs: list[Shape], **attrs) -> Layer:
 
 
 def hand_network(*layers: Layer) -> Network:
-    return Network("hand", (), Shape(sympy.Integer(3), sympy.Integer(32), sympy.Integer(32),
+    return Network("hand", (), Shape.image(sympy.Integer(3), sympy.Integer(32), sympy.Integer(32),
                                      "input"), tuple(layers))
 
 
-X = Shape(sympy.Integer(3), sympy.Integer(32), sympy.Integer(32), "input")
+X = Shape.image(sympy.Integer(3), sympy.Integer(32), sympy.Integer(32), "input")
 
 
 def test_nested_branches_a_map_read_twice_and_a_gate_read_first_round_trip():
@@ -262,7 +262,7 @@ def test_a_layer_shared_by_two_branches_is_named():
     a = hand_layer("a", "conv", [X], c=8, k=3)
     b = hand_layer("b", "relu", [a.output])
     c = hand_layer("c", "relu", [a.output])
-    d = hand_layer("d", "concat", [b.output, c.output, X.__class__(X.c, X.h, X.w, "input")])
+    d = hand_layer("d", "concat", [b.output, c.output, Shape(X.c, X.sizes, "input")])
     with pytest.raises(CostModelError, match=r"layer a feeds two inputs of d"):
         network_to_spec(hand_network(a, b, c, d))
 

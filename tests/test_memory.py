@@ -199,7 +199,7 @@ def test_a_source_that_is_no_layer_is_its_own_buffer():
     net = build(str(SPECS / "branchy.cm"))
     layers = list(net.layers)
     i = next(k for k, l in enumerate(layers) if l.name == "e")
-    ghost = Shape(3, 4, 4, producer="uncounted")
+    ghost = Shape.image(3, 4, 4, producer="uncounted")
     layers[i] = replace(layers[i], inputs=(ghost,))
     odd = replace(net, layers=tuple(layers))
     assert M.peak_memory(odd).elements == 192

@@ -1,7 +1,7 @@
 """The named derivations of ``costmodel derive``, in the order of the papers' arguments.
 
 Each builds its structure from the layer primitives (:func:`costmodel.core.ops.apply`) on a
-symbolic ``Shape(C, H, W)`` and registers itself with
+symbolic ``Shape.image(C, H, W)`` and registers itself with
 :func:`costmodel.analysis.derive.derivation`.
 
 "Same" padding with a symbolic kernel: the conv default ``p = d·(K-1)//2`` becomes
@@ -102,14 +102,14 @@ KERNEL_NOTE = "K = 3 when --at does not give K (the papers' 3×3 kernels)."
 
 
 def _conv_chain(groups: Expr = Integer(1)) -> _Chain:
-    chain = _Chain(Shape(C, H, W))
+    chain = _Chain(Shape.image(C, H, W))
     chain("conv", "conv", c=k, k=K, p=same(K), g=groups)
     chain.keeps_size(H, W)
     return chain
 
 
 def _separable_chain(channels: Expr = C, width: Expr = k, h: Expr = H, w: Expr = W) -> _Chain:
-    chain = _Chain(Shape(channels, h, w))
+    chain = _Chain(Shape.image(channels, h, w))
     chain("depthwise", "dw", k=K, p=same(K))
     chain("pointwise", "pw", c=width)
     chain.keeps_size(h, w)
@@ -147,7 +147,7 @@ def _group_conv() -> Derivation:
 
 @derivation("depthwise")
 def _depthwise() -> Derivation:
-    chain = _Chain(Shape(C, H, W))
+    chain = _Chain(Shape.image(C, H, W))
     chain("depthwise", "dw", k=K, p=same(K))
     chain.keeps_size(H, W)
     return Derivation(
@@ -161,7 +161,7 @@ def _depthwise() -> Derivation:
 
 @derivation("pointwise")
 def _pointwise() -> Derivation:
-    chain = _Chain(Shape(C, H, W))
+    chain = _Chain(Shape.image(C, H, W))
     chain("pointwise", "pw", c=k)
     return Derivation(
         "pointwise", "pointwise (1×1) convolution, C → k", f"{MOBILENET_V1}, §3.1",
@@ -223,7 +223,7 @@ def _mobilenet_v1_layer() -> Derivation:
 
 def _bottleneck(middle: str) -> tuple[_Chain, Expr]:
     """1x1 C→k, a 3x3 middle layer on k channels, 1x1 k→C, identity shortcut (stride 1)."""
-    x = Shape(C, H, W)
+    x = Shape.image(C, H, W)
     chain = _Chain(x)
     grouped = middle == "shuffle"
     chain("reduce 1×1", "pw", c=k, g=g if grouped else 1)
@@ -292,7 +292,7 @@ def _shufflenet_unit() -> Derivation:
 
 @derivation("inverted_residual")
 def _inverted_residual() -> Derivation:
-    chain = _Chain(Shape(C, H, W))
+    chain = _Chain(Shape.image(C, H, W))
     chain("expand 1×1", "pw", c=C * t)
     chain("depthwise", "dw", k=K, p=same(K))
     chain("project 1×1 (linear)", "pw", c=k)
@@ -309,9 +309,9 @@ def _inverted_residual() -> Derivation:
 
 
 def _one_by_one(groups: Expr) -> tuple[_Chain, Expr, Expr]:
-    chain = _Chain(Shape(c1, H, W))
+    chain = _Chain(Shape.image(c1, H, W))
     result = chain("1×1 conv", "pw", c=c2, g=groups)
-    return chain, memory_access_cost(Shape(c1, H, W), result), result.counts.macs
+    return chain, memory_access_cost(Shape.image(c1, H, W), result), result.counts.macs
 
 
 @derivation("shufflenet_v2_g1")

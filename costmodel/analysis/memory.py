@@ -26,6 +26,7 @@ type). 1 MAC = 2 FLOPs; arithmetic intensity is MACs per byte of traffic.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -33,7 +34,7 @@ import sympy
 from sympy import Expr, Integer
 
 from ..core.network import Layer, Network
-from ..core.opdef import definition_of
+from ..core.opdef import Shape, definition_of
 from ..errors import CostModelError
 from ..safe_io import printable
 
@@ -127,9 +128,9 @@ def _plain(value: Expr) -> Expr | int:
 
 
 def _numel(shape) -> Expr | int:
-    sides = (shape.c, shape.h, shape.w)
+    sides = (shape.c, *shape.sizes)
     if all(getattr(side, "is_Integer", False) or isinstance(side, int) for side in sides):
-        return int(shape.c) * int(shape.h) * int(shape.w)
+        return math.prod(int(side) for side in sides)
     return shape.numel
 
 
@@ -259,14 +260,24 @@ class Tensor:
     (computed tile of channels by tile, never whole) or materialized."""
 
     name: str
-    c: Expr
-    h: Expr
-    w: Expr
+    shape: Shape
     streamed: bool
 
     @property
+    def c(self) -> Expr:
+        return self.shape.c
+
+    @property
+    def h(self) -> Expr:
+        return self.shape.h
+
+    @property
+    def w(self) -> Expr:
+        return self.shape.w
+
+    @property
     def numel(self) -> Expr:
-        return self.c * self.h * self.w
+        return self.shape.numel
 
 
 def materialized(network: Network) -> tuple[Tensor, ...]:
@@ -293,7 +304,7 @@ def materialized(network: Network) -> tuple[Tensor, ...]:
     by_name = {layer.name: layer for layer in network.layers}
     output = owner[network.layers[-1].name] if network.layers else "input"
     streamed: dict[str, bool] = {"input": False}
-    tensors = [Tensor("input", network.input.c, network.input.h, network.input.w, False)]
+    tensors = [Tensor("input", network.input, False)]
     for layer in network.layers:
         if owner[layer.name] != layer.name:
             continue
@@ -306,8 +317,7 @@ def materialized(network: Network) -> tuple[Tensor, ...]:
         reducing_both_ways = _reducing(layer.op) and not is_depthwise(layer) and inputs_streamed
         is_streamed = (layer.name != output and emits and consumes and not reducing_both_ways)
         streamed[layer.name] = is_streamed
-        tensors.append(Tensor(layer.name, layer.output.c, layer.output.h, layer.output.w,
-                              is_streamed))
+        tensors.append(Tensor(layer.name, layer.output, is_streamed))
     return tuple(tensors)
 
 
@@ -367,7 +377,7 @@ def working_sets(network: Network) -> tuple[WorkingSet, ...]:
         sets.append(WorkingSet(start.name, chain[-1].name, x, y,
                                max((t.numel for t in inner), key=_number),
                                max(steps, key=_number),
-                               x + y + sympy.Add(*(t.h * t.w for t in inner))))
+                               x + y + sympy.Add(*(t.shape.positions for t in inner))))
     return tuple(sets)
 
 

@@ -9,7 +9,9 @@ two call ``eval``) never see its text. :func:`compile_expr` parses one expressio
 * ``+ - * / // % **``, comparisons, ``and``/``or``/``not``, ``a if cond else b``,
 * calls of named helpers (:data:`HELPERS`; ``make_divisible`` is :mod:`.rounding`'s) and of
   ``let`` functions of the same file,
-* a dict literal with constant keys indexed by a value: ``{1: 144, 2: 200}[g]``.
+* a dict literal with constant keys indexed by a value: ``{1: 144, 2: 200}[g]``,
+* sizes per spatial axis, for a kernel, stride or padding: ``1x7`` (whole numbers joined by
+  ``x``) or, where a size is computed, a tuple ``(1, k)``; at most :data:`MAX_AXES` of them.
 
 Anything else (attributes, lambdas, comprehensions, imports...) is refused with an error that
 quotes the offending piece of text. Evaluation builds sympy objects directly.
@@ -27,6 +29,7 @@ from __future__ import annotations
 import ast
 import difflib
 import operator
+import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -56,8 +59,16 @@ def is_number(value: Any) -> bool:
     return isinstance(value, sympy.Expr)  # sympy's relations and true/false are not Expr
 
 
+#: The most spatial axes a per-axis value gives (a 3-D convolution's kernel: ``3x3x3``).
+MAX_AXES = 3
+#: ``1x7``, ``3x3x3``: whole numbers joined by ``x``, read as the tuple ``(1, 7)``.
+_PER_AXIS = re.compile(r"\d+(?:\s*x\s*\d+)+")
+
+
 def describe(value: Any) -> str:
     """A value as an error message names it: ``the string 'x'``, ``a table``..."""
+    if isinstance(value, tuple):
+        return "the per-axis sizes " + excerpt("x".join(map(str, value)))
     if isinstance(value, str):
         return f"the string {excerpt(value)!r}"
     if isinstance(value, (bool, sympy.logic.boolalg.BooleanAtom)):
@@ -129,7 +140,7 @@ _CMPOPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
 }
 _ALLOWED = (ast.Expression, ast.Constant, ast.Name, ast.Load, ast.BinOp, ast.UnaryOp,
-            ast.Compare, ast.BoolOp, ast.IfExp, ast.Call, ast.Dict, ast.Subscript,
+            ast.Compare, ast.BoolOp, ast.IfExp, ast.Call, ast.Dict, ast.Subscript, ast.Tuple,
             ast.USub, ast.UAdd, ast.Not, ast.And, ast.Or, *_BINOPS, *_CMPOPS)
 
 
@@ -141,6 +152,13 @@ class Expression:
     tree: ast.Expression
     source: str = "<spec>"
     line: int | None = None
+    #: the text ``tree`` was parsed from, where it differs from ``text`` (``1x7`` is parsed
+    #: as ``(1,7,)``): node offsets point into it
+    parsed: str | None = None
+
+    @property
+    def tree_text(self) -> str:
+        return self.text if self.parsed is None else self.parsed
 
     @property
     def names(self) -> frozenset[str]:
@@ -174,7 +192,7 @@ class Expression:
             raise self.error(f"cannot evaluate: {excerpt(str(exc), 200)}") from None
 
     def error(self, message: str, node: ast.AST | None = None) -> SpecError:
-        piece = ast.get_source_segment(self.text, node) if node is not None else None
+        piece = ast.get_source_segment(self.tree_text, node) if node is not None else None
         token = piece if piece is not None else self.text
         text = message if repr(excerpt(token)) in message else \
             f"{message} in {excerpt(token)!r}"
@@ -213,15 +231,17 @@ def compile_expr(text: str, source: str = "<spec>", line: int | None = None) -> 
         raise SpecError(f"brackets nested deeper than {limits.MAX_EXPRESSION_DEPTH} "
                         f"(limit MAX_EXPRESSION_DEPTH) in {excerpt(text)!r}", source, line,
                         excerpt(text))
+    # `1x7` is read as the tuple (1, 7); offsets into the tree are offsets into `parsed`
+    parsed = f"({text.replace('x', ',')},)" if _PER_AXIS.fullmatch(text) else text
     try:
-        tree = ast.parse(text, mode="eval")
+        tree = ast.parse(parsed, mode="eval")
     except SyntaxError as exc:
         raise SpecError(f"cannot read expression {excerpt(text)!r}: {exc.msg}", source, line,
                         excerpt(text)) from None
     except (RecursionError, MemoryError, ValueError):
         raise SpecError(f"expression too deeply nested: {excerpt(text)!r}", source, line,
                         excerpt(text)) from None
-    expr = Expression(text, tree, source, line)
+    expr = Expression(text, tree, source, line, None if parsed == text else parsed)
     nodes = list(ast.walk(tree))
     if len(nodes) > limits.MAX_EXPRESSION_NODES or _depth(tree) > limits.MAX_EXPRESSION_DEPTH:
         raise expr.error(f"expression too large or too deeply nested (at most "
@@ -238,7 +258,7 @@ def compile_expr(text: str, source: str = "<spec>", line: int | None = None) -> 
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float, str)):
                 raise expr.error("only numbers and strings are allowed as constants", node)
             if not isinstance(node.value, str):
-                written = ast.get_source_segment(text, node) or ""
+                written = ast.get_source_segment(parsed, node) or ""
                 if not _DECIMAL.match(written) or written.startswith(("+", "-")):
                     raise expr.error(f"write numbers as plain decimals (14, 0.75, 1e-3), "
                                      f"not {excerpt(written)!r}", node)
@@ -361,7 +381,7 @@ class _Evaluator:
     def visit_Constant(self, node: ast.Constant) -> Any:
         if isinstance(node.value, str):
             return node.value
-        return read_number(ast.get_source_segment(self.expr.text, node), "a number")
+        return read_number(ast.get_source_segment(self.expr.tree_text, node), "a number")
 
     def visit_Name(self, node: ast.Name) -> Any:
         value = self.env.get(node.id)
@@ -479,6 +499,13 @@ class _Evaluator:
                                              self.budget)
         finally:
             self.budget.calls.pop()
+
+    def visit_Tuple(self, node: ast.Tuple) -> tuple:
+        if not 1 <= len(node.elts) <= MAX_AXES:
+            raise self.expr.error(f"per-axis sizes give 1 to {MAX_AXES} values (one per "
+                                  f"spatial axis), not {len(node.elts)}", node)
+        return tuple(self.number(self.visit(element), element, " per axis")
+                     for element in node.elts)
 
     def visit_Dict(self, node: ast.Dict) -> dict:
         return {self.visit(k): self.visit(v) for k, v in zip(node.keys, node.values)}

@@ -44,7 +44,12 @@ ZERO = Integer(0)
 
 @dataclass(frozen=True)
 class Shape:
-    """A feature map: channels × height × width, each a sympy expression.
+    """A feature map: ``c`` channels over any number of spatial axes, each a sympy expression.
+
+    ``sizes`` lists the spatial axes outermost first: ``(L,)`` for a sequence or audio frame,
+    ``(H, W)`` for an image, ``(T, H, W)`` for a video clip. An image is the common case, so
+    :attr:`h` and :attr:`w` name its last two axes (a 1-D map has h = 1; a 0-D one, a vector,
+    has h = w = 1) and :meth:`image` builds one.
 
     ``producer`` names the layer that wrote it ("input" for the network's input; empty where
     a formula builds a shape on its own). It records the graph's edges for front ends and
@@ -52,16 +57,46 @@ class Shape:
     shape wherever they come from."""
 
     c: Expr
-    h: Expr
-    w: Expr
+    sizes: tuple[Expr, ...]
     producer: str = field(default="", compare=False)
+
+    @classmethod
+    def image(cls, c: Expr, h: Expr, w: Expr, producer: str = "") -> Shape:
+        """A C×H×W map, the papers' case."""
+        return cls(c, (h, w), producer)
+
+    @property
+    def rank(self) -> int:
+        """The number of spatial axes (1 for a sequence, 2 for an image, 3 for a video)."""
+        return len(self.sizes)
+
+    @property
+    def h(self) -> Expr:
+        return self.sizes[-2] if len(self.sizes) >= 2 else Integer(1)
+
+    @property
+    def w(self) -> Expr:
+        return self.sizes[-1] if self.sizes else Integer(1)
+
+    @property
+    def positions(self) -> Expr:
+        """The number of spatial positions: H·W for an image, T·H·W for a video."""
+        total = Integer(1)
+        for size in self.sizes:
+            total *= size
+        return total
 
     @property
     def numel(self) -> Expr:
-        return self.c * self.h * self.w
+        return self.c * self.positions
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.sizes, tuple) or not isinstance(self.producer, str):
+            raise TypeError("Shape(c, sizes, producer): sizes is a tuple of spatial sizes "
+                            f"(Shape.image(c, h, w) for an image), got {self.sizes!r}")
 
     def __str__(self) -> str:  # the papers' H×W×C order
-        return f"{self.h}×{self.w}×{self.c}"
+        return "×".join(str(side) for side in (*self.sizes, self.c))
 
 
 @dataclass(frozen=True)
@@ -140,16 +175,39 @@ class Attr:
     name: str
     domain: str
     default: Any
+    #: whether the attribute may give one value per spatial axis (a kernel ``k=1x7``, a
+    #: stride ``s=1x2``): a tuple of values of the domain, as many as the input has axes
+    per_axis: bool = False
 
 
 REQUIRED = object()
 
 
-def attr(name: str, domain: str, default: Any = REQUIRED) -> Attr:
+def attr(name: str, domain: str, default: Any = REQUIRED, per_axis: bool = False) -> Attr:
     if domain not in DOMAINS:
         raise CostModelError(f"attribute {name!r}: unknown domain {domain!r}; domains: "
                              f"{', '.join(DOMAINS)}")
-    return Attr(name, domain, default)
+    return Attr(name, domain, default, per_axis)
+
+
+def attribute_in_domain(value: Any, attribute: Attr) -> bool:
+    """Whether ``value`` suits ``attribute``: a value of its domain, or for a per-axis
+    attribute a tuple of one to three such values."""
+    if attribute.per_axis and isinstance(value, tuple):
+        return 1 <= len(value) <= 3 and all(in_domain(v, attribute.domain) for v in value)
+    return in_domain(value, attribute.domain)
+
+
+def per_axis(value: Any, rank: int, name: str) -> tuple[Any, ...]:
+    """``value`` of a per-axis attribute as one entry per spatial axis: a single value
+    applies to every axis; a tuple must have one entry per axis."""
+    if not isinstance(value, tuple):
+        return (value,) * rank
+    if len(value) != rank:
+        written = "x".join(map(str, value))
+        raise CostModelError(f"{name}={written} gives {len(value)} axes, but the input has "
+                             f"{rank} spatial axes; write {rank} sizes joined by x, or one")
+    return value
 
 
 # --- the facts of an op ---------------------------------------------------------------------
@@ -395,6 +453,11 @@ def with_defaults(name: str, given: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
+def written_value(value: Any) -> str:
+    """An attribute value as the language writes it: ``3``, ``1x7``."""
+    return "x".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+
 def apply(name: str, inputs: Sequence[Shape], attrs: dict[str, Any]) -> Result:
     """Run primitive ``name`` on ``inputs``; missing attributes take their defaults."""
     definition = definition_of(name)
@@ -403,9 +466,10 @@ def apply(name: str, inputs: Sequence[Shape], attrs: dict[str, Any]) -> Result:
         key = attribute.name
         if key in attrs:
             value = attrs[key]
-            if not in_domain(value, attribute.domain):
-                raise CostModelError(f"{name}: {key}= must be {DOMAINS[attribute.domain]}, got "
-                                     f"{key}={value}")
+            if not attribute_in_domain(value, attribute):
+                axes = " (one, or one per spatial axis as 1x7)" if attribute.per_axis else ""
+                raise CostModelError(f"{name}: {key}= must be {DOMAINS[attribute.domain]}"
+                                     f"{axes}, got {key}={written_value(value)}")
             values[key] = value
         elif attribute.default is REQUIRED:
             raise CostModelError(f"{name} needs {key}= (attributes: "

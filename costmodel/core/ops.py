@@ -28,8 +28,8 @@ from sympy import Expr, Integer
 from ..errors import CostModelError, InputTooSmall
 from .opdef import (  # noqa: F401  (the registry's names, as every module imports them)
     DOMAINS, OPS, REQUIRED, ZERO, Attr, Counts, Memory, Onnx, OpDef, Result, Shape, Torch,
-    activations, apply, attr, category_of, definition_of, in_domain, op, ops_in, registered,
-    unregister, with_defaults)
+    activations, apply, attr, category_of, definition_of, in_domain, op, ops_in, per_axis,
+    registered, unregister, with_defaults, written_value)
 
 
 # --- torch factories, imported only when to_torch calls them ------------------------------------
@@ -84,11 +84,36 @@ def out_size(size: Expr, kernel, stride, padding, dilation=1, ceil_mode=False) -
 
 
 def _check_spatial(shape: Shape, what: str) -> Shape:
-    for side in (shape.h, shape.w):
+    for side in shape.sizes:
         if _known(side) and side < 1:
-            raise InputTooSmall(f"{what} leaves a {shape.h}×{shape.w} output: the input is "
+            sides = "×".join(map(str, shape.sizes))
+            raise InputTooSmall(f"{what} leaves a {sides} output: the input is "
                                 "too small for this layer")
     return shape
+
+
+def _windowed(x: Shape, c, k, s, p, d=1, ceil_mode=False) -> Shape:
+    """The output of a window op with ``c`` channels: each spatial axis by :func:`out_size`,
+    with the per-axis kernel ``k``, stride ``s``, padding ``p`` and dilation ``d``."""
+    axes = [per_axis(v, x.rank, name) for v, name in ((k, "k"), (s, "s"), (p, "p"), (d, "d"))]
+    sizes = tuple(out_size(size, *window, ceil_mode=ceil_mode)
+                  for size, *window in zip(x.sizes, *axes))
+    return Shape(c, sizes)
+
+
+def _product(values) -> Expr:
+    total = Integer(1)
+    for value in values:
+        total *= value
+    return total
+
+
+def same_padding(k, d, rank: int):
+    """torch's "same" padding d(K-1)/2 per axis, one value where the kernel is one value."""
+    if not isinstance(k, tuple) and not isinstance(d, tuple):
+        return d * (k - 1) // 2
+    return tuple(di * (ki - 1) // 2 for ki, di in zip(per_axis(k, rank, "k"),
+                                                     per_axis(d, rank, "d")))
 
 
 def _check_divides(groups, channels, what: str) -> None:
@@ -98,40 +123,44 @@ def _check_divides(groups, channels, what: str) -> None:
         raise CostModelError(f"groups g={groups} do not divide the {channels} {what} channels")
 
 
-def _window_kind(prefix: str, kernel) -> str:
-    return f"{prefix} {kernel}x{kernel}"
+def _window_kind(prefix: str, kernel, rank: int = 2) -> str:
+    """``conv 3x3``, ``conv 1x7``, ``conv 3x3x3``, ``conv 5`` (1-D): a kernel per axis."""
+    return f"{prefix} {'x'.join(map(str, per_axis(kernel, rank, 'k')))}"
 
 # --- convolutions ---------------------------------------------------------------------------
 
 _CONV_TORCH = Torch("nn.Conv2d", _form("conv"))  # count_torch: torch_rules.conv_layer
 
 
-@op("conv", attr("c", "channels"), attr("k", "positive int"), attr("s", "positive int", 1),
-    attr("p", "padding", None), attr("d", "positive int", 1),
+@op("conv", attr("c", "channels"), attr("k", "positive int", per_axis=True),
+    attr("s", "positive int", 1, per_axis=True), attr("p", "padding", None, per_axis=True),
+    attr("d", "positive int", 1, per_axis=True),
     attr("g", "positive int", 1), attr("bias", "flag", 0),
     category="multiply-accumulate", display="conv", torch=_CONV_TORCH, onnx=Onnx(("Conv",)),
     memory=Memory(stream="reducing"))
 def conv(x: Shape, c, k, s, p, d, g, bias) -> Result:
-    """Convolution, ``c`` output channels, ``k``×``k`` kernel, stride ``s``, padding ``p``
-    (default ``d(k-1)/2``, "same" for odd k), dilation ``d``, ``g`` groups, bias 0/1.
+    """Convolution over any number of spatial axes (Conv1d/2d/3d), ``c`` output channels,
+    kernel ``k`` (one size, or one per axis: ``k=1x7``), stride ``s``, padding ``p`` (default
+    ``d(k-1)/2``, "same" for odd k), dilation ``d``, ``g`` groups, bias 0/1.
 
-    MACs = H'·W'·c·(C/g)·k². Params = c·(C/g)·k² (+ c with bias). Bias adds are not counted.
+    MACs = H'·W'·c·(C/g)·kh·kw (over T'·H'·W' and kt·kh·kw for a 3-D one). Params =
+    c·(C/g)·kh·kw (+ c with bias). Bias adds are not counted.
     """
     _check_divides(g, x.c, "input")
     _check_divides(g, c, "output")
-    p = d * (k - 1) // 2 if p is None else p
-    out = _check_spatial(Shape(c, out_size(x.h, k, s, p, d), out_size(x.w, k, s, p, d)),
-                         f"conv k={k} s={s}")
-    per_output = (x.c / g) * k * k
+    p = same_padding(k, d, x.rank) if p is None else p
+    out = _check_spatial(_windowed(x, c, k, s, p, d),
+                         f"conv k={written_value(k)} s={written_value(s)}")
+    per_output = (x.c / g) * _product(per_axis(k, x.rank, "k"))
     depthwise = g != 1 and g == x.c  # also when both are the same symbolic width
-    kind = _window_kind("conv dw" if depthwise else "conv" if g == 1 else "gconv", k)
+    kind = _window_kind("conv dw" if depthwise else "conv" if g == 1 else "gconv", k, x.rank)
     return Result(out, Counts(macs=out.numel * per_output,
                               weights=c * per_output + (c if bias else 0),
                               activations=out.numel), kind)
 
 
-@op("dw", attr("k", "positive int", 3), attr("s", "positive int", 1),
-    attr("p", "padding", None), attr("d", "positive int", 1),
+@op("dw", attr("k", "positive int", 3, per_axis=True), attr("s", "positive int", 1, per_axis=True),
+    attr("p", "padding", None, per_axis=True), attr("d", "positive int", 1, per_axis=True),
     attr("m", "positive int", 1), attr("bias", "flag", 0),
     category="multiply-accumulate", display="conv dw", torch=_CONV_TORCH,
     onnx=Onnx(("Conv",)), memory=Memory(stream="per-channel"))
@@ -155,10 +184,11 @@ def pointwise(x: Shape, c, g, bias) -> Result:
     torch=Torch("nn.Linear", _form("linear")), onnx=Onnx(("Gemm", "MatMul")),
     memory=Memory(stream="reducing"))
 def fully_connected(x: Shape, c, bias) -> Result:
-    """Fully connected layer on the flattened input (C·H·W features) to ``c`` outputs.
-    MACs = C·H·W·c. Params = C·H·W·c (+ c with bias)."""
+    """Fully connected layer on the flattened input (C·H·W features) to ``c`` outputs
+    (a c×1×1 map, as many axes as its input). MACs = C·H·W·c. Params = C·H·W·c (+ c with
+    bias)."""
     features = x.numel
-    out = Shape(c, Integer(1), Integer(1))
+    out = Shape(c, (Integer(1),) * x.rank)
     return Result(out, Counts(macs=features * c, weights=features * c + (c if bias else 0),
                               activations=c), "fc")
 
@@ -167,14 +197,15 @@ def fully_connected(x: Shape, c, bias) -> Result:
 
 def _pool(x: Shape, k, s, p, ceil, kind: str) -> Result:
     s = k if s is None else s
-    out = _check_spatial(Shape(x.c, out_size(x.h, k, s, p, 1, bool(ceil)),
-                               out_size(x.w, k, s, p, 1, bool(ceil))), f"{kind} k={k} s={s}")
-    return Result(out, Counts(elementwise=out.numel * k * k, activations=out.numel),
-                  _window_kind(kind, k))
+    out = _check_spatial(_windowed(x, x.c, k, s, p, 1, bool(ceil)),
+                         f"{kind} k={written_value(k)} s={written_value(s)}")
+    window = _product(per_axis(k, x.rank, "k"))
+    return Result(out, Counts(elementwise=out.numel * window, activations=out.numel),
+                  _window_kind(kind, k, x.rank))
 
 
-_WINDOW = (attr("k", "positive int"), attr("s", "positive int", None),
-           attr("p", "padding", 0), attr("ceil", "flag", 0))
+_WINDOW = (attr("k", "positive int", per_axis=True), attr("s", "positive int", None, per_axis=True),
+           attr("p", "padding", 0, per_axis=True), attr("ceil", "flag", 0))
 _PER_CHANNEL = Memory(stream="per-channel")
 
 
@@ -206,12 +237,12 @@ def avg_pool(x: Shape, k, s, p, ceil) -> Result:
     memory=_PER_CHANNEL)
 def global_avg_pool(x: Shape) -> Result:
     """Global average pooling to 1×1. Not counted as MACs (H·W adds per channel)."""
-    return Result(Shape(x.c, Integer(1), Integer(1)),
+    return Result(Shape(x.c, (Integer(1),) * x.rank),
                   Counts(elementwise=x.numel, activations=x.c), "gap")
 
 
-@op("adaptivepool", attr("size", "positive int"), category="pooling", display="adaptivepool",
-    torch=Torch("nn.AdaptiveAvgPool2d", _module("nn.AdaptiveAvgPool2d", "size"),
+@op("adaptivepool", attr("size", "positive int", per_axis=True), category="pooling", display="adaptivepool",
+    torch=Torch("nn.AdaptiveAvgPool2d", _form("adaptive_pool"),
                 ("F.adaptive_avg_pool2d",),
                 {"F.adaptive_avg_pool2d": _form("adaptive_pool_function")}),
     onnx=Onnx((), note="exporters write an AveragePool (read as avgpool) or a "
@@ -220,7 +251,7 @@ def global_avg_pool(x: Shape) -> Result:
 def adaptive_avg_pool(x: Shape, size) -> Result:
     """Adaptive average pooling to ``size``×``size`` (torchvision's VGG keeps its classifier
     input at 7×7 for any resolution this way). Not counted as MACs."""
-    out = Shape(x.c, size, size)
+    out = Shape(x.c, per_axis(size, x.rank, "size"))
     return Result(out, Counts(elementwise=x.numel, activations=out.numel), "adaptivepool")
 
 
@@ -271,7 +302,7 @@ activation("swish", 2, unary_torch("nn.SiLU", "F.silu"),
 def _padded(inputs, attrs: dict[str, Any]) -> dict[str, Expr]:
     """The (C + n − 1)·H·W elements of the channel-padded map F.local_response_norm pools."""
     x = inputs[0]
-    return {"padded": (x.c + attrs["size"] - 1) * x.h * x.w}
+    return {"padded": (x.c + attrs["size"] - 1) * x.positions}
 
 
 @op("lrn", attr("size", "positive int", 5), category="normalization", display="lrn",
@@ -312,7 +343,7 @@ def channel_split(x: Shape, c) -> Result:
     """Channel split (ShuffleNet v2): this branch takes ``c`` of the input channels."""
     if _known(c) and _known(x.c) and not 0 < c <= x.c:
         raise CostModelError(f"split takes {c} channels of a {x.c}-channel input")
-    out = Shape(c, x.h, x.w)
+    out = Shape(c, x.sizes)
     return Result(out, Counts(activations=out.numel), "split")
 
 
@@ -320,7 +351,7 @@ def channel_split(x: Shape, c) -> Result:
 
 def _same_spatial(xs: list[Shape], what: str) -> None:
     for other in xs[1:]:
-        if (other.h, other.w) != (xs[0].h, xs[0].w):
+        if other.sizes != xs[0].sizes:
             raise CostModelError(f"{what} needs equal spatial sizes, got "
                                  + " and ".join(str(x) for x in xs))
 
@@ -345,7 +376,7 @@ def add(xs: list[Shape]) -> Result:
 def concat(xs: list[Shape]) -> Result:
     """Concatenation of branches along channels."""
     _same_spatial(xs, "concat")
-    out = Shape(sum((x.c for x in xs), ZERO), xs[0].h, xs[0].w)
+    out = Shape(sum((x.c for x in xs), ZERO), xs[0].sizes)
     return Result(out, Counts(activations=out.numel), "concat")
 
 
@@ -356,7 +387,7 @@ def concat(xs: list[Shape]) -> Result:
 def multiply(xs: list[Shape]) -> Result:
     """Element-wise product of a feature map and a per-channel gate (squeeze-excite),
     broadcast over 1×1 gates. Not counted as MACs."""
-    full = max(xs, key=lambda x: 0 if (x.h, x.w) == (1, 1) else 1)
+    full = max(xs, key=lambda x: 0 if all(side == 1 for side in x.sizes) else 1)
     if any(x.c != full.c for x in xs):
         raise CostModelError("mul needs equal channels, got " + " and ".join(map(str, xs)))
     return Result(full, Counts(elementwise=full.numel, activations=full.numel), "mul")

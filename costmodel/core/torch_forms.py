@@ -54,9 +54,9 @@ class ChannelSlice(nn.Module):
 
 def channel_shuffle(x: Tensor, groups: int) -> Tensor:
     """ShuffleNet's channel shuffle as torchvision writes it: view, transpose, view."""
-    n, c, h, w = x.shape
-    x = x.view(n, groups, c // groups, h, w).transpose(1, 2).contiguous()
-    return x.view(n, c, h, w)
+    n, c, *sizes = x.shape
+    x = x.view(n, groups, c // groups, *sizes).transpose(1, 2).contiguous()
+    return x.view(n, c, *sizes)
 
 
 def resolve(call: str) -> Any:
@@ -76,8 +76,30 @@ def resolve(call: str) -> Any:
 
 # --- factories (LayerInfo -> module or callable) ----------------------------------------------
 
+def _rank(info: Any) -> int:
+    """The number of spatial axes of the layer's input: 1, 2 or 3 (Conv1d, Conv2d, Conv3d)."""
+    return info.layer.inputs[0].rank
+
+
+def _by_rank(info: Any, family: str) -> Any:
+    """``nn.Conv1d``/``nn.Conv2d``/``nn.Conv3d`` (``family`` "Conv") for the input's rank."""
+    rank = _rank(info)
+    if not 1 <= rank <= 3:
+        raise ValueError(f"layer {info.layer.name}: torch has no {family} over {rank} axes")
+    return getattr(nn, f"{family}{rank}d")
+
+
+def _same(k, d):
+    """torch's "same" padding d(K-1)/2, per axis where the kernel or dilation is."""
+    if isinstance(k, tuple) or isinstance(d, tuple):
+        ks = k if isinstance(k, tuple) else (k,) * len(d)
+        ds = d if isinstance(d, tuple) else (d,) * len(ks)
+        return tuple(di * (ki - 1) // 2 for ki, di in zip(ks, ds))
+    return d * (k - 1) // 2
+
+
 def conv(info: Any) -> nn.Module:
-    """``nn.Conv2d`` for conv, dw (g = C, c = m·C) and pw (1×1)."""
+    """``nn.Conv1d/2d/3d`` (by the input's rank) for conv, dw (g = C, c = m·C) and pw (1×1)."""
     a, op, cin = info.attrs, info.layer.op, info.cin
     if op == "dw":
         c, k, s, d, g = a["m"] * cin, a["k"], a["s"], a["d"], cin
@@ -85,32 +107,34 @@ def conv(info: Any) -> nn.Module:
         c, k, s, d, g = a["c"], 1, 1, 1, a["g"]
     else:
         c, k, s, d, g = a["c"], a["k"], a["s"], a["d"], a["g"]
-    p = 0 if op == "pw" else d * (k - 1) // 2 if a["p"] is None else a["p"]
-    return nn.Conv2d(cin, c, k, s, p, d, g, bias=bool(a["bias"]))
+    p = 0 if op == "pw" else _same(k, d) if a["p"] is None else a["p"]
+    return _by_rank(info, "Conv")(cin, c, k, s, p, d, g, bias=bool(a["bias"]))
 
 
-def _window(a: dict[str, Any]) -> tuple[int, int, int, bool]:
+def _window(a: dict[str, Any]) -> tuple[Any, Any, Any, bool]:
     return a["k"], a["k"] if a["s"] is None else a["s"], a["p"], bool(a["ceil"])
 
 
 def max_pool(info: Any) -> nn.Module:
     k, s, p, ceil = _window(info.attrs)
-    return nn.MaxPool2d(k, s, p, ceil_mode=ceil)
+    return _by_rank(info, "MaxPool")(k, s, p, ceil_mode=ceil)
 
 
 def avg_pool(info: Any) -> nn.Module:
     k, s, p, ceil = _window(info.attrs)
-    return nn.AvgPool2d(k, s, p, ceil_mode=ceil)
+    return _by_rank(info, "AvgPool")(k, s, p, ceil_mode=ceil)
 
 
 def max_pool_function(info: Any):
     k, s, p, ceil = _window(info.attrs)
-    return lambda x: F.max_pool2d(x, k, s, p, ceil_mode=ceil)
+    pool = getattr(F, f"max_pool{_rank(info)}d")
+    return lambda x: pool(x, k, s, p, ceil_mode=ceil)
 
 
 def avg_pool_function(info: Any):
     k, s, p, ceil = _window(info.attrs)
-    return lambda x: F.avg_pool2d(x, k, s, p, ceil_mode=ceil)
+    pool = getattr(F, f"avg_pool{_rank(info)}d")
+    return lambda x: pool(x, k, s, p, ceil_mode=ceil)
 
 
 def module(call: str, *args: str, **kwargs: Any):
@@ -131,24 +155,32 @@ def linear(info: Any) -> nn.Module:
 
 
 def global_pool(info: Any) -> nn.Module:
-    return nn.AdaptiveAvgPool2d(1)
+    return _by_rank(info, "AdaptiveAvgPool")(1)
 
 
 def global_pool_function(info: Any):
-    return lambda x: F.adaptive_avg_pool2d(x, 1)
+    pool = getattr(F, f"adaptive_avg_pool{_rank(info)}d")
+    return lambda x: pool(x, 1)
 
 
 def mean_function(info: Any):
-    return lambda x: x.mean((2, 3), keepdim=True)  # ShuffleNet v2's pool, as torchvision
+    axes = tuple(range(2, 2 + _rank(info)))
+    return lambda x: x.mean(axes, keepdim=True)  # ShuffleNet v2's pool, as torchvision
+
+
+def adaptive_pool(info: Any) -> nn.Module:
+    return _by_rank(info, "AdaptiveAvgPool")(info.attrs["size"])
 
 
 def adaptive_pool_function(info: Any):
-    size = info.attrs["size"]
-    return lambda x: F.adaptive_avg_pool2d(x, size)
+    size, pool = info.attrs["size"], getattr(F, f"adaptive_avg_pool{_rank(info)}d")
+    return lambda x: pool(x, size)
 
 
 def batch_norm(info: Any) -> nn.Module:
-    return (nn.BatchNorm1d if info.flat else nn.BatchNorm2d)(info.cin)
+    rank = 0 if info.flat else _rank(info)  # BatchNorm1d takes N×C and N×C×L alike
+    return (nn.BatchNorm1d if rank <= 1 else nn.BatchNorm2d if rank == 2 else nn.BatchNorm3d)(
+        info.cin)
 
 
 def dropout_function(info: Any):

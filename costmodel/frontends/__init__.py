@@ -33,14 +33,16 @@ def count_torch(module: Any, input_shape: Any = (1, 3, 224, 224), **kwargs: Any)
 
 
 def parse_input_shape(text: str) -> tuple[int, ...]:
-    """``1,3,224,224`` (N,C,H,W) as ints; anything else is a user error saying so."""
+    """``1,3,224,224`` (N,C,H,W; N,C,L for a sequence, N,C,T,H,W for video) as ints;
+    anything else is a user error saying so."""
     parts = [part.strip() for part in text.replace("x", ",").replace("×", ",").split(",")]
-    if len(parts) != 4 or not all(part.isascii() and part.isdigit() and
-                                  len(part) <= MAX_NUMBER_DIGITS and int(part) > 0
-                                  for part in parts):
+    if not 3 <= len(parts) <= 5 or not all(part.isascii() and part.isdigit() and
+                                           len(part) <= MAX_NUMBER_DIGITS and int(part) > 0
+                                           for part in parts):
         raise CostModelError(f"--input takes N,C,H,W as four positive whole numbers (at most "
-                             f"{MAX_NUMBER_DIGITS} digits each), e.g. "
-                             f"1,3,224,224; received --input {excerpt(text)}")
+                             f"{MAX_NUMBER_DIGITS} digits each), e.g. 1,3,224,224 (N,C,L "
+                             f"for a sequence, N,C,T,H,W for video); received --input "
+                             f"{excerpt(text)}")
     return tuple(int(part) for part in parts)
 
 
@@ -68,8 +70,13 @@ def _build_spec(text: str, input_shape: Sequence[int] | None):
     ref = resolve(text)
     if input_shape is None:
         return ref.build()
-    n, c, h, w = input_shape
+    if isinstance(ref, ModelRef) and len(input_shape) != 4:
+        raise CostModelError(f"{text} sets its input size by knobs (resolution, height, "
+                             f"width): --input takes N,C,H,W for it, not "
+                             f"{len(input_shape)} numbers; write the sizes in the file's "
+                             "input line for a sequence or a video")
     if isinstance(ref, ModelRef):
+        n, c, h, w = input_shape
         knobs = {knob.name for knob in ref.spec.knobs}
         given = dict(ref.values)
         if given.keys() & {"resolution", "height", "width"}:

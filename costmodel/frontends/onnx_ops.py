@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 
 from sympy import Integer, Rational
 
+from ..core import ops
 from ..core.ops import OPS, Shape
 from ..errors import CostModelError
 from ..safe_io import printable
@@ -56,43 +57,49 @@ class OpHandlers:
                     return lambda node, op=op: self._activation(node, op)
         raise AttributeError(name)
 
-    def _square(self, node, key: str, default: int, rank_dims=None) -> int | str:
-        values = self.attr(node, key) or ([default] * 2 if rank_dims is None else rank_dims)
-        if len(values) != 2:
-            return f"{len(values)}-D"
-        if values[0] != values[1]:
-            return f"{key} {values[0]}x{values[1]}"
-        return int(values[0])
+    def _per_axis(self, node, key: str, default: int, rank: int, given=None) -> Any:
+        """An ONNX per-axis attribute (kernel_shape, strides, dilations) as costmodel writes
+        it: one int where every axis has the same, a tuple per axis otherwise (``k=1x7``),
+        or the reason it cannot be read (a str)."""
+        values = self.attr(node, key) or ([default] * rank if given is None else given)
+        if len(values) != rank:
+            return f"{key} of {len(values)} axes on a map of {rank}"
+        if len(set(values)) == 1:
+            return int(values[0])
+        return tuple(int(v) for v in values)
 
-    def _padding(self, node, x: Shape, k: int, s: int, d: int):
-        """costmodel's symmetric ``p`` (a half-integer where begin and end pads differ: the
-        output size only depends on their sum), or a reason why there is none."""
+    def _padding(self, node, x: Shape, k: Any, s: Any, d: Any):
+        """costmodel's symmetric ``p`` per axis (a half-integer where begin and end pads
+        differ: the output size only depends on their sum), or a reason why there is none."""
+        rank = x.rank
+        ks, ss, ds = (ops.per_axis(v, rank, name) for v, name in ((k, "k"), (s, "s"), (d, "d")))
         auto = self.attr(node, "auto_pad", "NOTSET")
         if auto not in ("NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"):
             return f"auto_pad '{printable(auto, 24)}' is not one of ONNX's values"
         if auto == "VALID":
             return Integer(0)
         if auto in ("SAME_UPPER", "SAME_LOWER"):
-            totals = [max((-(-int(side) // s) - 1) * s + d * (k - 1) + 1 - int(side), 0)
-                      for side in (x.h, x.w)]
-            if s > 1:
+            totals = [max((-(-int(side) // si) - 1) * si + di * (ki - 1) + 1 - int(side), 0)
+                      for side, ki, si, di in zip(x.sizes, ks, ss, ds)]
+            if any(si > 1 for si in ss):
                 self.same_padding_varies = True
         else:
-            pads = self.attr(node, "pads") or [0, 0, 0, 0]
-            if len(pads) != 4:
-                return f"{len(pads) // 2}-D padding"
-            totals = [pads[0] + pads[2], pads[1] + pads[3]]
-        if totals[0] != totals[1]:
-            return f"padding {totals[0]} in height, {totals[1]} in width"
-        return Rational(totals[0], 2)
+            pads = self.attr(node, "pads") or [0] * (2 * rank)
+            if len(pads) != 2 * rank:
+                return f"{len(pads) // 2}-D padding on a map of {rank} axes"
+            totals = [pads[axis] + pads[axis + rank] for axis in range(rank)]
+        if len(set(totals)) == 1:
+            return Rational(totals[0], 2)
+        return tuple(Rational(total, 2) for total in totals)
 
     # --- handlers: return True when counted, else the reason (None: no reason) ------------------
 
     def op_Conv(self, node):
         x, weight = self.feature(node.input[0]), node.input[1]
         wdims = self.dims.get(weight)
-        if x is None or self.state.get(weight) != CONST or not wdims or len(wdims) != 4:
-            return "not a 2-D convolution with constant weights"
+        if x is None or self.state.get(weight) != CONST or not wdims \
+                or len(wdims) != 2 + x.rank:
+            return "not a convolution with constant weights over the map's axes"
         given = self.attr(node, "kernel_shape")
         if given is not None and list(given) != list(wdims[2:]):
             # shape inference trusts the attribute; the weight is what the file holds
@@ -100,8 +107,8 @@ class OpHandlers:
                                  f"{'×'.join(map(str, given))} disagrees with its weight "
                                  f"{printable(weight)} of {'×'.join(map(str, wdims))} "
                                  f"(kernel {'×'.join(map(str, wdims[2:]))}); fix the export")
-        k = self._square(node, "kernel_shape", 0, wdims[2:])
-        s, d = self._square(node, "strides", 1), self._square(node, "dilations", 1)
+        k = self._per_axis(node, "kernel_shape", 0, x.rank, wdims[2:])
+        s, d = (self._per_axis(node, key, 1, x.rank) for key in ("strides", "dilations"))
         for value in (k, s, d):
             if isinstance(value, str):
                 return value
@@ -271,8 +278,8 @@ class OpHandlers:
         x = self.feature(node.input[0])
         if x is None:
             return None
-        k = self._square(node, "kernel_shape", 0)
-        s, d = self._square(node, "strides", 1), self._square(node, "dilations", 1)
+        k = self._per_axis(node, "kernel_shape", 0, x.rank)
+        s, d = (self._per_axis(node, key, 1, x.rank) for key in ("strides", "dilations"))
         for value in (k, s, d):
             if isinstance(value, str):
                 return value

@@ -81,7 +81,7 @@ class _Translator(OpHandlers):
 
         _, channels, height, width = input_dims(self.model, self.path)
         image = next(v.name for v in self.graph.input if v.name not in self.initializers)
-        self.state[image] = Feature(Shape(Integer(channels), Integer(height), Integer(width),
+        self.state[image] = Feature(Shape.image(Integer(channels), Integer(height), Integer(width),
                                           producer="input"))
         for index in topological_order(self.graph):
             self.node(self.graph.node[index], index)
@@ -93,7 +93,7 @@ class _Translator(OpHandlers):
                                  f"(not counted: {listed or 'only constants'})")
         layers = self._named()
         doc = printable(text(self.model.doc_string).strip(), 300)
-        return Network(name, tuple(config), Shape(Integer(channels), Integer(height),
+        return Network(name, tuple(config), Shape.image(Integer(channels), Integer(height),
                                                   Integer(width), producer="input"),
                        tuple(layers), doc or f"Read from the ONNX file {self.path}.",
                        notes(self, layers),
@@ -126,7 +126,7 @@ class _Translator(OpHandlers):
             dims = self.dims.get(output)
             if dims and all(isinstance(d, int) and d > 0 for d in dims) and len(dims) in (2, 4):
                 c, h, w = (dims[1:] if len(dims) == 4 else [dims[1], 1, 1])
-                self.state[output] = Feature(Shape(Integer(c), Integer(h), Integer(w),
+                self.state[output] = Feature(Shape.image(Integer(c), Integer(h), Integer(w),
                                                    producer=producer))
             else:
                 self.state[output] = Opaque(producer)
@@ -217,7 +217,10 @@ class _Translator(OpHandlers):
              leaf: str | None = None, weights: tuple[str, ...] = (),
              norm: tuple[str, ...] = ()) -> Shape:
         """Add a layer computed by the registry's formula for ``op``."""
-        attrs = {k: Integer(v) if isinstance(v, int) else v for k, v in attrs.items()}
+        attrs = {k: Integer(v) if isinstance(v, int)
+                 else tuple(Integer(x) if isinstance(x, int) else x for x in v)
+                 if isinstance(v, tuple) else v
+                 for k, v in attrs.items()}
         try:
             result = ops.apply(op, inputs, attrs)
         except CostModelError as exc:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from sympy import Integer, Rational
 
 from ..core.network import Layer
-from ..core.ops import OPS, REQUIRED
+from ..core.ops import OPS, REQUIRED, same_padding
 from ..errors import CostModelError
 from .graph_tree import Line
 
@@ -100,7 +100,7 @@ def full_attrs(layer: Layer) -> dict:
     for name, default in OPS[layer.op].attrs:
         values[name] = given.get(name, None if default is REQUIRED else default)
     if layer.op in ("conv", "dw") and values.get("p") is None:
-        values["p"] = values["d"] * (values["k"] - 1) // 2
+        values["p"] = same_padding(values["k"], values["d"], layer.inputs[0].rank)
     if layer.op in ("maxpool", "avgpool") and values.get("s") is None:
         values["s"] = values["k"]
     return values
@@ -113,7 +113,7 @@ def written_attrs(layer: Layer) -> list[tuple[str, object]]:
     out = []
     for name, default in OPS[layer.op].attrs:
         if name == "p" and layer.op in ("conv", "dw"):
-            default = values["d"] * (values["k"] - 1) // 2
+            default = same_padding(values["k"], values["d"], layer.inputs[0].rank)
         elif name == "s" and layer.op in ("maxpool", "avgpool"):
             default = values["k"]
         if default is REQUIRED or values[name] != default:
@@ -127,6 +127,9 @@ def number(value, where: str) -> str:
         return value
     if isinstance(value, bool):
         return str(int(value))
+    if isinstance(value, tuple):  # per axis: 1x7, or (1, 3/2) where a size is not whole
+        texts = [number(v, where) for v in value]
+        return "x".join(texts) if all(t.isdigit() for t in texts) else f"({', '.join(texts)})"
     if isinstance(value, int) or getattr(value, "is_Integer", False):
         return str(int(value))
     if isinstance(value, Rational) or getattr(value, "is_Rational", False):

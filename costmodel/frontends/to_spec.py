@@ -129,7 +129,7 @@ def _flat(items) -> list:
 
 
 def _shape(shape) -> tuple:
-    return (shape.c, shape.h, shape.w)
+    return (shape.c, *shape.sizes)
 
 
 # --- notes on sizes that do not follow the resolution ---------------------------------------
@@ -169,11 +169,11 @@ def network_to_spec(network: Network, source: str | None = None, check: bool = T
     blocks, body = find_blocks(tree, flat_names=not any("." in layer.name
                                                         for layer in network.layers))
     shape = network.input
-    for side in (shape.c, shape.h, shape.w):
+    for side in (shape.c, *shape.sizes):
         if not getattr(side, "is_Integer", isinstance(side, int)):
             raise CostModelError(f"{network.name}: the input {shape} is not numeric; build the "
                                  "network at numbers before writing it")
-    square = shape.h == shape.w
+    square = shape.rank == 2 and shape.h == shape.w
     name = sanitize(network.name).replace(".", "_")
     settings = ", ".join(f"{k}={v}" for k, v in network.config)
     origin = source or network.name + (f" ({settings})" if settings else "")
@@ -194,7 +194,9 @@ def network_to_spec(network: Network, source: str | None = None, check: bool = T
                "layer's MACs, params (paper and torch conventions), activations and output "
                "shape."]
         if not square:
-            doc += ["", f"The input is {shape.h}x{shape.w}, not square: its sides are written "
+            sides = "x".join(map(str, shape.sizes))
+            what = "not square" if shape.rank == 2 else f"of {shape.rank} spatial axes"
+            doc += ["", f"The input is {sides}, {what}: its sides are written "
                         "as numbers, so the counts do not follow a resolution knob."]
         if notes:
             doc += ["", "Sizes that do not follow the resolution:"] + [f"* {n}" for n in notes]
@@ -211,7 +213,7 @@ def network_to_spec(network: Network, source: str | None = None, check: bool = T
             lines += [f"knob resolution {shape.h} int min=1    # input side in pixels",
                       f"input {shape.c} resolution resolution"]
         else:
-            lines += [f"input {shape.c} {shape.h} {shape.w}"]
+            lines += [f"input {shape.c} {' '.join(map(str, shape.sizes))}"]
         if any(f"{IDEALIZED}(" in line for line in body_lines):
             lines.append(IDEALIZED_LET)
         return "\n".join(lines + body_lines) + "\n"

@@ -120,7 +120,7 @@ class SpecModule(nn.Module):
         super().__init__()
         self.network_name = network.name
         self.input_shape = tuple(_int(v, "input", "input shape")
-                                 for v in (network.input.c, network.input.h, network.input.w))
+                                 for v in (network.input.c, *network.input.sizes))
         groups = {name.rsplit(".", i)[0] for layer in network.layers
                   for name in [layer.name] for i in range(1, name.count(".") + 1)}
         flat: dict[str, bool] = {"input": False}
@@ -219,12 +219,15 @@ def _module_path(layer: Layer, groups: set[str]) -> str:
     return f"{layer.name}.{leaf}"
 
 
-def _attrs(layer: Layer, cin: int) -> dict[str, int | None]:
-    """The layer's attributes with the op's defaults, as Python ints (None where the op
+def _attrs(layer: Layer, cin: int) -> dict[str, Any]:
+    """The layer's attributes with the op's defaults, as Python ints (tuples of ints per
+    axis: ``k=1x7``; None where the op
     derives a value from the others: conv padding ``d(k-1)/2``, pooling stride ``k``; the
     factories fill those in)."""
     values = with_defaults(layer.op, dict(layer.attrs))
-    return {name: None if value is None else _int(value, layer.name, name)
+    return {name: None if value is None
+            else tuple(_int(v, layer.name, name) for v in value) if isinstance(value, tuple)
+            else _int(value, layer.name, name)
             for name, value in values.items()}
 
 

@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..core.ops import OPS, Shape
+from ..core.ops import OPS, Shape, same_padding
 
 
 @dataclass(frozen=True)
@@ -71,15 +71,22 @@ class Unsupported:
 Rule = Callable[..., "Emit | Alias | Unsupported | Pieces"]
 
 
-def _square(value: Any, what: str) -> int:
+def _axes(value: Any, rank: int, what: str) -> Any:
+    """A torch size argument (an int, or one per spatial axis) as costmodel writes it: one
+    int where every axis has the same, else a tuple per axis (``k=1x7``)."""
     if isinstance(value, (tuple, list)):
-        if len(set(value)) != 1:
-            raise _NotSquare(f"{what} {tuple(value)} is not square")
-        value = value[0]
+        if len(value) == 1:
+            value = value[0]
+        elif len(value) != rank:
+            raise _NotPerAxis(f"{what} {tuple(value)} for an input of {rank} spatial axes")
+        elif len(set(value)) == 1:
+            value = value[0]
+        else:
+            return tuple(int(v) for v in value)
     return int(value)
 
 
-class _NotSquare(Exception):
+class _NotPerAxis(Exception):
     pass
 
 
@@ -89,12 +96,14 @@ def _without_defaults(attrs: dict[str, Any], defaults: dict[str, Any]) -> dict[s
 
 # --- modules ------------------------------------------------------------------------------------
 
-def conv_layer(x: Value, cout: int, k: int, s: int, p: int, d: int, g: int, bias: bool) -> Emit:
-    """The most specific op for a 2-D convolution: ``dw`` (one filter group per input
-    channel), ``pw`` (1×1, stride 1, no padding), else ``conv``; attributes at their op's
-    defaults are left out, as a spec writer would."""
+def conv_layer(x: Value, cout: int, k: Any, s: Any, p: Any, d: Any, g: int,
+               bias: bool) -> Emit:
+    """The most specific op for a convolution over any number of axes: ``dw`` (one filter
+    group per input channel), ``pw`` (1×1, stride 1, no padding), else ``conv``; sizes are
+    ints or per-axis tuples (:func:`_axes`); attributes at their op's defaults are left
+    out, as a spec writer would."""
     cin = int(x.shape.c)
-    same = d * (k - 1) // 2
+    same = same_padding(k, d, x.shape.rank)
     if g == cin and g > 1 and cout % cin == 0:
         return Emit("dw", (x,), _without_defaults(
             {"k": k, "s": s, "p": p, "d": d, "m": cout // cin, "bias": int(bias)},
@@ -107,19 +116,26 @@ def conv_layer(x: Value, cout: int, k: int, s: int, p: int, d: int, g: int, bias
         {"s": 1, "p": same, "d": 1, "g": 1, "bias": 0}))
 
 
-def _conv2d(m: nn.Conv2d, x: Value) -> Emit | Unsupported:
+def _conv(m: nn.modules.conv._ConvNd, x: Value) -> Emit | Unsupported:
+    """``nn.Conv1d``/``Conv2d``/``Conv3d``, square kernels or not."""
+    rank = x.shape.rank
+    if len(m.kernel_size) != rank:
+        return Unsupported(f"a {len(m.kernel_size)}-D convolution on a map of {rank} "
+                           "spatial axes")
     try:
-        k, s, d = (_square(getattr(m, a), a) for a in ("kernel_size", "stride", "dilation"))
+        k, s, d = (_axes(getattr(m, a), rank, a) for a in ("kernel_size", "stride", "dilation"))
         if isinstance(m.padding, str):
             if m.padding == "valid":
                 p = 0
-            elif (d * (k - 1)) % 2 == 0:
-                p = d * (k - 1) // 2
-            else:
-                return Unsupported(f"padding='same' with an even kernel {k} pads unevenly")
+            else:  # "same": d(k-1)/2 per axis, where d(k-1) is even
+                spans = [di * (ki - 1) for ki, di in zip(m.kernel_size, m.dilation)]
+                if any(span % 2 for span in spans):
+                    return Unsupported(f"padding='same' with an even kernel "
+                                       f"{tuple(m.kernel_size)} pads unevenly")
+                p = _axes([span // 2 for span in spans], rank, "padding")
         else:
-            p = _square(m.padding, "padding")
-    except _NotSquare as exc:
+            p = _axes(m.padding, rank, "padding")
+    except _NotPerAxis as exc:
         return Unsupported(str(exc))
     return conv_layer(x, m.out_channels, k, s, p, d, m.groups, m.bias is not None)
 
@@ -138,11 +154,12 @@ def _batch_norm(m: nn.modules.batchnorm._BatchNorm, x: Value) -> Emit | Unsuppor
 
 
 def pool(op: str, x: Value, k, s, p, ceil, dilation=1) -> Emit | Unsupported:
+    rank = x.shape.rank
     try:
-        k = _square(k, "kernel_size")
-        s = k if s is None or s == [] or s == () else _square(s, "stride")
-        p, dilation = _square(p, "padding"), _square(dilation, "dilation")
-    except _NotSquare as exc:
+        k = _axes(k, rank, "kernel_size")
+        s = k if s is None or s == [] or s == () else _axes(s, rank, "stride")
+        p, dilation = _axes(p, rank, "padding"), _axes(dilation, rank, "dilation")
+    except _NotPerAxis as exc:
         return Unsupported(str(exc))
     if dilation != 1:
         return Unsupported(f"dilated pooling (dilation {dilation})")
@@ -152,8 +169,8 @@ def pool(op: str, x: Value, k, s, p, ceil, dilation=1) -> Emit | Unsupported:
 
 def adaptive(x: Value, size: Any) -> Emit | Unsupported:
     try:
-        size = _square(size, "output_size")
-    except (_NotSquare, TypeError) as exc:
+        size = _axes(size, x.shape.rank, "output_size")
+    except (_NotPerAxis, TypeError) as exc:
         return Unsupported(f"adaptive pooling to {size}: {exc}")
     return Emit("gap", (x,)) if size == 1 else Emit("adaptivepool", (x,), {"size": size})
 
@@ -174,19 +191,25 @@ def flatten(x: Value, start: int = 0, end: int = -1) -> Alias | Unsupported:
     return Unsupported(f"flatten({start}, {end}) of a {len(x.size)}-d tensor")
 
 
+def _max_pool(m: nn.modules.pooling._MaxPoolNd, x: Value) -> Emit | Unsupported:
+    if m.return_indices:
+        return Unsupported("max pooling that returns indices")
+    return pool("maxpool", x, m.kernel_size, m.stride, m.padding, m.ceil_mode, m.dilation)
+
+
+def _avg_pool(m: nn.modules.pooling._AvgPoolNd, x: Value) -> Emit | Unsupported:
+    return pool("avgpool", x, m.kernel_size, m.stride, m.padding, m.ceil_mode)
+
+
 MODULE_RULES: dict[type, Rule] = {
-    nn.Conv2d: _conv2d,
+    **{conv: _conv for conv in (nn.Conv1d, nn.Conv2d, nn.Conv3d)},
     nn.Linear: _linear,
-    nn.BatchNorm2d: _batch_norm,
-    nn.BatchNorm1d: _batch_norm,
+    **{norm: _batch_norm for norm in (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)},
     nn.Hardtanh: _hardtanh,
-    nn.MaxPool2d: lambda m, x: (Unsupported("max pooling that returns indices")
-                                if m.return_indices else
-                                pool("maxpool", x, m.kernel_size, m.stride, m.padding,
-                                     m.ceil_mode, m.dilation)),
-    nn.AvgPool2d: lambda m, x: pool("avgpool", x, m.kernel_size, m.stride, m.padding,
-                                    m.ceil_mode),
-    nn.AdaptiveAvgPool2d: lambda m, x: adaptive(x, m.output_size),
+    **{pool_: _max_pool for pool_ in (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d)},
+    **{pool_: _avg_pool for pool_ in (nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d)},
+    **{pool_: (lambda m, x: adaptive(x, m.output_size))
+       for pool_ in (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d)},
     nn.LocalResponseNorm: lambda m, x: Emit("lrn", (x,), {"size": m.size}),
     nn.ChannelShuffle: lambda m, x: Emit("shuffle", (x,), {"g": m.groups}),
     nn.Identity: lambda m, x: Alias(x),
@@ -216,7 +239,8 @@ def _describe(args: tuple) -> str:
 
 
 def _channel_dim(dim: int, x: Value) -> bool:
-    return dim == 1 or (len(x.size) == 4 and dim == -3) or (len(x.size) == 2 and dim == -1)
+    rank = len(x.size)  # N×C, N×C×L, N×C×H×W, N×C×T×H×W: channels are dimension 1
+    return dim == 1 or dim == 1 - rank
 
 
 def _cat(tensors: Any, dim: int = 0, **_: Any) -> Emit | Unsupported:
@@ -250,7 +274,7 @@ def _split(x: Value, sizes: Any, dim: int = 0, **_: Any) -> Pieces | Unsupported
 def _mean(x: Value, dim: Any = None, keepdim: bool = False, **_: Any) -> Emit | Unsupported:
     dims = {d % len(x.size) for d in (dim if isinstance(dim, (tuple, list)) else [dim])} \
         if dim is not None else set()
-    if len(x.size) == 4 and dims == {2, 3}:
+    if len(x.size) >= 3 and dims == set(range(2, len(x.size))):
         return Emit("gap", (x,))
     return Unsupported(f"mean over dimensions {dim}")
 
@@ -299,8 +323,10 @@ FUNCTION_RULES: dict[Any, Rule] = {
     torch.flatten: lambda x, start_dim=0, end_dim=-1: flatten(x, start_dim, end_dim),
     operator.getitem: _getitem,
     F.hardtanh: _hardtanh_fn,
-    F.adaptive_avg_pool2d: lambda x, output_size: adaptive(x, output_size),
-    F.max_pool2d: _pool_fn("maxpool"), F.avg_pool2d: _pool_fn("avgpool"),
+    **{pool_: (lambda x, output_size: adaptive(x, output_size))
+       for pool_ in (F.adaptive_avg_pool1d, F.adaptive_avg_pool2d, F.adaptive_avg_pool3d)},
+    **{pool_: _pool_fn("maxpool") for pool_ in (F.max_pool1d, F.max_pool2d, F.max_pool3d)},
+    **{pool_: _pool_fn("avgpool") for pool_ in (F.avg_pool1d, F.avg_pool2d, F.avg_pool3d)},
     torch.mean: _mean,
     torch.narrow: lambda x, dim, start, length: METHOD_RULES["narrow"](x, dim, start, length),
     F.channel_shuffle: lambda x, groups: Emit("shuffle", (x,), {"g": groups}),

@@ -121,7 +121,8 @@ class _Recorder:
         return self.miss(name, call, result.reason, out_size)
 
     def emit(self, emit: Emit, name: str, call: str, out_size: Any) -> Value | None:
-        attrs = {key: Integer(int(value)) for key, value in emit.attrs.items()}  # exact, as specs
+        attrs = {key: tuple(Integer(int(v)) for v in value) if isinstance(value, tuple)
+             else Integer(int(value)) for key, value in emit.attrs.items()}  # exact, as specs
         try:
             result = ops.apply(emit.op, [v.shape for v in emit.inputs], attrs)
         except CostModelError as exc:
@@ -173,11 +174,13 @@ def seeded_rng():
 
 
 def _shape(size: Sequence[int], producer: str) -> Shape | None:
-    """N×C×H×W as C×H×W, and N×F as F×1×1 (the output of a fully connected layer)."""
-    if len(size) == 4:
-        return Shape(*(Integer(int(s)) for s in size[1:]), producer=producer)
+    """N×C×L, N×C×H×W and N×C×T×H×W as C×L, C×H×W and C×T×H×W; N×F as F×1×1 (the output
+    of a fully connected layer)."""
+    if 3 <= len(size) <= 5:
+        return Shape(Integer(int(size[1])), tuple(Integer(int(s)) for s in size[2:]),
+                     producer=producer)
     if len(size) == 2:
-        return Shape(Integer(int(size[1])), Integer(1), Integer(1), producer=producer)
+        return Shape.image(Integer(int(size[1])), Integer(1), Integer(1), producer=producer)
     return None
 
 
@@ -358,13 +361,14 @@ def _trace_hooks(module: nn.Module, input_size: tuple[int, ...]) -> tuple[_Recor
 
 def trace_torch(module: nn.Module, input_shape: Sequence[int] = (1, 3, 224, 224),
                 name: str | None = None, config: Sequence[tuple[str, Any]] = ()) -> Trace:
-    """Trace ``module`` on an input of ``input_shape`` (N×C×H×W; counts are per sample)."""
+    """Trace ``module`` on an input of ``input_shape`` (N×C×H×W for images, N×C×L for
+    sequences, N×C×T×H×W for video; counts are per sample)."""
     if not isinstance(module, nn.Module):
         raise CostModelError(f"expected an nn.Module, got {_safe_name(type(module).__name__)}")
     size = tuple(int(s) for s in input_shape)
-    if len(size) != 4 or min(size) < 1:
-        raise CostModelError(f"input shape must be N,C,H,W with positive sizes, got "
-                             f"{','.join(map(str, size))}")
+    if not 3 <= len(size) <= 5 or min(size) < 1:
+        raise CostModelError(f"input shape must be N,C,H,W (N,C,L for a sequence, N,C,T,H,W "
+                             f"for video) with positive sizes, got {','.join(map(str, size))}")
     training = [(m, m.training) for m in module.modules()]
     module.eval()  # inference: dropout off, batch norm with its running statistics
     warnings = []

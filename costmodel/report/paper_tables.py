@@ -366,7 +366,7 @@ def mobilenet_v1_table2() -> Table:
 
 def _table3_layer(channels: int, side: int, separable: bool) -> Counts:
     """One 3x3 layer on side x side x channels, channels out: full, or depthwise + pointwise."""
-    x = Shape(Integer(channels), Integer(side), Integer(side))
+    x = Shape.image(Integer(channels), Integer(side), Integer(side))
     if not separable:
         return apply("conv", [x], {"c": channels, "k": 3}).counts
     dw = apply("dw", [x], {"k": 3})

@@ -293,7 +293,7 @@ class _Builder:
     def primitive(self, op: str, inputs: list[Shape], attrs: dict[str, Any], name: str,
                   node: Node, source: str) -> Shape:
         for key, value in attrs.items():
-            if not is_number(value):
+            if not (is_number(value) or isinstance(value, tuple)):  # per-axis: expr.visit_Tuple
                 raise self.error(f"{op}: {key}= must be a number, got {key}={describe(value)}",
                                  node, source, key)
         if not spend():
@@ -312,7 +312,7 @@ class _Builder:
             # chained: build() explains a too-small input from the op's own error
             raise self.error(f"layer {name}: {exc}", node, source, op) from exc
         output = replace(result.shape, producer=name)
-        for side in (output.c, output.h, output.w):
+        for side in (output.c, *output.sizes):
             if beyond_max_number(side):
                 raise self.error(f"layer {name}: its output {output} grows beyond "
                                  f"10^{limits.MAX_NUMBER_DIGITS} (limit MAX_NUMBER)", node,
@@ -367,14 +367,17 @@ def _stride(op: str, attrs: Mapping[str, Any]) -> int:
     default = dict(ops.OPS[op].attrs)["s"]
     stride = attrs.get("s", default)
     stride = attrs.get("k") if stride is None else stride
-    return int(stride) if getattr(stride, "is_Integer", isinstance(stride, int)) else 1
+    strides = stride if isinstance(stride, tuple) else (stride,)  # per axis: the largest
+    return max(int(s) if getattr(s, "is_Integer", isinstance(s, int)) else 1 for s in strides)
 
 
 def _same_shape(a: Shape, b: Shape) -> bool:
     """Whether two feature maps have the same shape. A side that differs for certain settles
     it with nothing to assume (a stride-2 block never gets a residual add, whatever its
     widths); otherwise the undecidable sides are assumed to differ, and that is recorded."""
-    pairs = ((a.h, b.h), (a.w, b.w), (a.c, b.c))
+    if a.rank != b.rank:
+        return False
+    pairs = (*zip(a.sizes, b.sizes), (a.c, b.c))
     decided = [equal_if_decidable(p, q) for p, q in pairs]
     if False in decided:
         return False
@@ -494,15 +497,17 @@ def _build(spec: ModelSpec, knobs: dict[str, Any], model: str,
 
 
 def _input_shape(spec: ModelSpec, env: dict[str, Any]) -> Shape:
-    """The ``input C H W`` line's shape: positive whole numbers (or symbols)."""
+    """The ``input C H W`` line's shape (``C L``, ``C T H W``): positive whole numbers (or
+    symbols)."""
+    names = {2: ("C", "L"), 3: ("C", "H", "W"), 4: ("C", "T", "H", "W")}[len(spec.input)]
     sides = []
-    for what, expr in zip(("C", "H", "W"), spec.input):
+    for what, expr in zip(names, spec.input):
         value = expr.evaluate(env)
         if not ops.in_domain(value, "positive int"):
             raise SpecError(f"input {what} must be a whole number >= 1, got "
                             f"{describe(value)}", spec.source, expr.line, expr.text)
         sides.append(value)
-    return Shape(*sides, producer="input")
+    return Shape(sides[0], tuple(sides[1:]), producer="input")
 
 
 def _smallest_resolution(spec: ModelSpec, knobs: dict[str, Any], model: str,

@@ -13,6 +13,7 @@ Header statements (top level)::
           name an earlier knob, whose value this one takes unless it is set itself
           (`knob height resolution int`: a square input unless height= is given)
     input C H W                         # expressions, e.g. `input 3 resolution resolution`
+                                        # (`input C L`: a sequence; `input C T H W`: video)
     defaults OP key=value ...           # default attributes for OP lines of this file
     block NAME(param, param=default):   # a reusable block; its body is indented below
 
@@ -293,9 +294,10 @@ class _Parser:
                 knobs.append(self.knob(line, rest))
             elif word == "input":
                 items = split_items(rest, self.source, line.number)
-                if len(items) != 3:
-                    raise self.error("write 'input C H W', e.g. 'input 3 resolution resolution'",
-                                     line, rest)
+                if not 2 <= len(items) <= 4:
+                    raise self.error("write 'input C H W' (e.g. 'input 3 resolution "
+                                     "resolution'), 'input C L' for a sequence or "
+                                     "'input C T H W' for a video clip", line, rest)
                 inp = tuple(self.expr(item, line) for item in items)
             elif word == "defaults":
                 layer = self.layer(Line(line.number, 0, rest, ""))

@@ -108,7 +108,7 @@ class ModelSpec:
     paper: str
     notes: tuple[str, ...]
     knobs: tuple[Knob, ...]
-    input: tuple[Expression, Expression, Expression] | None
+    input: tuple[Expression, ...] | None  # C, then 1 to 3 spatial sizes
     blocks: tuple[BlockDef, ...]
     body: tuple[Node, ...]
 

@@ -84,7 +84,7 @@ def test_alexnet_exact():
     assert layer(net, "conv2").counts.weights == 256 * 48 * 25 + 256 == 307_456
     # fc6: 6·6·256 = 9216 inputs, 4096 outputs
     assert layer(net, "fc6").counts.weights == 9216 * 4096 + 4096
-    assert layer(net, "pool5").output == Shape(256, 6, 6)
+    assert layer(net, "pool5").output == Shape.image(256, 6, 6)
     assert layer(net, "pool6").output == layer(net, "pool5").output  # adaptive pool: no-op
     convs = sum(lay.counts.macs for lay in net.layers if lay.op == "conv")
     assert convs == 665_784_864
@@ -178,8 +178,8 @@ def test_googlenet_exact():
     assert layer(net, "inception3a.b5x5.reduce").counts.macs == 28 * 28 * 16 * 192
     assert layer(net, "inception3a.b5x5.conv").counts.macs == 28 * 28 * 32 * 16 * 25
     assert layer(net, "inception3a.b5x5.conv").counts.weights == 32 * 16 * 25 + 32
-    assert layer(net, "inception3a.concat1").output == Shape(256, 28, 28)
-    assert layer(net, "inception5b.concat1").output == Shape(1024, 7, 7)
+    assert layer(net, "inception3a.concat1").output == Shape.image(256, 28, 28)
+    assert layer(net, "inception5b.concat1").output == Shape.image(1024, 7, 7)
     # Caffe ceil pooling: 112 -> 56 -> 28 -> 14 -> 7
     assert [int(lay.output.h) for lay in net.layers if lay.op == "maxpool"
             and "." not in lay.name] == [56, 28, 14, 7]
@@ -217,7 +217,7 @@ def test_googlenet_with_3x3_instead_of_5x5():
 def test_xception_exact():
     net = zoo.build("xception")
     # stem without padding: 299 -> 149 -> 147; conv2: 147²·64·32·9 = 398,297,088 MACs
-    assert layer(net, "entry.conv1").output == Shape(32, 149, 149)
+    assert layer(net, "entry.conv1").output == Shape.image(32, 149, 149)
     assert layer(net, "entry.conv2").counts.macs == 147 * 147 * 64 * 32 * 9 == 398_297_088
     # a middle-flow separable conv at 19x19x728: dw 19²·728·9, pw 19²·728·728; no bias
     dw = layer(net, "middle.block1.sep1.sepconv.depthwise")
@@ -260,7 +260,7 @@ def test_xception_published_flops():
 def test_squeezenet_exact():
     net = zoo.build("squeezenet")
     # Table 1's output sizes are those of a 227 input: 111, 55, 27, 13
-    assert layer(net, "conv1").output == Shape(96, 111, 111)
+    assert layer(net, "conv1").output == Shape.image(96, 111, 111)
     assert [int(lay.output.h) for lay in net.layers if lay.op == "maxpool"] == [55, 27, 13]
     # conv1: 111²·96·3·49 = 173,873,952 MACs
     assert layer(net, "conv1").counts.macs == 111 * 111 * 96 * 3 * 49 == 173_873_952
@@ -268,7 +268,7 @@ def test_squeezenet_exact():
     assert layer(net, "fire2.squeeze").counts.macs == 55 * 55 * 16 * 96 == 4_646_400
     assert layer(net, "fire2.expand3x3.conv").counts.macs == 55 * 55 * 64 * 16 * 9
     assert layer(net, "fire2.expand3x3.conv").counts.weights == 64 * 16 * 9 + 64 == 9_280
-    assert layer(net, "fire2.concat1").output == Shape(128, 55, 55)
+    assert layer(net, "fire2.concat1").output == Shape.image(128, 55, 55)
     # conv10: 13²·1000·512
     assert layer(net, "conv10").counts.macs == 13 * 13 * 1000 * 512 == 86_528_000
     assert net.macs() == 832_667_936
@@ -299,7 +299,7 @@ def test_squeezenet_caffe_conv10_padding_not_modelled():
     # Documented: the official Caffe deploy.prototxt pads conv10 (1x1, pad 1): 15x15 output,
     # +28,672,000 MACs (861,339,936 total at 227). The paper's Table 1 and torchvision don't.
     n = Integer
-    padded = ops.apply("conv", [Shape(n(512), n(13), n(13))],
+    padded = ops.apply("conv", [Shape.image(n(512), n(13), n(13))],
                        {"c": n(1000), "k": n(1), "p": n(1), "bias": n(1)})
     assert (padded.shape.c, padded.shape.h, padded.shape.w) == (1000, 15, 15)
     assert padded.counts.macs - 86_528_000 == 28_672_000
