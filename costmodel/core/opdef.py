@@ -204,7 +204,7 @@ def per_axis(value: Any, rank: int, name: str) -> tuple[Any, ...]:
     if not isinstance(value, tuple):
         return (value,) * rank
     if len(value) != rank:
-        written = "x".join(map(str, value))
+        written = written_value(value)
         raise CostModelError(f"{name}={written} gives {len(value)} axes, but the input has "
                              f"{rank} spatial axes; write {rank} sizes joined by x, or one")
     return value
@@ -454,8 +454,11 @@ def with_defaults(name: str, given: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def written_value(value: Any) -> str:
-    """An attribute value as the language writes it: ``3``, ``1x7``."""
-    return "x".join(map(str, value)) if isinstance(value, tuple) else str(value)
+    """An attribute value as the language writes it: ``3``, ``1x7``, ``(1, 5/2)``."""
+    if not isinstance(value, tuple):
+        return str(value)
+    texts = [str(v) for v in value]
+    return "x".join(texts) if all(t.isdigit() for t in texts) else f"({', '.join(texts)})"
 
 
 def apply(name: str, inputs: Sequence[Shape], attrs: dict[str, Any]) -> Result:
