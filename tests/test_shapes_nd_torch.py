@@ -18,6 +18,7 @@ from costmodel import count_torch, to_torch  # noqa: E402
 from costmodel.spec import build, parse_text  # noqa: E402
 from costmodel.zoo import resolve  # noqa: E402
 from tests.test_shapes_nd import FACTORIZED, SEQUENCE, VIDEO  # noqa: E402
+from tests.tool_counts import TOOLS  # noqa: E402
 
 pytestmark = pytest.mark.slow  # torch
 
@@ -78,3 +79,16 @@ def test_an_onnx_export_of_factorized_kernels_reads_back(tmp_path):
     assert any(w.kind == "params_differ" for w in read.warnings)
     assert [l.kind for l in read.layers if l.op == "conv"] == \
         [l.kind for l in net.layers if l.op == "conv"]
+
+
+@pytest.mark.parametrize("tool", sorted(TOOLS))
+@pytest.mark.parametrize("text", [VIDEO.replace("input 3 16 112 112", "input 3 4 32 32"),
+                                  FACTORIZED.replace("input 3 224 320", "input 3 32 48"),
+                                  SEQUENCE.replace("input 80 3000", "input 80 300")],
+                         ids=["video", "1x7", "1-d"])
+def test_every_tool_convention_counts_n_d_layers_as_the_tool_does(text, tool):
+    """fvcore counts only the 2-D adaptive pool (aten::adaptive_avg_pool2d); the hook-based
+    tools have rules for Conv1d/3d, BatchNorm1d/3d and the 1-D/3-D pools as for 2-D."""
+    net = build(parse_text(text, "<test>"))
+    module = to_torch(net)
+    assert TOOLS[tool](module, (1, *module.input_shape)) == (net.macs(tool), net.params(tool))

@@ -57,10 +57,19 @@ def parse_rule(rule: str) -> tuple[tuple[int, str], ...]:
 
 def call_of(layer: Any) -> str:
     """The PyTorch call that computes ``layer`` (a Layer): its own record, else its op's
-    default (as ``to_torch`` writes it)."""
+    default as ``to_torch`` writes it, for the rank of its input: a default ``nn.Conv2d``
+    over a video clip is ``nn.Conv3d``, ``F.adaptive_avg_pool2d`` over a sequence is
+    ``F.adaptive_avg_pool1d`` (tools name these apart: fvcore counts only the 2-D adaptive
+    pool)."""
     from .opdef import definition_of  # the registry imports sympy: not for `costmodel --help`
 
-    return layer.call or definition_of(layer.op).torch.call
+    if layer.call:
+        return layer.call
+    call = definition_of(layer.op).torch.call
+    rank = layer.inputs[0].rank if layer.inputs else 2
+    if rank != 2 and call.endswith("2d") and 1 <= rank <= 3:
+        return f"{call[:-2]}{rank}d"
+    return call
 
 
 @dataclass(frozen=True)
@@ -186,16 +195,21 @@ THOP = Tool(
         "free view": _zero("zero_ops"),
     },
     ops={"lrn": _zero("no rule for nn.LocalResponseNorm: zero")},
-    calls={"nn.AdaptiveAvgPool2d": ("input + output", "count_adap_avgpool: (kernel + 1) per "
-                                                      "output element; float, exact when the "
-                                                      "output divides the input"),
-           "nn.AvgPool2d": ("output", "count_avgpool: 1 per output element")},
+    calls={**{f"nn.AdaptiveAvgPool{rank}d": ("input + output", "count_adap_avgpool: (kernel + "
+                                                              "1) per output element; float, "
+                                                              "exact when the output divides "
+                                                              "the input")
+              for rank in (1, 2, 3)},
+           **{f"nn.AvgPool{rank}d": ("output", "count_avgpool: 1 per output element")
+              for rank in (1, 2, 3)}},
     params="hooked",
     params_note="only modules with a rule report their parameters() (a reused module once; "
                 "the root module's own never: dfs_count sums its children)",
-    hooked=frozenset({"nn.Conv2d", "nn.Linear", "nn.BatchNorm2d", "nn.BatchNorm1d",
-                      "nn.AdaptiveAvgPool2d", "nn.AvgPool2d", "nn.MaxPool2d", "nn.ReLU",
-                      "nn.ReLU6", "nn.Dropout"}))
+    # thop/profile.py register_hooks: every rank of each module family it has a rule for
+    hooked=frozenset({"nn.Linear", "nn.ReLU", "nn.ReLU6", "nn.Dropout",
+                      *(f"nn.{family}{rank}d" for rank in (1, 2, 3)
+                        for family in ("Conv", "BatchNorm", "AdaptiveAvgPool", "AvgPool",
+                                       "MaxPool"))}))
 
 PTFLOPS = Tool(
     "ptflops", "0.7.5",

@@ -233,7 +233,13 @@ class Torch:
 
     @property
     def calls(self) -> tuple[str, ...]:
-        return (self.call, *self.also)
+        """Every call that computes the op: ``call``, ``also``, and for a 2-D call
+        (``nn.Conv2d``, ``F.max_pool2d``) its 1-D and 3-D forms, which to_torch writes for
+        a sequence or a video clip."""
+        written = (self.call, *self.also)
+        by_rank = tuple(f"{c[:-2]}{rank}d" for c in written if c.endswith("2d")
+                        for rank in (1, 3))
+        return written + tuple(c for c in by_rank if c not in written)
 
 
 @dataclass(frozen=True)

@@ -127,14 +127,14 @@ def avg_pool(info: Any) -> nn.Module:
 
 def max_pool_function(info: Any):
     k, s, p, ceil = _window(info.attrs)
-    pool = getattr(F, f"max_pool{_rank(info)}d")
-    return lambda x: pool(x, k, s, p, ceil_mode=ceil)
+    name = f"max_pool{_rank(info)}d"  # looked up per call: ptflops patches F's functions
+    return lambda x: getattr(F, name)(x, k, s, p, ceil_mode=ceil)
 
 
 def avg_pool_function(info: Any):
     k, s, p, ceil = _window(info.attrs)
-    pool = getattr(F, f"avg_pool{_rank(info)}d")
-    return lambda x: pool(x, k, s, p, ceil_mode=ceil)
+    name = f"avg_pool{_rank(info)}d"
+    return lambda x: getattr(F, name)(x, k, s, p, ceil_mode=ceil)
 
 
 def module(call: str, *args: str, **kwargs: Any):
@@ -159,8 +159,8 @@ def global_pool(info: Any) -> nn.Module:
 
 
 def global_pool_function(info: Any):
-    pool = getattr(F, f"adaptive_avg_pool{_rank(info)}d")
-    return lambda x: pool(x, 1)
+    name = f"adaptive_avg_pool{_rank(info)}d"
+    return lambda x: getattr(F, name)(x, 1)
 
 
 def mean_function(info: Any):
@@ -173,8 +173,8 @@ def adaptive_pool(info: Any) -> nn.Module:
 
 
 def adaptive_pool_function(info: Any):
-    size, pool = info.attrs["size"], getattr(F, f"adaptive_avg_pool{_rank(info)}d")
-    return lambda x: pool(x, size)
+    size, name = info.attrs["size"], f"adaptive_avg_pool{_rank(info)}d"
+    return lambda x: getattr(F, name)(x, size)
 
 
 def batch_norm(info: Any) -> nn.Module:
