@@ -11,6 +11,7 @@ from sympy import Rational, simplify, sqrt
 from typer.testing import CliRunner
 
 from costmodel import zoo
+from costmodel.analysis import derivation, derivations
 from costmodel.analysis import derive as D, derive_network as DN
 from costmodel.cli.app import app
 from costmodel.core import symbols as S
@@ -21,7 +22,7 @@ from tests.printed import agrees
 
 H, W, C, k, g, K = S.H, S.W, S.C, S.k, S.g, S.K
 alpha, rho, t, c1, c2, R = S.alpha, S.rho, S.t, S.c1, S.c2, S.R
-B = D.B
+B = derivation.B
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
 
@@ -75,7 +76,7 @@ def test_expr_is_the_sum_of_the_layers(name):
 
 def test_a_duplicate_name_is_refused():
     with pytest.raises(RuntimeError, match="registered twice"):
-        D.derivation("conv")(lambda: None)
+        derivations.derivation("conv")(lambda: None)
 
 
 def test_same_padding_keeps_a_symbolic_side():
@@ -183,7 +184,7 @@ def test_memory_access_cost_counts_reads_and_writes():
     x = Shape.image(sympy.Integer(64), sympy.Integer(56), sympy.Integer(56))
     result = apply("pw", [x], {"c": 128, "g": 2})
     # 56·56·64 in + 56·56·128 out + 64·128/2 weights = 200,704 + 401,408 + 4,096
-    assert D.derivations.memory_access_cost(x, result) == 606_208
+    assert derivations.memory_access_cost(x, result) == 606_208
 
 
 def test_at_takes_defaults_and_refuses_unknown_symbols():

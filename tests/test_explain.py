@@ -11,7 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from costmodel import zoo
-from costmodel.analysis.explain import explain, explain_table, records, why_lines, why_note
+from costmodel.analysis.explain import explain, records
+from costmodel.report.explain_text import explain_table, why_lines, why_note
 from costmodel.cli.app import app
 from costmodel.core.conventions import CONVENTIONS
 from costmodel.errors import CostModelError

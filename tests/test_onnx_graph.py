@@ -17,7 +17,7 @@ from onnx import TensorProto, helper, numpy_helper
 from costmodel import zoo
 from costmodel.core import symbols as S
 from costmodel.errors import CostModelError
-from costmodel.frontends.onnx_graph import load_spec
+from costmodel.frontends.onnx_file import load_spec
 from tests.onnx_writer import network_to_onnx
 
 pytestmark = pytest.mark.slow  # onnx, and subprocesses

@@ -10,7 +10,7 @@ import pytest
 
 from costmodel import zoo
 from costmodel.analysis.derive_network import derive_network
-from costmodel.frontends.onnx_graph import load_spec
+from costmodel.frontends.onnx_file import load_spec
 from costmodel.frontends.to_spec import network_to_spec
 from costmodel.spec import build, parse_text
 from tests.onnx_writer import network_to_onnx

@@ -22,7 +22,7 @@ import pytest
 import torch
 from torch import nn
 
-from costmodel.frontends.onnx_graph import load_spec
+from costmodel.frontends.onnx_file import load_spec
 from costmodel.spec import build, parse_text
 
 pytestmark = pytest.mark.slow  # ONNX exports through torch

@@ -75,7 +75,7 @@ def test_every_op_through_to_torch_and_count_torch(name):
 def test_every_op_through_the_onnx_reader(name, tmp_path):
     import onnx
 
-    from costmodel.frontends.onnx_graph import load_spec
+    from costmodel.frontends.onnx_file import load_spec
     from tests.onnx_writer import network_to_onnx
 
     network = one_op_network(name)
@@ -178,7 +178,7 @@ def test_a_new_op_defined_once_reaches_every_part(softsign, tmp_path):
     from costmodel.analysis import memory
     import onnx
 
-    from costmodel.frontends.onnx_graph import load_spec
+    from costmodel.frontends.onnx_file import load_spec
     from tests.onnx_writer import network_to_onnx
     from tests.tool_counts import TOOLS as RUN
 

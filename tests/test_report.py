@@ -24,7 +24,7 @@ from costmodel.data.published import figures
 from costmodel.errors import CostModelError
 from costmodel.report import generate as gen
 from costmodel.report import paper_tables as P
-from costmodel.report.paper_tables import spec_string
+from costmodel.spec.ref import spec_string
 from tests.printed import agrees
 
 M = 10**6

@@ -101,19 +101,6 @@ def test_the_cycle_finder_finds_a_cycle():
     assert find_cycle({"a": {"b"}, "b": set(), "c": {"a", "b"}}) is None
 
 
-#: The import cycles still to break (issue 17 item 3), each the set of modules (or
-#: subpackages) on it. The tests fail on any cycle not listed here, and on a listed one that is
-#: gone, so this list can only shrink, on purpose. (A branch that breaks these, by moving
-#: Derivation out of derive.py, the ONNX SPEC out of onnx_graph.py and the shared table out of
-#: report/, is h5-tiers; it did not merge in time.)
-KNOWN_MODULE_CYCLES = {
-    frozenset({"costmodel.analysis.derivations", "costmodel.analysis.derive",
-               "costmodel.analysis.derive_network"}),
-    frozenset({"costmodel.frontends.onnx_graph", "costmodel.frontends.onnx_translate"}),
-}
-KNOWN_SUBPACKAGE_CYCLES = {frozenset({"costmodel.analysis", "costmodel.report"})}
-
-
 def strongly_connected(edges: Mapping[str, frozenset[str] | set[str]]) -> set[frozenset[str]]:
     """Every set of nodes that reach each other (of two or more), by Tarjan's algorithm."""
     index: dict[str, int] = {}
@@ -148,20 +135,26 @@ def strongly_connected(edges: Mapping[str, frozenset[str] | set[str]]) -> set[fr
     return found
 
 
-def test_no_import_cycle_between_modules_but_the_known_ones():
+def test_no_import_cycle_between_modules():
     found = strongly_connected(graph())
-    assert not found - KNOWN_MODULE_CYCLES, "new import cycle: " + "; ".join(
-        " <-> ".join(sorted(c)) for c in found - KNOWN_MODULE_CYCLES)
-    assert not KNOWN_MODULE_CYCLES - found, "a known cycle is gone: take it off the list"
+    assert not found, "import cycle: " + "; ".join(" <-> ".join(sorted(c)) for c in found)
+    assert find_cycle(graph()) is None
 
 
-def test_no_import_cycle_between_subpackages_but_the_known_ones():
+def test_no_import_cycle_between_subpackages():
     units: dict[str, set[str]] = {}
     for name, targets in graph().items():
         units.setdefault(subpackage(name), set()).update(
             subpackage(t) for t in targets if subpackage(t) != subpackage(name))
     found = strongly_connected(units)
-    assert found == KNOWN_SUBPACKAGE_CYCLES, sorted(map(sorted, found))
+    assert not found, "subpackages import each other: " + "; ".join(
+        " <-> ".join(sorted(c)) for c in found)
+
+
+def test_the_cycle_finders_agree_on_a_graph_with_two_cycles():
+    edges = {"a": {"b"}, "b": {"a"}, "c": {"d"}, "d": {"e"}, "e": {"c"}, "f": {"a"}}
+    assert strongly_connected(edges) == {frozenset("ab"), frozenset("cde")}
+    assert find_cycle(edges) == ["a", "b", "a"]
 
 
 def test_no_module_is_longer_than_600_lines():

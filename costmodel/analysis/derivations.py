@@ -1,8 +1,9 @@
 """The named derivations of ``costmodel derive``, in the order of the papers' arguments.
 
 Each builds its structure from the layer primitives (:func:`costmodel.core.ops.apply`) on a
-symbolic ``Shape.image(C, H, W)`` and registers itself with
-:func:`costmodel.analysis.derive.derivation`.
+symbolic ``Shape.image(C, H, W)`` and registers itself in :data:`DERIVATIONS` with
+:func:`derivation` (a second registration of a name is an error);
+:func:`costmodel.analysis.derive.derive` looks them up.
 
 "Same" padding with a symbolic kernel: the conv default ``p = d·(K-1)//2`` becomes
 ``floor((K - 1)/2)`` when ``K`` is a symbol, and ``out_size`` then reads
@@ -14,6 +15,7 @@ derivation checks that its output side is ``H`` before using it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -24,9 +26,25 @@ from sympy import Expr, Integer, Rational, Symbol
 from ..core import ops
 from ..core import symbols as S
 from ..core.ops import Result, Shape
-from .derive import (ALEXNET, MOBILENET_V1, MOBILENET_V2, RESNET, RESNEXT, SHUFFLENET_V1,
-                     SHUFFLENET_V2, B, Derivation, Quantity, Step, derivation)
-from .derive import symbols_of as _symbols
+from .derivation import (ALEXNET, MOBILENET_V1, MOBILENET_V2, RESNET, RESNEXT, SHUFFLENET_V1,
+                         SHUFFLENET_V2, B, Derivation, Quantity, Step)
+from .derivation import symbols_of as _symbols
+
+#: name -> the function that builds the derivation, in registration (the papers') order
+DERIVATIONS: dict[str, Callable[[], Derivation]] = {}
+
+
+def derivation(name: str) -> Callable[[Callable[[], Derivation]], Callable[[], Derivation]]:
+    """Register ``builder`` as the derivation ``name`` (a name registered twice is an
+    error)."""
+    def register(builder: Callable[[], Derivation]) -> Callable[[], Derivation]:
+        if name in DERIVATIONS:
+            raise RuntimeError(f"derivation {name!r} is registered twice")
+        DERIVATIONS[name] = builder
+        return builder
+
+    return register
+
 
 # --- the ShuffleNet v2 memory access cost -------------------------------------------------------
 

@@ -21,7 +21,7 @@ from ..core.rounding import MakeDivisible
 from ..errors import CostModelError
 from ..spec.builder import require_knob
 from ..zoo import ModelRef
-from .derive import Derivation, Quantity, _exact_number, show_value, symbols_of
+from .derivation import Derivation, Quantity, _exact_number, show_value, symbols_of
 
 #: The integer symbol of ``R = s·q + r`` (and of ``H = s·q_H + r``, ``W = s·q_W + r`` when
 #: height and width are kept apart).

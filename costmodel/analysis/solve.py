@@ -43,11 +43,11 @@ from ..core import symbols as S
 from ..core.conventions import DEFAULT
 from ..core.evaluate import point_function
 from ..core.rounding import MakeDivisible
-from ..core.numbers import plain
+from ..core.numbers import UNIT_NOTE, human, plain
 from ..core.numbers import is_number_text, read_number
 from ..limits import excerpt
 from ..errors import CostModelError
-from .derive import show_value
+from .derivation import show_value
 from .derive_network import derive_network
 
 #: JSON values, a fraction such as 1/3 kept exact (as text)
@@ -78,13 +78,6 @@ def parse_budget(text: str, option: str = "--macs") -> Rational:
     return number
 
 
-def human(value: Any) -> str:
-    """568740352 -> '568.7M' (the tables' style), exact small values as they are."""
-    from ..report.table import human as table_human
-
-    return table_human(value)
-
-
 def _exact(value: Any) -> Any:
     value = sympy.sympify(value, strict=True)
     return int(value) if value.is_Integer else value
@@ -113,8 +106,6 @@ class Solution:
     record: Mapping[str, Any] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
-        from ..report.table import UNIT_NOTE
-
         return [self.answer, *("  " + line for line in self.details),
                 f"{UNIT_NOTE} Params under the {self.convention} convention."]
 

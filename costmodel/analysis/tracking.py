@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..core.network import Network
+from ..spec.ref import spec_string
 from . import latency as L
 from . import memory as M
 
@@ -38,11 +39,6 @@ class Point:
     printed_macs: float | None = None  # the MACs the source prints for the row, if any
 
 
-def _spec(model: str, config: dict) -> str:
-    from ..report.paper_tables import spec_string
-    return spec_string(model, config)
-
-
 def pixel1_points() -> tuple[Point, ...]:
     """TF-slim's MobileNet v2 Pixel 1 latencies, plus MobileNet v1 from MobileNet v2's
     Table 4 (the same phone and runtime)."""
@@ -52,7 +48,7 @@ def pixel1_points() -> tuple[Point, ...]:
         "tf_slim_checkpoints.csv").read_text(encoding="utf-8")
     rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
     points = [Point(f"MobileNet v2 {r['alpha']} @ {r['resolution']}",
-                    _spec(r["model"], {"alpha": float(r["alpha"]),
+                    spec_string(r["model"], {"alpha": float(r["alpha"]),
                                        "resolution": int(r["resolution"])}),
                     float(r["pixel1_ms"]) / 1e3, "TF-slim MobileNet v2 README (Pixel 1, TF-Lite)")
               for r in rows if r["pixel1_ms"]]
@@ -70,7 +66,7 @@ def table8_points(device: str) -> tuple[Point, ...]:
     from ..data.published import figures
 
     key = {"gpu": "gpu_batches_per_s", "arm": "arm_images_per_s"}[device]
-    return tuple(Point(fig.label, _spec(fig.model, dict(fig.config)), 1 / fig.measured[key],
+    return tuple(Point(fig.label, spec_string(fig.model, dict(fig.config)), 1 / fig.measured[key],
                        f"ShuffleNet v2 paper, Table 8 ({device.upper()})", fig.macs)
                  for fig in figures(source="shufflenet_v2", table="Table 8")
                  if fig.model and key in fig.measured)

@@ -290,7 +290,8 @@ def compare(
     input_size: InputOption = None,
 ) -> None:
     """Compare models: MACs, FLOPs, params and their ratios to the first SPEC."""
-    from ..analysis.compare import build_all, compare_records, compare_table
+    from ..analysis.compare import build_all
+    from ..report.compare_tables import compare_records, compare_table
 
     rows = build_all(specs, input_shape(input_size))
     show_warnings(row.network for row in rows)
@@ -319,7 +320,7 @@ def summary(
 
     One row per layer (name, type, input → output, MACs, params, share), as torchinfo's
     summary, then the totals per layer type, as the MobileNet v1 paper's Table 2."""
-    from ..analysis.compare import summary_tables
+    from ..report.compare_tables import summary_tables
     from ..frontends import build_spec
     from ..report.table import plain, render_all
 

@@ -40,7 +40,8 @@ def explain(
         = ExplainFormat.table,
 ) -> None:
     """Why counters differ (help: EXPLAIN_HELP)."""
-    from ..analysis.explain import explain as run, explain_table, records
+    from ..analysis.explain import explain as run, records
+    from ..report.explain_text import explain_table
     from ..errors import CostModelError
     from ..report.table import to_text
     from ..zoo import resolve

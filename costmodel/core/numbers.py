@@ -8,7 +8,8 @@ Rational) and nothing else: no ``_`` digit separators, no hex, no ``inf``. It ne
 which accept ``1_0`` and would spend minutes building ``10**999999999``: the digits and the
 exponent are bounded (:mod:`costmodel.limits`) before any number is made.
 
-:func:`plain` is the one JSON form of an exact number every ``--format json`` uses.
+:func:`plain` is the one JSON form of an exact number every ``--format json`` uses;
+:func:`human` the one abbreviated form people read (568.7M), in tables and in sentences.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from sympy import Rational
 from .. import limits
 from ..errors import CostModelError
 from ..limits import excerpt
+
+#: What a MAC is, under every table that counts them.
+UNIT_NOTE = "MACs = multiply-accumulates; 1 MAC = 2 FLOPs (the papers' FLOPs/Mult-Adds are MACs)."
 
 _DECIMAL = re.compile(r"[+-]?(?:(\d+)(?:\.(\d*))?|\.(\d+))(?:[eE]([+-]?\d+))?\Z", re.ASCII)
 
@@ -123,3 +127,19 @@ def plain(value: Any, exact_fractions: bool = False) -> Any:
     if getattr(value, "is_number", False):
         return float(value)
     return str(value)
+
+
+def human(value: Any) -> str:
+    """568740352 -> '568.7M'; small numbers as they are."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    number = float(value)
+    if abs(number) < 10_000 and number == int(number):
+        return str(int(number))  # small counts read best exactly: 864, 2048
+    for suffix, scale in (("E", 1e18), ("P", 1e15), ("T", 1e12), ("G", 1e9), ("M", 1e6),
+                          ("K", 1e3)):
+        if abs(number) >= scale:
+            return f"{number / scale:.4g}{suffix}"
+    return f"{number:.4g}" if number != int(number) else str(int(number))

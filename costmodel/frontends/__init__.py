@@ -4,7 +4,7 @@
 * :func:`count_torch` (``torch_trace``): a user's ``nn.Module`` traced into a Network, the
   same value a spec builds, so every analysis works on it; also the ``file.py:factory`` SPEC;
 * :mod:`.to_spec`: any network written back as a layer-spec file (``costmodel import``);
-* :mod:`.onnx_graph`: an ONNX file as a Network, the ``model.onnx[:resolution=R]`` SPEC
+* :mod:`.onnx_file`: an ONNX file as a Network, the ``model.onnx[:resolution=R]`` SPEC
   (registered in :data:`costmodel.zoo.FRONT_ENDS`; imports onnx only when a SPEC names one).
 
 Nothing here imports torch until one of these is called: ``import costmodel`` and every command

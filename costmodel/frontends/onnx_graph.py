@@ -1,10 +1,11 @@
-"""Count an ONNX file: a SPEC may be ``model.onnx`` (or ``model.onnx:resolution=160``).
+"""Read and check an ONNX file (the ``model.onnx`` SPEC is :mod:`.onnx_file`).
 
 The file is read as data (``onnx`` parses the protobuf; nothing in it is executed), checked,
-given its input size, shape-inferred with ``onnx.shape_inference`` and translated node by
-node into an ordinary :class:`~costmodel.core.network.Network` whose layers use the formulas
-of :mod:`costmodel.core.ops` (the translation is in :mod:`.onnx_ops`). Nodes costmodel has no
-formula for are listed by name and count in the network's notes, never silently dropped.
+given its input size and shape-inferred with ``onnx.shape_inference``; :mod:`.onnx_translate`
+then turns it node by node into an ordinary :class:`~costmodel.core.network.Network` whose
+layers use the formulas of :mod:`costmodel.core.ops` (the translation is in :mod:`.onnx_ops`).
+Nodes costmodel has no formula for are listed by name and count in the network's notes, never
+silently dropped.
 
 The checks, each ending in one :class:`~costmodel.errors.CostModelError` line: the file
 is a regular file of at most :data:`MAX_BYTES` (read through ``safe_io.read_bounded``); it
@@ -14,23 +15,15 @@ parses as an ONNX ``ModelProto`` with a graph and an opset (else "not an ONNX fi
 reads is provided by a graph input, an initializer or another node; the graph has no cycle;
 ``onnx.checker`` accepts it (for a file over :data:`CHECKER_BYTES` or with external data,
 each node alone); shape inference succeeds at the chosen input size.
-
-Closed forms in the resolution go through a written spec file (``costmodel import
-model.onnx -o net.cm``, then ``costmodel derive net.cm``): an ONNX file is counted at a
-numeric input size.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from .. import limits
-from ..core.network import Network
 from ..errors import CostModelError
-from ..limits import excerpt
 from ..safe_io import printable, read_bounded
 from .onnx_bounds import check_bounds
 
@@ -42,139 +35,8 @@ CHECKER_BYTES = 64 * 2**20
 #: Initializers with more elements than this are kept as dims only (see read_model): no
 #: larger constant is ever folded.
 VALUES_KEPT = limits.MAX_ONNX_CONSTANT_VALUES
-#: The knobs a SPEC may set for an ONNX file: the input side(s) in pixels.
-KNOBS = ("resolution", "height", "width")
 #: The largest input side: ONNX stores dims as 64-bit integers, and H×W must fit in one.
 MAX_SIDE = 2**31 - 1
-
-
-#: The input side an import uses for a file whose input height and width are dynamic, when
-#: the SPEC gives none (the written file keeps the side as its knob ``resolution``).
-IMPORT_RESOLUTION = 224
-
-
-def load_spec(path: str, rest: str = "") -> OnnxModelRef:
-    """The front-end hook of :data:`costmodel.zoo.FRONT_ENDS`: ``path`` and the text after
-    ``path:`` (``resolution=160``, or ``height=..,width=..``)."""
-    from ..zoo import parse_values
-
-    shown = shown_path(path)
-    values = parse_values(rest, f"{path}:{rest}")
-    for key, _ in values:
-        if key not in KNOBS:
-            raise CostModelError(f"{shown}: an ONNX file has no knob '{printable(key)}'; set "
-                                 f"the input size with resolution= (or height= and width=)")
-    model = read_model(path)
-    # the file name is the model's name in tables: one printable line
-    return OnnxModelRef(path, printable(Path(path).stem), values, model, shown)
-
-
-@dataclass(frozen=True)
-class OnnxModelRef:
-    """A resolved ``model.onnx[:resolution=R]`` SPEC, as :class:`costmodel.zoo.ModelRef`:
-    ``name``, ``build(**overrides)`` and ``config()``."""
-
-    path: str
-    name: str
-    values: tuple[tuple[str, str], ...]
-    model: Any  # onnx.ModelProto, checked by read_model
-    shown: str = ""  # the path as messages quote it
-
-    @property
-    def quoted(self) -> str:
-        return self.shown or shown_path(self.path)
-
-    def config(self) -> dict[str, Any]:
-        """The input size the file will be counted at: ``resolution`` for a square input,
-        else ``height`` and ``width``."""
-        height, width = self._input_size(dict(self.values))
-        return {"resolution": height} if height == width else {"height": height,
-                                                               "width": width}
-
-    def dynamic_axes(self) -> list[str]:
-        """The input's sides ("height", "width") that the file leaves dynamic and the SPEC
-        does not set."""
-        fixed, settings = input_dims(self.model, self.quoted)[2:], dict(self.values)
-        return [key for key, dim in zip(("height", "width"), fixed)
-                if not isinstance(dim, int) and key not in settings
-                and "resolution" not in settings]
-
-    def build_for_import(self) -> tuple[Network, str]:
-        """The network ``costmodel import`` writes, and what its file says it came from: a
-        dynamic input side the SPEC leaves open is taken as :data:`IMPORT_RESOLUTION`, and
-        the origin says so (the written file keeps the side as its knob)."""
-        dynamic = self.dynamic_axes()
-        if not dynamic:
-            return self.build(), ""
-        size = {key: IMPORT_RESOLUTION for key in dynamic}
-        origin = (f"its dynamic input {' and '.join(dynamic)} taken as {IMPORT_RESOLUTION}, "
-                  f"costmodel's default; give :resolution=R to check the file at another size")
-        return self.build(**size), origin
-
-    def build(self, input_shape: tuple[int, ...] | None = None, **overrides: Any) -> Network:
-        """The network at the SPEC's input size, ``overrides`` (resolution, height, width),
-        or ``input_shape`` N,C,H,W (the ``--input`` option; a size the SPEC sets wins, and
-        counts are per sample whatever N is)."""
-        from .onnx_translate import translate
-
-        settings = {**dict(self.values), **overrides}
-        if input_shape is not None:
-            _, channels, height, width = input_shape
-            takes = input_dims(self.model, self.quoted)[1]
-            if channels != takes:
-                raise CostModelError(f"{self.quoted} takes {takes}-channel input; --input "
-                                     f"gives C={channels}")
-            if not set(KNOBS) & set(settings):
-                settings.update(height=height, width=width)
-        for key in settings:
-            if key not in KNOBS:
-                raise CostModelError(f"{self.name}: an ONNX file has no knob "
-                                     f"'{printable(key)}'; its knobs are: {', '.join(KNOBS)}")
-        height, width = self._input_size(settings)
-        inferred = infer_shapes(self.model, self.quoted, height, width)
-        return translate(inferred, self.quoted, self.name, self.config_for(height, width),
-                         Path(self.path).parent)
-
-    @staticmethod
-    def config_for(height: int, width: int) -> tuple[tuple[str, Any], ...]:
-        from sympy import Integer
-
-        if height == width:
-            return (("resolution", Integer(height)),)
-        return (("height", Integer(height)), ("width", Integer(width)))
-
-    def _input_size(self, settings: dict[str, Any]) -> tuple[int, int]:
-        """Height and width: from the SPEC's values, else the file's fixed input dims."""
-        fixed = input_dims(self.model, self.quoted)[2:]
-        sides = []
-        for axis, key in enumerate(("height", "width")):
-            given = settings.get(key, settings.get("resolution"))
-            if given is None:
-                if not isinstance(fixed[axis], int):
-                    raise CostModelError(
-                        f"{self.quoted}: the input's {key} is dynamic "
-                        f"('{printable(fixed[axis])}' in the file); give the input size, e.g. "
-                        f"{self.quoted}:resolution=224 or --input 1,C,224,224")
-                given = fixed[axis]
-            sides.append(_side(given, key if key in settings else "resolution", self.quoted))
-        return sides[0], sides[1]
-
-
-def _side(value: Any, key: str, path: str) -> int:
-    """An input side in pixels: a whole number >= 1 (text from the command line, or a
-    number). A sympy symbol asks for a closed form, which goes through a spec file."""
-    if getattr(value, "free_symbols", None):
-        raise CostModelError(f"{path}: an ONNX file is counted at a numeric input size; for "
-                             f"a closed form in the resolution write it as a spec file "
-                             f"(costmodel import {path} -o net.cm) and derive that")
-    text = str(value).strip()
-    if not (text.isascii() and text.isdigit()) or int(text[:20]) < 1:
-        raise CostModelError(f"{path}: {key} must be a whole number >= 1; received "
-                             f"{key}={excerpt(text)}")
-    if len(text.lstrip("0")) > len(str(MAX_SIDE)) or int(text) > MAX_SIDE:
-        raise CostModelError(f"{path}: {key} must be at most {MAX_SIDE:,} (ONNX's 64-bit "
-                             f"dims must hold H×W); received {key}={excerpt(text)}")
-    return int(text)
 
 
 # --- reading and checking the file --------------------------------------------------------------

@@ -24,6 +24,7 @@ from .latency_report import (DATASETS, latency_cpu, latency_fits, latency_ops,
                              latency_pixel1, latency_scatter, latency_table8_arm,
                              latency_table8_gpu, network)
 from ..safe_io import write_atomic
+from ..spec.ref import spec_string
 from .table import Column, Table
 
 FOLDER = "beyond_flops"
@@ -34,18 +35,13 @@ MV2 = "Sandler et al., MobileNetV2, arXiv 1801.04381"
 SV2 = "Ma et al., ShuffleNet V2, arXiv 1807.11164"
 
 
-def _spec(model: str, config: dict[str, Any]) -> str:
-    from .paper_tables import spec_string
-    return spec_string(model, config)
-
-
 # --- MobileNet v2 Table 3 and §5.1 --------------------------------------------------------------
 
 def mobilenet_v2_table3() -> Table:
     """The largest tensor to materialize at each resolution, 16-bit activations."""
     rows = []
     for fig in figures(source="mobilenet_v2", table="Table 3"):
-        spec = _spec(fig.model, dict(fig.config))
+        spec = spec_string(fig.model, dict(fig.config))
         tensors = [t for t in M.materialized(network(spec)) if not t.streamed]
         side = fig.at.get("H") if fig.at else None
         kept = [t for t in tensors if side is None or t.h == side]

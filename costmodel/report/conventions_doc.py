@@ -27,7 +27,8 @@ def spell(rule: str | None) -> str:
 
 
 def render() -> str:
-    from ..analysis.explain import explain, explain_table
+    from ..analysis.explain import explain
+    from .explain_text import explain_table
     from ..zoo import build
 
     out = ["# Counting conventions", "",
@@ -91,7 +92,8 @@ README_END = "<!-- end of explain -->"
 
 
 def readme_block() -> str:
-    from ..analysis.explain import explain, explain_table
+    from ..analysis.explain import explain
+    from .explain_text import explain_table
     from ..zoo import build
 
     return explain_table(explain(build("mobilenet_v2"))).render("markdown")

@@ -9,7 +9,7 @@ from typing import Any
 import sympy
 from sympy import Expr, Symbol
 
-from ..analysis.derive import SYMBOL_MEANING, Derivation, _latex_text, equal
+from ..analysis.derivation import SYMBOL_MEANING, Derivation, _latex_text, equal
 from ..core import symbols as S
 from .table import UNIT_NOTE
 

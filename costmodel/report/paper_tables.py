@@ -33,6 +33,7 @@ from sympy import Integer
 from ..core.network import Network, exact
 from ..core.ops import Counts, Shape, apply
 from ..data.published import PublishedFigure, cite, figures
+from ..spec.ref import spec_string
 from .table import Column, Table, convention_note
 
 __all__ = ["TABLES", "REASONS", "NOT_IN_ZOO", "VARIANTS", "agrees", "printed_step",
@@ -103,20 +104,6 @@ def _share(part: Any, whole: Any) -> Fraction:
 
 
 # --- the computed side -----------------------------------------------------------------------
-
-def _knob_text(value: Any) -> str:
-    """A knob value for a spec string: 1.0 -> "1", 0.75 -> "0.75" (read exactly as 3/4)."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def spec_string(model: str, config: Mapping[str, Any]) -> str:
-    """``mobilenet_v1:alpha=0.75,resolution=224``: what `costmodel compare` takes."""
-    if not config:
-        return model
-    return model + ":" + ",".join(f"{k}={_knob_text(v)}" for k, v in config.items())
-
 
 @functools.lru_cache(maxsize=None)
 def network(spec: str) -> Network:

@@ -17,12 +17,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core.numbers import plain
+from ..core.numbers import UNIT_NOTE, human, plain  # noqa: F401 - shared with the analyses
 
 FORMATS = ("table", "json", "csv", "markdown", "latex")
-
-#: What a MAC is, under every table that counts them.
-UNIT_NOTE = "MACs = multiply-accumulates; 1 MAC = 2 FLOPs (the papers' FLOPs/Mult-Adds are MACs)."
 
 
 def convention_note(name: str) -> str:
@@ -65,22 +62,6 @@ class Table:
             return json.dumps(self.records(), indent=2)
         return {"csv": to_csv, "markdown": to_markdown, "latex": to_latex,
                 "table": to_text}[fmt](self)
-
-
-def human(value: Any) -> str:
-    """568740352 -> '568.7M'; small numbers as they are."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    number = float(value)
-    if abs(number) < 10_000 and number == int(number):
-        return str(int(number))  # small counts read best exactly: 864, 2048
-    for suffix, scale in (("E", 1e18), ("P", 1e15), ("T", 1e12), ("G", 1e9), ("M", 1e6),
-                          ("K", 1e3)):
-        if abs(number) >= scale:
-            return f"{number / scale:.4g}{suffix}"
-    return f"{number:.4g}" if number != int(number) else str(int(number))
 
 
 def show(column: Column, value: Any) -> str:

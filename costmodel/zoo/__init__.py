@@ -38,7 +38,7 @@ SUFFIX = ".cm"
 FRONT_ENDS: dict[str, str] = {
     # file.py:factory -- the user's own Python, imported (it runs); only the file named
     ".py": "costmodel.frontends.torch_file:load_spec",
-    ".onnx": "costmodel.frontends.onnx_graph:load_spec",
+    ".onnx": "costmodel.frontends.onnx_file:load_spec",
 }
 
 
