@@ -32,8 +32,8 @@ SWEEPS = {
     "mobilenet_v2 1000 alphas × 1000 resolutions": [
         "mobilenet_v2", "--alpha", "0.35:1.349:0.001", "--resolution", "96:1095:1"],
     "resnet50 resolution 32:1023 (992 points)": ["resnet50", "--resolution", "32:1023:1"],
-    "shufflenet_v2 alpha × resolution × memory (40,000 points)": [
-        "shufflenet_v2", "--alpha", "0.5:2.49:0.01", "--resolution", "96:295:1", "--memory"],
+    "mobilenet_v1 alpha × resolution with --memory (40,000 points)": [
+        "mobilenet_v1", "--alpha", "0.25:2.24:0.01", "--resolution", "96:295:1", "--memory"],
 }
 
 
