@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CostModelError
+from ..spec.ref import parse_ref
 from ..zoo import names as model_names
 from .derivation import Derivation, short_citation
 from .derivations import DERIVATIONS
@@ -53,8 +54,7 @@ def derive_any(name: str, **network_options: Any) -> Derivation:
     """A registered derivation, or else a whole network (zoo model or spec string)."""
     if name in DERIVATIONS:
         return derive(name)
-    bare = ":" not in name and "/" not in name and not name.endswith(".cm")
-    if bare and name not in model_names():
+    if parse_ref(name).is_bare_name and name not in model_names():
         if not Path(name).is_file():
             near = difflib.get_close_matches(name, [*DERIVATIONS, *model_names()], n=4,
                                              cutoff=0.6)

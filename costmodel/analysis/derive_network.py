@@ -131,9 +131,9 @@ def derive_network(spec: str | ModelRef, symbols: Iterable[str] | None = None,
     ``residue`` to choose another class, e.g. 0 for multiples of s). ``spec`` may be a
     resolved :class:`~costmodel.zoo.ModelRef`, with knob ``values`` on top of its own.
     """
-    from ..zoo import resolve_layer_spec
+    from ..zoo import resolve
 
-    ref = resolve_layer_spec(spec, "closed forms") if isinstance(spec, str) else spec
+    ref = resolve(spec, "closed forms") if isinstance(spec, str) else spec
     given = {**dict(ref.values), **dict(values or {})}
     chosen = list(_default_symbols(ref, given) if symbols is None else symbols)
     for name in chosen:

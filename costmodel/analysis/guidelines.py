@@ -198,7 +198,7 @@ def g4(network: Network) -> Check:
     per_layer = memory.layers_memory(network)
     total = sympy.Add(*(m.traffic for m in per_layer))
     elementwise = sympy.Add(*(m.traffic for m in per_layer if _elementwise(m.op)))
-    depthwise = sympy.Add(*(m.traffic for m in per_layer if m.kind.startswith("conv dw")))
+    depthwise = sympy.Add(*(m.traffic for m in per_layer if m.depthwise))
     fused = memory.layers_memory(network, fused=True)
     fused_total = sympy.Add(*(m.traffic for m in fused))
     left = {m.name: m for m in fused if _elementwise(m.op) and m.traffic != 0}

@@ -74,7 +74,14 @@ def dtype_bytes(dtype: str) -> int:
 
 
 def is_depthwise(layer: Layer) -> bool:
-    return layer.op == "dw" or layer.kind.startswith("conv dw")
+    """A depthwise convolution: the ``dw`` op, or a ``conv``/``pw`` with one group per input
+    channel (g = C, g ≠ 1), read from the op and its attributes, never its display kind."""
+    if layer.op == "dw":
+        return True
+    if layer.op not in ("conv", "pw") or not layer.inputs:
+        return False
+    groups = dict(layer.attrs).get("g", 1)
+    return groups != 1 and groups == layer.inputs[0].c
 
 
 def is_aliased(layer: Layer, fused: bool = False) -> bool:
@@ -96,6 +103,8 @@ class LayerMemory:
     written: Expr
     weights: Expr
     macs: Expr
+    #: a depthwise convolution (:func:`is_depthwise`)
+    depthwise: bool = False
 
     @property
     def traffic(self) -> Expr:
@@ -116,10 +125,11 @@ def layer_memory(layer: Layer, fused: bool = False) -> LayerMemory:
     :func:`costmodel.analysis.derivations.memory_access_cost` (the tests check they agree)."""
     macs = _plain(layer.counts.macs)
     if is_aliased(layer, fused):
-        return LayerMemory(layer.name, layer.op, layer.kind, 0, 0, 0, macs)
+        return LayerMemory(layer.name, layer.op, layer.kind, 0, 0, 0, macs,
+                           is_depthwise(layer))
     return LayerMemory(layer.name, layer.op, layer.kind,
                        sum((_numel(shape) for shape in layer.inputs), 0), _numel(layer.output),
-                       _plain(layer.counts.weights), macs)
+                       _plain(layer.counts.weights), macs, is_depthwise(layer))
 
 
 def _plain(value: Expr) -> Expr | int:

@@ -133,9 +133,9 @@ def _budgets(macs: Any, params: Any) -> dict[str, Rational]:
 
 
 def _resolve(spec: str, overrides: Mapping[str, Any], solving: str):
-    from ..zoo import resolve_layer_spec
+    from ..zoo import resolve
 
-    ref = resolve_layer_spec(spec, "budgets")
+    ref = resolve(spec, "budgets")
     values = {**dict(ref.values), **{k: str(v) for k, v in overrides.items() if v is not None}}
     knob = ref.spec.knob(solving)
     if knob is None:

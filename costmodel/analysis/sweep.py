@@ -56,7 +56,7 @@ from ..core.conventions import convention as get_convention
 from ..core.network import exact
 from ..core.numbers import plain
 from ..errors import CostModelError
-from ..zoo import ModelRef, resolve_layer_spec
+from ..zoo import ModelRef, resolve
 from .memory import dtype_bytes, traffic_bytes
 from .closed_forms import (COUNTS, MEMORY, Progress, Redo, columns, common_dtype,
                            compile_network, evaluate_network, point_counts)
@@ -168,7 +168,7 @@ def sweep(spec: str, lists: Mapping[str, str | Sequence[Any]], convention: str =
         raise CostModelError(f"--check {check}: check 0 to {limits.MAX_SWEEP_CHECKS:,} random "
                              "points (limit MAX_SWEEP_CHECKS; each is a network built)")
     progress = progress or Progress()
-    ref = resolve_layer_spec(spec, "sweeps")
+    ref = resolve(spec, "sweeps")
     points = math.prod(list_size(raw, name) for name, raw in lists.items())
     if points > MAX_POINTS:  # before any value is read: a refusal takes no time
         raise CostModelError(f"the grid has {points:,} points; at most {MAX_POINTS:,} (limit "

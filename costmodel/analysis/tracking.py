@@ -166,7 +166,7 @@ class Predicted:
 def predict(points: Sequence[Point], hardware: L.Hardware, fused: bool, batch: int = 1,
             build: Callable[[str], Network] | None = None) -> tuple[Predicted, ...]:
     """MACs, traffic (in the profile's dtype) and the roofline estimate of every point."""
-    from ..zoo import resolve
+    from ..frontends import resolve
 
     build = build or (lambda spec: resolve(spec).build())
     rows = []

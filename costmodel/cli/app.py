@@ -290,16 +290,17 @@ def compare(
     input_size: InputOption = None,
 ) -> None:
     """Compare models: MACs, FLOPs, params and their ratios to the first SPEC."""
-    from ..analysis.compare import build_all
-    from ..report.compare_tables import compare_records, compare_table
+    from ..analysis.compare import build_all, compare_records, comparison
+    from ..report.compare_tables import compare_table
 
     rows = build_all(specs, input_shape(input_size))
     show_warnings(row.network for row in rows)
-    table = compare_table(rows, convention.value, units.value, dtype, memory)
-    if fmt == Format.json:
-        emit(json.dumps(compare_records(table), indent=2))
+    if fmt == Format.json:  # its contract always holds traffic_bytes and peak_bytes
+        records = comparison(rows, convention.value, dtype, memory=True)
+        emit(json.dumps(compare_records(records), indent=2))
     else:
-        emit(table.render(fmt.value))
+        emit(compare_table(rows, convention.value, units.value, dtype, memory)
+             .render(fmt.value))
 
 
 @app.command(epilog=SPEC_EPILOG)

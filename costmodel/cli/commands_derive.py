@@ -25,9 +25,9 @@ SolveFormat = Enum("SolveFormat", {f: f for f in ("table", "json")}, type=str)
 def _parse_at(text: str | None) -> dict[str, str] | None:
     if text is None:
         return None
-    from ..zoo import parse_values
+    from ..spec.ref import parse_settings
 
-    return dict(parse_values(text, text))
+    return dict(parse_settings(text, text))
 
 
 @app.command(epilog=SPEC_EPILOG)

@@ -44,7 +44,7 @@ def explain(
     from ..report.explain_text import explain_table
     from ..errors import CostModelError
     from ..report.table import to_text
-    from ..zoo import resolve
+    from ..frontends import resolve
 
     model, *more = spec  # `--between a b c`: click hands b and c over as arguments
     names = [n.strip() for item in (*(between or ()), *more) for n in item.split(",")

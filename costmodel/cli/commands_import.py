@@ -32,7 +32,7 @@ def import_spec(
     """
     from ..frontends.to_spec import network_to_spec
     from ..safe_io import check_writable_target, write_atomic
-    from ..zoo import resolve
+    from ..frontends import resolve
 
     if output is not None:
         check_writable_target(output, "layer-spec file")  # before the work, not after it

@@ -17,6 +17,7 @@ from ..core.network import Network
 from ..errors import CostModelError
 from ..limits import excerpt
 from ..safe_io import printable
+from ..spec.ref import SpecRef, parse_settings
 from .onnx_graph import MAX_SIDE, infer_shapes, input_dims, read_model, shown_path
 from .onnx_translate import translate
 
@@ -29,20 +30,25 @@ KNOBS = ("resolution", "height", "width")
 IMPORT_RESOLUTION = 224
 
 
-def load_spec(path: str, rest: str = "") -> OnnxModelRef:
-    """The front-end hook of :data:`costmodel.zoo.FRONT_ENDS`: ``path`` and the text after
-    ``path:`` (``resolution=160``, or ``height=..,width=..``)."""
-    from ..zoo import parse_values
-
+def load(ref: SpecRef) -> OnnxModelRef:
+    """The front end of ``.onnx`` SPECs (:mod:`.registry`): the file, read and checked, and
+    the settings after ``path:`` (``resolution=160``, or ``height=..,width=..``)."""
+    path = ref.target
     shown = shown_path(path)
-    values = parse_values(rest, f"{path}:{rest}")
-    for key, _ in values:
+    for key, _ in ref.settings:
         if key not in KNOBS:
             raise CostModelError(f"{shown}: an ONNX file has no knob '{printable(key)}'; set "
                                  f"the input size with resolution= (or height= and width=)")
     model = read_model(path)
     # the file name is the model's name in tables: one printable line
-    return OnnxModelRef(path, printable(Path(path).stem), values, model, shown)
+    return OnnxModelRef(path, printable(Path(path).stem), ref.settings, model, shown)
+
+
+def load_spec(path: str | Path, rest: str = "") -> OnnxModelRef:
+    """:func:`load` of the file ``path`` with the settings ``rest`` (``resolution=160``),
+    read by the SPEC grammar's :func:`~costmodel.spec.ref.parse_settings`."""
+    text = f"{path}:{rest}" if rest else str(path)
+    return load(SpecRef("onnx", str(path), "", parse_settings(rest, text), text))
 
 
 @dataclass(frozen=True)

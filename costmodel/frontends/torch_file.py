@@ -21,6 +21,7 @@ from ..core.network import Network
 from ..errors import CostModelError
 from ..limits import MAX_QUOTED_PATH_CHARS
 from ..safe_io import printable
+from ..spec.ref import SpecRef
 from .torch_trace import seeded_rng, trace_torch
 
 DEFAULT_INPUT = (1, 3, 224, 224)
@@ -127,14 +128,8 @@ def _number(text: str) -> Any:
         return text
 
 
-def load_spec(path: str, rest: str) -> TorchFileRef:
-    """The front end for ``.py`` SPECs (``FRONT_ENDS``): ``rest`` is ``factory`` or
-    ``factory:key=value,...``."""
-    from ..zoo import parse_values
-
-    factory, _, settings = rest.partition(":")
-    factory = factory.strip()
-    if not factory.isidentifier():
-        raise CostModelError(f"{path}: name the function that returns the module, as "
-                             f"{path}:build (got {rest!r})")
-    return TorchFileRef(path, factory, parse_values(settings, f"{path}:{rest}"))
+def load(ref: SpecRef) -> TorchFileRef:
+    """The front end of ``.py`` SPECs (:mod:`.registry`): the file and factory the SPEC names
+    (:func:`costmodel.spec.ref.parse_ref` checked the factory is an identifier), with its
+    values."""
+    return TorchFileRef(ref.target, ref.factory, ref.settings)

@@ -26,10 +26,10 @@ class LayerCost:
 def breakdown_data(spec: str, convention: str = "paper") -> tuple[Any, list[LayerCost]]:
     """The network built from a spec string and its costly layers (MACs or params non-zero
     under ``convention``), in order, with exact counts."""
-    from .. import zoo
     from ..core.network import exact
+    from ..frontends import resolve
 
-    network = zoo.resolve(spec).build()
+    network = resolve(spec).build()
     layers = []
     for layer in network.layers:
         macs, params = exact(layer.macs(convention)), exact(layer.params(convention))

@@ -9,36 +9,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..analysis.compare import Row, settings_text
+from ..analysis.compare import Row, comparison, settings_text
 from ..core.conventions import convention as get_convention
 from ..core.network import Network, exact
-from ..core.numbers import plain
-from ..core.warnings import labelled, records as warning_records
+from ..core.warnings import labelled
 from .table import UNIT_NOTE, Column, Table, convention_note
 
 
 def compare_table(rows: Sequence[Row], convention: str = "paper", units: str = "macs",
                   dtype: str = "fp32", memory: bool = False) -> Table:
-    """A row per model: MACs, FLOPs, params and their ratios to the first model; memory
-    traffic and peak activation memory in bytes of ``dtype`` (columns shown with ``memory``)."""
+    """A row per model: MACs, FLOPs, params and their ratios to the first model; with
+    ``memory``, memory traffic and peak activation memory in bytes of ``dtype`` (computed
+    only then: :func:`~costmodel.analysis.compare.comparison`)."""
     from ..analysis import memory as M
 
-    records = []
-    base_macs, base_params = rows[0].counts(convention)
-    for row in rows:
-        macs, params = row.counts(convention)
-        records.append({
-            "model": row.network.name,
-            "config": {k: plain(v) for k, v in row.network.config},
-            "settings": settings_text(row.network.settings),
-            "macs": macs, "flops": 2 * macs, "params": params,
-            "activations": exact(row.network.activations),
-            "macs_ratio": _ratio(macs, base_macs), "params_ratio": _ratio(params, base_params),
-            "convention": convention,
-            "traffic_bytes": exact(M.traffic_bytes(row.network, dtype)),
-            "peak_bytes": exact(M.peak_memory(row.network).bytes(dtype)), "dtype": dtype,
-            "warnings": warning_records(row.network),
-        })
+    records = comparison(rows, convention, dtype, memory)
     first, second = ("macs", "flops") if units == "macs" else ("flops", "macs")
     columns = (Column("model", "model"), Column("settings", "settings"),
                Column(first, "MACs" if first == "macs" else "FLOPs", "count"),
@@ -70,20 +55,6 @@ def _exact_note(records: Sequence[dict[str, Any]], convention: str) -> tuple[str
 
 def _full(value: Any) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
-
-
-def compare_records(table: Table) -> list[dict[str, Any]]:
-    """The JSON contract of `costmodel compare`: one object per spec, in order, with model,
-    config, macs, flops, params (exact integers), activations, ratios, convention,
-    traffic_bytes and peak_bytes (in the dtype given, default fp32), and warnings (objects:
-    kind, subject, count, names, message; empty when the count leaves nothing out)."""
-    keys = ("model", "config", "macs", "flops", "params", "activations", "macs_ratio",
-            "params_ratio", "convention", "traffic_bytes", "peak_bytes", "dtype", "warnings")
-    return [{key: plain(row[key]) for key in keys} for row in table.rows]
-
-
-def _ratio(value: Any, base: Any) -> float | None:
-    return float(value) / float(base) if base else None
 
 
 def summary_tables(network: Network, convention: str = "paper", units: str = "macs",

@@ -2,19 +2,17 @@
 
 A model is data, in the same format users write: ``costmodel/zoo/<name>.cm``, whose docstring
 cites the paper and explains where the exact count differs from the published one. Adding a
-model is adding a file. A *spec string* names a model for the CLI and the API:
-
-* ``mobilenet_v1`` -- a zoo model at its default knobs;
-* ``mobilenet_v1:alpha=0.5,resolution=160`` -- with knob values;
-* ``path/to/arch.cm`` (or ``path/to/arch.cm:alpha=0.5``) -- a user's architecture file;
-* a file another front end reads, chosen by its suffix in :data:`FRONT_ENDS` (``net.py:build``,
-  ``model.onnx``): everything after the path is that front end's to read.
+model is adding a file. This module is also the front end of every *layer-spec* SPEC
+(:mod:`costmodel.spec.ref` parses the string): a zoo name (``mobilenet_v1``,
+``mobilenet_v1:alpha=0.5,resolution=160``) or an architecture file (``path/to/arch.cm``,
+``path/to/arch.cm:alpha=0.5``); :func:`resolve` and :func:`build` take only those. Any SPEC,
+``.py`` and ``.onnx`` files too, goes through :func:`costmodel.frontends.resolve`.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -23,24 +21,13 @@ from typing import Any
 
 from ..core.network import Network
 from ..errors import CostModelError
-from ..limits import excerpt
 from ..safe_io import printable
 from ..spec.builder import build as build_spec, resolve_knobs, shown_knobs
 from ..spec.parser import parse_file, parse_text
+from ..spec.ref import SpecRef, parse_ref, path_exists
 from ..spec.syntax import ModelSpec
 
 SUFFIX = ".cm"
-
-#: Front ends for other kinds of file, by suffix: "module:function" of a loader called as
-#: ``loader(path, rest)`` with ``rest`` the text after ``path:`` (may be empty), returning an
-#: object with ``name``, ``build(**overrides) -> Network`` and ``config()``, as ModelRef has.
-#: Loaders are imported only when a SPEC names such a file (they import torch or onnx).
-FRONT_ENDS: dict[str, str] = {
-    # file.py:factory -- the user's own Python, imported (it runs); only the file named
-    ".py": "costmodel.frontends.torch_file:load_spec",
-    ".onnx": "costmodel.frontends.onnx_file:load_spec",
-}
-
 
 @lru_cache(maxsize=1)
 def names() -> tuple[str, ...]:
@@ -57,26 +44,12 @@ def spec(name: str) -> ModelSpec:
         near = difflib.get_close_matches(name, names(), n=3, cutoff=0.5)
         hint = f"did you mean {', '.join(near)}?" if near else \
             f"known models: {', '.join(names())}"
-        if _exists(name):
+        if path_exists(name):
             hint += f" (a file of that name exists: write ./{printable(name)} to read it)"
         raise CostModelError(f"unknown model {printable(name)!r}; {hint} (or give the path of an "
                              f"architecture file ending in {SUFFIX})")
     text = resources.files(__name__).joinpath(name + SUFFIX).read_text(encoding="utf-8")
     return parse_text(text, f"costmodel/zoo/{name}{SUFFIX}")
-
-
-def _exists(path: str) -> bool:
-    try:
-        return Path(path).exists()
-    except (OSError, ValueError):  # a name too long for a path, or holding NUL
-        return False
-
-
-def _is_file(path: str) -> bool:
-    try:
-        return Path(path).is_file()
-    except (OSError, ValueError):
-        return False
 
 
 @dataclass(frozen=True)
@@ -90,12 +63,49 @@ class ModelRef:
     #: (core/calls.py REFERENCE_CALLS), which the tool conventions count by
     zoo: bool = False
 
-    def build(self, **overrides: Any) -> Network:
-        network = build_spec(self.spec, {**dict(self.values), **overrides}, self.name)
+    #: the SPEC as written, for messages ("" where the ref was made by hand: its name)
+    text: str = ""
+
+    def build(self, input_shape: Sequence[int] | None = None, **overrides: Any) -> Network:
+        """The network at the SPEC's knob values and ``overrides``. ``input_shape`` N,C,H,W
+        (``--input``) sets the input size: ``resolution`` when H = W, else the ``height`` and
+        ``width`` knobs; a size the SPEC sets itself wins. The model must take C channels."""
+        values = {**dict(self.values), **overrides}
+        if input_shape is not None:
+            values.update(self._input_size(input_shape, values))
+        network = build_spec(self.spec, values, self.name)
         if self.zoo:
             from ..core.calls import with_reference_calls
             network = with_reference_calls(network, self.name)
+        if input_shape is not None and network.input.c != input_shape[1]:
+            raise CostModelError(f"{self.shown} takes {network.input.c}-channel input; "
+                                 f"--input gives C={input_shape[1]}")
         return network
+
+    @property
+    def shown(self) -> str:
+        return self.text or self.name
+
+    def _input_size(self, input_shape: Sequence[int], values: Mapping[str, Any]) -> dict:
+        """The knob values ``--input``'s H×W sets (none where the SPEC sets a size)."""
+        if len(input_shape) != 4:
+            raise CostModelError(f"{self.shown} sets its input size by knobs (resolution, "
+                                 f"height, width): --input takes N,C,H,W for it, not "
+                                 f"{len(input_shape)} numbers; write the sizes in the file's "
+                                 "input line for a sequence or a video")
+        _, _, h, w = input_shape
+        knobs = {knob.name for knob in self.spec.knobs}
+        if values.keys() & {"resolution", "height", "width"}:
+            return {}  # the SPEC's own size wins
+        if h == w and "resolution" in knobs:
+            return {"resolution": str(h)}
+        if {"height", "width"} <= knobs:
+            return {"height": str(h), "width": str(w)}
+        if "resolution" in knobs:
+            raise CostModelError(f"{self.shown} takes a square input (its resolution knob; it "
+                                 f"has no height and width knobs); --input gives H={h}, W={w}")
+        raise CostModelError(f"{self.shown} has no resolution knob, so --input cannot set its "
+                             "input size")
 
     def config(self) -> dict[str, Any]:
         """Every knob's value, defaults filled in, checked; a knob that follows another and
@@ -105,83 +115,34 @@ class ModelRef:
         return dict(shown_knobs(self.spec, resolve_knobs(self.spec, values, self.name), values))
 
 
-def parse_values(text: str, where: str) -> tuple[tuple[str, str], ...]:
-    """``alpha=0.5,resolution=160`` as pairs; a malformed or repeated item is named in the
-    error."""
-    pairs: dict[str, str] = {}
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        key, eq, value = item.partition("=")
-        if not eq or not key.strip() or not value.strip():
-            raise CostModelError(f"cannot read {excerpt(item)!r} in {excerpt(where)!r}: write "
-                                 "key=value, e.g. mobilenet_v1:alpha=0.5,resolution=160")
-        if key.strip() in pairs:
-            raise CostModelError(f"{key.strip()} is set twice in {excerpt(where)!r}")
-        pairs[key.strip()] = value.strip()
-    return tuple(pairs.items())
-
-
-def split_spec(text: str) -> tuple[str, str]:
-    """A spec string as (model name or path, settings). A path is text that ends in
-    ``.cm`` (or a front end's suffix) before the settings, or that has a ``/`` before them;
-    anything else is a model name, even where a file of that name exists. A path may itself
-    hold ``:`` (``a:b.cm:alpha=0.5``): the split is after the suffix, preferring a file that
-    exists."""
-    suffixes = (SUFFIX, *FRONT_ENDS)
-    cuts = [i for i in range(len(text) + 1)
-            if (i == len(text) or text[i] == ":") and text[:i].endswith(suffixes)]
-    if cuts:
-        existing = [i for i in cuts if _is_file(text[:i])]
-        cut = (existing or cuts)[0]
-        return text[:cut], text[cut + 1:]
-    base, _, settings = text.partition(":")
-    if "/" in base and _exists(text):  # a path holding ':', without settings
-        return text, ""
-    return base, settings
-
-
-#: What each front end's SPEC is, for the error when its optional dependency is missing.
-_DOING = {".py": "counting a PyTorch module", ".onnx": "reading an ONNX file"}
-
-
-def resolve(text: str):
-    """Resolve a spec string (see the module docstring and :func:`split_spec`)."""
-    base, settings = split_spec(text)
-    front_end = next((f for suffix, f in FRONT_ENDS.items() if base.endswith(suffix)), None)
-    if front_end is not None:
-        import importlib
-
-        from ..extras import missing_from
-
-        module, _, function = front_end.partition(":")
-        try:
-            return getattr(importlib.import_module(module), function)(base, settings)
-        except ModuleNotFoundError as exc:  # an optional dependency not installed: one line
-            error = missing_from(exc, f"{base}: {_DOING.get(Path(base).suffix, 'this SPEC')}")
-            if error is None:
-                raise
-            raise error from None
-    values = parse_values(settings, text)
-    if base.endswith(SUFFIX) or "/" in base:
-        parsed = parse_file(base)
+def load(ref: SpecRef) -> ModelRef:
+    """The front end of layer-spec SPECs (:mod:`costmodel.frontends.registry`): a zoo model,
+    or a ``.cm`` file (a path: it ends in ``.cm`` or holds a ``/``), with its knob values."""
+    if ref.kind == "cm":
+        parsed = parse_file(ref.target)
         # a file's name is text from outside: printed in tables, so made printable here
-        return ModelRef(parsed, parsed.name or printable(Path(base).stem), values)
-    return ModelRef(spec(base), base, values, zoo=True)
+        return ModelRef(parsed, parsed.name or printable(Path(ref.target).stem), ref.settings,
+                        text=ref.text)
+    if ref.kind != "zoo":
+        raise CostModelError(f"{printable(ref.text)}: not a layer-spec SPEC")
+    return ModelRef(spec(ref.target), ref.target, ref.settings, zoo=True, text=ref.text)
 
 
-def resolve_layer_spec(text: str, purpose: str) -> ModelRef:
-    """Resolve ``text`` where ``purpose`` needs the knobs of a layer-spec model (closed forms,
-    budgets, sweeps): a front end's file, counted at numbers only, is refused with the way to
-    write it as a spec file."""
-    ref = resolve(text)
-    if not isinstance(ref, ModelRef):
-        stem = Path(text.partition(":")[0]).stem
+def resolve(text: str, purpose: str = "zoo.resolve and zoo.build") -> ModelRef:
+    """The layer-spec model ``text`` names (a zoo name or a ``.cm`` file, with knob values),
+    where ``purpose`` needs its knobs (closed forms, budgets, sweeps): a front end's file
+    (``.py``, ``.onnx``), counted at numbers only, is refused with the way to write it as a
+    spec file (any SPEC: :func:`costmodel.frontends.resolve`)."""
+    ref = parse_ref(text)
+    if not ref.is_layer_spec:
+        stem = Path(ref.target).stem
         raise CostModelError(f"{text}: {purpose} need a layer-spec model, and this file is "
                              f"counted at one input size; write it as one first: costmodel "
                              f"import {text} -o {stem}.cm, then use {stem}.cm")
-    return ref
+    return load(ref)
 
 
 def build(name: str, values: Mapping[str, Any] | None = None, **knobs: Any) -> Network:
-    """Build zoo model (or spec string) ``name`` with knob values (numbers, strings, or sympy
+    """Build zoo model (or layer-spec SPEC) ``name`` with knob values (numbers, strings, or sympy
     symbols to keep a knob symbolic)."""
     return resolve(name).build(**{**dict(values or {}), **knobs})
