@@ -16,7 +16,7 @@ from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 from costmodel import count_torch, to_torch  # noqa: E402
 from costmodel.spec import build, parse_text  # noqa: E402
-from costmodel.zoo import resolve  # noqa: E402
+from costmodel.frontends import resolve  # noqa: E402
 from tests.test_shapes_nd import FACTORIZED, SEQUENCE, VIDEO  # noqa: E402
 from tests.tool_counts import TOOLS  # noqa: E402
 
