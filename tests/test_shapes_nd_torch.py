@@ -92,3 +92,20 @@ def test_every_tool_convention_counts_n_d_layers_as_the_tool_does(text, tool):
     net = build(parse_text(text, "<test>"))
     module = to_torch(net)
     assert TOOLS[tool](module, (1, *module.input_shape)) == (net.macs(tool), net.params(tool))
+
+
+@pytest.mark.parametrize("text", [VIDEO.replace("input 3 16 112 112", "input 3 4 32 32"),
+                                  SEQUENCE.replace("input 80 3000", "input 80 300")],
+                         ids=["video", "1-d"])
+def test_an_onnx_export_of_a_clip_or_a_sequence_reads_back(tmp_path, text):
+    net = build(parse_text(text, "<test>"))
+    module = to_torch(net)
+    path = tmp_path / "nd.onnx"
+    torch.onnx.export(module, torch.randn(1, *module.input_shape), str(path), dynamo=False)
+    read = resolve(str(path)).build()
+    assert read.input == net.input
+    assert read.macs("torch") == net.macs("torch")
+    assert [l.kind for l in read.layers if l.op in ("conv", "dw")] == \
+        [l.kind for l in net.layers if l.op in ("conv", "dw")]
+    again = resolve(str(path)).build(input_shape=(1, *module.input_shape))
+    assert again.macs("torch") == net.macs("torch")

@@ -69,6 +69,9 @@ class OnnxModelRef:
     def config(self) -> dict[str, Any]:
         """The input size the file will be counted at: ``resolution`` for a square input,
         else ``height`` and ``width``."""
+        fixed = input_dims(self.model, self.quoted)
+        if len(fixed) == 3:
+            return {"length": self._sizes(dict(self.values), fixed)[0]}
         height, width = self._input_size(dict(self.values))
         return {"resolution": height} if height == width else {"height": height,
                                                                "width": width}
@@ -76,7 +79,7 @@ class OnnxModelRef:
     def dynamic_axes(self) -> list[str]:
         """The input's sides ("height", "width") that the file leaves dynamic and the SPEC
         does not set."""
-        fixed, settings = input_dims(self.model, self.quoted)[2:], dict(self.values)
+        fixed, settings = input_dims(self.model, self.quoted)[-2:], dict(self.values)
         return [key for key, dim in zip(("height", "width"), fixed)
                 if not isinstance(dim, int) and key not in settings
                 and "resolution" not in settings]
@@ -96,24 +99,49 @@ class OnnxModelRef:
     def build(self, input_shape: tuple[int, ...] | None = None, **overrides: Any) -> Network:
         """The network at the SPEC's input size, ``overrides`` (resolution, height, width),
         or ``input_shape`` N,C,H,W (the ``--input`` option; a size the SPEC sets wins, and
-        counts are per sample whatever N is)."""
+        counts are per sample whatever N is). A sequence (N×C×L) or video (N×C×T×H×W) file
+        is counted at its own fixed sizes, or at an ``--input`` of its rank; for video,
+        resolution/height/width set the last two axes."""
         settings = {**dict(self.values), **overrides}
+        fixed = input_dims(self.model, self.quoted)
         if input_shape is not None:
-            _, channels, height, width = input_shape
-            takes = input_dims(self.model, self.quoted)[1]
-            if channels != takes:
-                raise CostModelError(f"{self.quoted} takes {takes}-channel input; --input "
+            if len(input_shape) != len(fixed):
+                raise CostModelError(f"{self.quoted} takes a {len(fixed)}-dimensional input "
+                                     f"({_layout(len(fixed))}); --input gives "
+                                     f"{len(input_shape)} numbers")
+            channels = input_shape[1]
+            if channels != fixed[1]:
+                raise CostModelError(f"{self.quoted} takes {fixed[1]}-channel input; --input "
                                      f"gives C={channels}")
             if not set(KNOBS) & set(settings):
-                settings.update(height=height, width=width)
+                fixed = [*fixed[:2], *input_shape[2:]]
+                if len(fixed) >= 4:
+                    settings.update(height=input_shape[-2], width=input_shape[-1])
         for key in settings:
             if key not in KNOBS:
                 raise CostModelError(f"{self.name}: an ONNX file has no knob "
                                      f"'{printable(key)}'; its knobs are: {', '.join(KNOBS)}")
-        height, width = self._input_size(settings)
-        inferred = infer_shapes(self.model, self.quoted, height, width)
-        return translate(inferred, self.quoted, self.name, self.config_for(height, width),
-                         Path(self.path).parent)
+        sizes = self._sizes(settings, fixed)
+        inferred = infer_shapes(self.model, self.quoted, sizes)
+        return translate(inferred, self.quoted, self.name, self.config_for(*sizes[-2:])
+                         if len(sizes) >= 2 else (), Path(self.path).parent)
+
+    def _sizes(self, settings: dict[str, Any], fixed: list[Any]) -> tuple[int, ...]:
+        """Every spatial size: the image's height and width by :meth:`_input_size`, and
+        for a sequence or the time axis of a video, the file's (or ``--input``'s) number."""
+        if len(fixed) == 4:
+            return self._input_size(settings)
+        if len(fixed) == 3 and settings:
+            raise CostModelError(f"{self.quoted}: a sequence input (N×C×L) has no height or "
+                                 "width; give its length with --input 1,C,L")
+        leading = fixed[2:3] if len(fixed) == 5 else fixed[2:]
+        for dim in leading:
+            if not isinstance(dim, int):
+                raise CostModelError(f"{self.quoted}: the input's length is dynamic "
+                                     f"('{printable(dim)}' in the file); give the input size "
+                                     f"with --input ({_layout(len(fixed))})")
+        sides = tuple(_side(dim, "length", self.quoted) for dim in leading)
+        return sides + (self._input_size(settings, fixed[3:]) if len(fixed) == 5 else ())
 
     @staticmethod
     def config_for(height: int, width: int) -> tuple[tuple[str, Any], ...]:
@@ -123,9 +151,10 @@ class OnnxModelRef:
             return (("resolution", Integer(height)),)
         return (("height", Integer(height)), ("width", Integer(width)))
 
-    def _input_size(self, settings: dict[str, Any]) -> tuple[int, int]:
+    def _input_size(self, settings: dict[str, Any],
+                    fixed: list[Any] | None = None) -> tuple[int, int]:
         """Height and width: from the SPEC's values, else the file's fixed input dims."""
-        fixed = input_dims(self.model, self.quoted)[2:]
+        fixed = input_dims(self.model, self.quoted)[-2:] if fixed is None else fixed
         sides = []
         for axis, key in enumerate(("height", "width")):
             given = settings.get(key, settings.get("resolution"))
@@ -138,6 +167,10 @@ class OnnxModelRef:
                 given = fixed[axis]
             sides.append(_side(given, key if key in settings else "resolution", self.quoted))
         return sides[0], sides[1]
+
+
+def _layout(dims: int) -> str:
+    return {3: "N,C,L", 4: "N,C,H,W", 5: "N,C,T,H,W"}[dims]
 
 
 def _side(value: Any, key: str, path: str) -> int:

@@ -236,7 +236,8 @@ def _cycle(graph, done: set[int]) -> str:
 
 
 def input_dims(model, path: str = "") -> list[Any]:
-    """The image input's dims [N, C, H, W]: numbers, or the names of dynamic dims."""
+    """The image input's dims [N, C, H, W] ([N, C, L], [N, C, T, H, W]): numbers, or the
+    names of dynamic dims."""
     initializers = {tensor.name for tensor in model.graph.initializer}
     inputs = [value for value in model.graph.input if value.name not in initializers]
     if len(inputs) != 1:
@@ -246,9 +247,10 @@ def input_dims(model, path: str = "") -> list[Any]:
                              f"({names}); costmodel counts networks with one image input")
     dims = [d.dim_value if d.HasField("dim_value") else (d.dim_param or "?")
             for d in inputs[0].type.tensor_type.shape.dim]
-    if len(dims) != 4:
+    if not 3 <= len(dims) <= 5:
         raise CostModelError(f"{path}: the input {_quoted(inputs[0].name)} has {len(dims)} "
-                             f"dimensions; costmodel counts images, N×C×H×W")
+                             f"dimensions; costmodel counts images, N×C×H×W (sequences "
+                             f"N×C×L, video N×C×T×H×W)")
     if not isinstance(dims[1], int):
         raise CostModelError(f"{path}: the input's channel count is dynamic "
                              f"('{printable(dims[1])}'); "
@@ -259,10 +261,10 @@ def input_dims(model, path: str = "") -> list[Any]:
     return dims
 
 
-def infer_shapes(model, path: str, height: int, width: int):
-    """A copy of ``model`` with the input set to 1×C×height×width and every tensor's shape
-    inferred by ``onnx.shape_inference`` (with data propagation, so that shapes computed by
-    Shape/Gather/Concat chains are known)."""
+def infer_shapes(model, path: str, sizes: tuple[int, ...]):
+    """A copy of ``model`` with the input set to 1×C×``sizes`` (H, W for an image) and every
+    tensor's shape inferred by ``onnx.shape_inference`` (with data propagation, so that shapes
+    computed by Shape/Gather/Concat chains are known)."""
     import onnx
 
     inferred = onnx.ModelProto()
@@ -272,12 +274,13 @@ def infer_shapes(model, path: str, height: int, width: int):
     image = next(v for v in graph.input if v.name not in initializers)
     dims = image.type.tensor_type.shape.dim
     fixed = input_dims(model, path)
-    if fixed != [1, fixed[1], height, width]:
+    wanted = [1, fixed[1], *sizes]
+    if fixed != wanted:
         # a new input size: the file's recorded intermediate and output shapes no longer hold
         del graph.value_info[:]
         for output in graph.output:
             output.type.tensor_type.ClearField("shape")
-    for dim, value in zip(dims, (1, fixed[1], height, width)):
+    for dim, value in zip(dims, wanted):
         dim.Clear()
         dim.dim_value = value
     try:
@@ -285,5 +288,6 @@ def infer_shapes(model, path: str, height: int, width: int):
                                                  data_prop=True)
     except Exception as exc:  # onnx raises InferenceError and a few others  # noqa: BLE001
         raise CostModelError(f"{path}: ONNX shape inference fails at input "
-                             f"{fixed[1]}×{height}×{width}: {printable(_first_line(exc), 200)}") \
+                             f"{'×'.join(map(str, wanted[1:]))}: "
+                             f"{printable(_first_line(exc), 200)}") \
             from None

@@ -50,7 +50,8 @@ def notes(reader, layers: list[Layer]) -> tuple[str, ...]:
     made_by = f", made by {printable(text(model.producer_name), 40)} " \
         f"{printable(text(model.producer_version), 20)}".rstrip() if model.producer_name else ""
     out = [f"Read from the ONNX file {reader.path} (opset {opset}{made_by}) and counted at a "
-           f"batch of 1 image of {image.c}×{image.h}×{image.w} (C×H×W): counts are per image."
+           f"batch of 1 {_SAMPLE[image.rank]} of {'×'.join(map(str, (image.c, *image.sizes)))} "
+           f"({'×'.join(('C', *_AXES[image.rank]))}): counts are per {_SAMPLE[image.rank]}."
            if image is not None else f"Read from the ONNX file {reader.path}."]
     if reader.structural:
         out.append(f"Constants and shape computations (no arithmetic on feature maps, not "
@@ -84,3 +85,8 @@ def notes(reader, layers: list[Layer]) -> tuple[str, ...]:
         out.append("Some strided layers pad with auto_pad SAME: their padding depends on the "
                    "input size and was computed for this one.")
     return tuple(out)
+
+
+#: The spatial axes' names by rank, as messages write an input's layout.
+_AXES = {1: ("L",), 2: ("H", "W"), 3: ("T", "H", "W")}
+_SAMPLE = {1: "sequence", 2: "image", 3: "clip"}

@@ -184,7 +184,8 @@ class OpHandlers:
         a, b = (self.feature(n) for n in node.input)
         if a is None or b is None:
             return "multiplies by a constant"
-        gate = a == b or (a.c == b.c and ((a.h, a.w) == (1, 1) or (b.h, b.w) == (1, 1)))
+        gate = a == b or (a.c == b.c and (all(side == 1 for side in a.sizes)
+                                          or all(side == 1 for side in b.sizes)))
         if not gate:
             return f"broadcast of {a} and {b}"
         self.emit(node, "mul", [a, b], {}, node.output[0])
@@ -214,7 +215,7 @@ class OpHandlers:
         x, dims = self.feature(node.input[0]), self.dims.get(node.output[0])
         if x is not None and not (dims and all(isinstance(d, int) for d in dims)):
             dims = self._slice_dims(node)
-        if x is None or not dims or len(dims) != 4 or dims[2:] != [x.h, x.w]:
+        if x is None or not dims or len(dims) != 2 + x.rank or dims[2:] != list(x.sizes):
             return "not a slice of channels"
         if dims[1] == x.c:
             return self.alias(node, node.output[0], self.state[node.input[0]])
@@ -304,8 +305,8 @@ class OpHandlers:
         x, rank = self.feature(node.input[0]), len(self.dims.get(node.input[0]) or [])
         axes = self.attr(node, "axes") or (self.value(node.input[1]) if len(node.input) > 1
                                            and node.input[1] else None)
-        if x is None or rank != 4 or not axes or {a % 4 for a in axes} != {2, 3}:
-            return "not a mean over height and width"
+        if x is None or rank < 3 or not axes or {a % rank for a in axes} != set(range(2, rank)):
+            return "not a mean over every spatial axis"
         return self._activation(node, "gap")
 
     def op_Flatten(self, node):
@@ -339,7 +340,7 @@ class OpHandlers:
         x = self.feature(node.input[0])
         if x is None:
             return None
-        if len(dims) == 2 and dims[1] == x.numel or dims[1:] == [x.c, x.h, x.w]:
+        if len(dims) == 2 and dims[1] == x.numel or dims[1:] == [x.c, *x.sizes]:
             return self.alias(node, node.output[0], state)  # a flatten, or no change
         if len(dims) == 5 and dims[1] * dims[2] == x.c and dims[3:] == [x.h, x.w]:
             return self.alias(node, node.output[0],

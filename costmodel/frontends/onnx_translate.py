@@ -79,10 +79,10 @@ class _Translator(OpHandlers):
     def run(self, name: str, config) -> Network:
         from .onnx_graph import input_dims, topological_order
 
-        _, channels, height, width = input_dims(self.model, self.path)
+        _, channels, *sizes = input_dims(self.model, self.path)
         image = next(v.name for v in self.graph.input if v.name not in self.initializers)
-        self.state[image] = Feature(Shape.image(Integer(channels), Integer(height), Integer(width),
-                                          producer="input"))
+        source = Shape(Integer(channels), tuple(map(Integer, sizes)), producer="input")
+        self.state[image] = Feature(source)
         for index in topological_order(self.graph):
             self.node(self.graph.node[index], index)
         if not self.layers:
@@ -93,8 +93,7 @@ class _Translator(OpHandlers):
                                  f"(not counted: {listed or 'only constants'})")
         layers = self._named()
         doc = printable(text(self.model.doc_string).strip(), 300)
-        return Network(name, tuple(config), Shape.image(Integer(channels), Integer(height),
-                                                  Integer(width), producer="input"),
+        return Network(name, tuple(config), source,
                        tuple(layers), doc or f"Read from the ONNX file {self.path}.",
                        notes(self, layers),
                        warnings=warnings(self, layers))
@@ -124,10 +123,8 @@ class _Translator(OpHandlers):
         producer = next((self.producer(n) for n in node.input if self.producer(n)), "input")
         for output in node.output:
             dims = self.dims.get(output)
-            if dims and all(isinstance(d, int) and d > 0 for d in dims) and len(dims) in (2, 4):
-                c, h, w = (dims[1:] if len(dims) == 4 else [dims[1], 1, 1])
-                self.state[output] = Feature(Shape.image(Integer(c), Integer(h), Integer(w),
-                                                   producer=producer))
+            if dims and all(isinstance(d, int) and d > 0 for d in dims) and 2 <= len(dims) <= 5:
+                self.state[output] = Feature(_feature_shape(dims, producer))
             else:
                 self.state[output] = Opaque(producer)
 
@@ -199,8 +196,8 @@ class _Translator(OpHandlers):
         if dims and all(isinstance(d, int) for d in dims):
             return dims
         shape = self.feature(tensor)
-        if shape is not None and dims is not None and len(dims) in (2, 4):
-            return [1, int(shape.c), int(shape.h), int(shape.w)] if len(dims) == 4 else \
+        if shape is not None and dims is not None and 2 <= len(dims) <= 5:
+            return [1, int(shape.c), *map(int, shape.sizes)] if len(dims) > 2 else \
                 [1, int(shape.numel)]
         return None
 
@@ -244,11 +241,15 @@ class _Translator(OpHandlers):
         dims = self.dims.get(output)
         if not dims or not all(isinstance(d, int) for d in dims):
             return
-        expected = dims[1:] if len(dims) == 4 else [dims[1], 1, 1] if len(dims) == 2 else None
-        if expected != [shape.c, shape.h, shape.w]:
+        if len(dims) == 2:  # N×F after a fully connected layer: costmodel's F×1×1
+            matches = dims[1] == shape.c and all(side == 1 for side in shape.sizes)
+        else:
+            matches = dims[1:] == [shape.c, *shape.sizes]
+        if not matches:
             raise CostModelError(f"{self.path}: node {self.label(node)}: costmodel's formula "
-                                 f"gives {shape.c}×{shape.h}×{shape.w} (C×H×W) but ONNX shape "
-                                 f"inference gives {'×'.join(map(str, dims))}")
+                                 f"gives {'×'.join(map(str, (shape.c, *shape.sizes)))} (C×"
+                                 f"spatial) but ONNX shape inference gives "
+                                 f"{'×'.join(map(str, dims))}")
 
     def _account(self, counts: Counts, index: int, weights, norm) -> Counts:
         """Weights counted as the file has them: a tensor several layers read is counted once,
@@ -294,3 +295,10 @@ class _Translator(OpHandlers):
     def alias(self, node, output: str, state) -> bool:
         self.state[output] = state
         return True
+
+
+def _feature_shape(dims: list[int], producer: str) -> Shape:
+    """An N×C×... tensor's feature map: N×F (a fully connected layer's output) as F×1×1."""
+    if len(dims) == 2:
+        return Shape.image(Integer(dims[1]), Integer(1), Integer(1), producer=producer)
+    return Shape(Integer(dims[1]), tuple(map(Integer, dims[2:])), producer=producer)
