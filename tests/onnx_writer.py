@@ -31,6 +31,11 @@ def _ints(name: str, values: list[int]) -> TensorProto:
     return numpy_helper.from_array(np.array(values, dtype=np.int64), name)
 
 
+def _pair(value) -> list[int]:
+    """A 2-D attribute per axis: 3 -> [3, 3], (1, 7) -> [1, 7]."""
+    return list(value) if isinstance(value, tuple) else [value, value]
+
+
 def network_to_onnx(network, dynamic: bool = False, external: bool = True,
                     opset: int = 17) -> onnx.ModelProto:
     """``network`` (numeric) as an ONNX model with input "input" of 1×C×H×W (H and W named
@@ -46,7 +51,8 @@ def network_to_onnx(network, dynamic: bool = False, external: bool = True,
     for layer in network.layers:
         a = {name: default for name, default in OPS[layer.op].attrs if default is not REQUIRED}
         a.update({key: value for key, value in layer.attrs})
-        a = {key: int(value) if value is not None and getattr(value, "is_Integer", True)
+        a = {key: tuple(map(int, value)) if isinstance(value, tuple)  # per axis: k=1x7
+             else int(value) if value is not None and getattr(value, "is_Integer", True)
              else value for key, value in a.items()}
         x = [s for s in layer.sources]
         xin, out, name = layer.inputs[0], layer.name, layer.name
@@ -57,15 +63,13 @@ def network_to_onnx(network, dynamic: bool = False, external: bool = True,
                 a.update(c=a["m"] * cin, g=cin)
             if layer.op == "pw":
                 a.update(k=1, s=1, p=0, d=1)
-            k, g = a["k"], a["g"]
-            p = a["d"] * (k - 1) // 2 if a["p"] is None else a["p"]
-            inputs = [x[0], const(_tensor(f"{name}.weight", [a["c"], cin // g, k, k],
-                                          external))]
+            k, s, d, g = _pair(a["k"]), _pair(a["s"]), _pair(a["d"]), a["g"]
+            p = [di * (ki - 1) // 2 for di, ki in zip(d, k)] if a["p"] is None else _pair(a["p"])
+            inputs = [x[0], const(_tensor(f"{name}.weight", [a["c"], cin // g, *k], external))]
             if a["bias"]:
                 inputs.append(const(_tensor(f"{name}.bias", [a["c"]], external)))
-            nodes.append(helper.make_node("Conv", inputs, [out], name=name, kernel_shape=[k, k],
-                                          strides=[a["s"]] * 2, pads=[p] * 4,
-                                          dilations=[a["d"]] * 2, group=g))
+            nodes.append(helper.make_node("Conv", inputs, [out], name=name, kernel_shape=k,
+                                          strides=s, pads=p * 2, dilations=d, group=g))
         elif layer.op == "fc":
             source = x[0]
             if rank[source] == 4:

@@ -34,12 +34,18 @@ ZOO_KNOBS = {
     "squeezenet": set(),
     "mobilenet_v3_large": set(),
     "mobilenet_v3_small": set(),
+    "efficientnet": {"variant"},
+    "ghostnet": {"alpha"},
+    "mobilenet_v4": {"variant"},
+    "inception_v3": set(),
 }
 # Knobs with a closed set of values.
 ALLOWED_VALUES = {
     ("shufflenet_v1", "g"): {1, 2, 3, 4, 8},
     ("shufflenet_v2", "alpha"): {0.5, 1.0, 1.5, 2.0},
     **{(f"resnet{d}", "variant"): {"v1", "v1.5"} for d in (18, 34, 50, 101, 152)},
+    ("efficientnet", "variant"): {f"b{i}" for i in range(8)},
+    ("mobilenet_v4", "variant"): {"conv_s", "conv_m", "conv_l"},
 }
 
 
@@ -89,6 +95,10 @@ def test_every_paper_source_is_cited_with_its_arxiv_id():
     ("resnext", "Table 1", "ResNeXt-50 (32×4d)", "macs", 4.2e9),
     ("xception", "Table 3", "Xception", "params", 22_855_952),
     ("googlenet", "Table 1", "inception (4e)", "macs", 170e6),
+    ("efficientnet", "Table 2", "EfficientNet-B2", "params", 9.2e6),
+    ("ghostnet", "Table 7", "GhostNet 1.3×", "macs", 226e6),
+    ("mobilenet_v4", "Table 6", "MNv4-Conv-M", "params", 9.2e6),
+    ("inception_v3", "Abstract", "Inception-v3", "macs", 5e9),
 ])
 def test_known_values_are_present_as_printed(source, table, label, attr, expected):
     assert getattr(_one(source, table, label), attr) == expected

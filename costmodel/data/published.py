@@ -59,11 +59,14 @@ class PublishedFigure:
     memory_kb: float | None = None
     measured: Mapping[str, Any] = field(default_factory=_empty, hash=False)
     extra: Mapping[str, Any] = field(default_factory=_empty, hash=False)
+    #: the value of a figure's last printed digit, in units, where the stored number cannot
+    #: show it (0.70e9 printed "0.70B" has step 0.01e9; 1.0e9 printed "1.0B", 0.1e9)
+    step: Mapping[str, float] = field(default_factory=_empty, hash=False)
 
 
 _FIELDS = {f.name for f in fields(PublishedFigure)}
 _REQUIRED = ("source", "table", "label")
-_MAPPINGS = ("config", "at", "channels", "measured", "extra")
+_MAPPINGS = ("config", "at", "channels", "measured", "extra", "step")
 # Printed counts such as 22_855_952 parse as int; make every number field one type so callers
 # can compare without caring how the TOML literal was written.
 _FLOATS = ("macs", "macs_min", "params", "top1", "top1_err", "macs_share", "params_share",

@@ -34,6 +34,7 @@ from ..core.network import Network, exact
 from ..core.ops import Counts, Shape, apply
 from ..data.published import PublishedFigure, cite, figures
 from ..spec.ref import spec_string
+from . import modern_tables
 from .table import Column, Table, convention_note
 
 __all__ = ["TABLES", "REASONS", "NOT_IN_ZOO", "VARIANTS", "agrees", "printed_step",
@@ -224,6 +225,8 @@ REASONS: dict[tuple[str, str, str], str] = {
     ("shufflenet_v2", "Table 5", "ShuffleNet v2 0.5×"):
         "Table 5's FLOPs are the official counts rounded up to the next million: 40.5/145.8/"
         "299.0/590.8M print as 41/146/299/591 (zoo note).",
+    # EfficientNet, GhostNet, MobileNetV4, Inception v3 (costmodel/report/modern_tables.py)
+    **modern_tables.REASONS,
 }
 
 
@@ -252,7 +255,9 @@ def _compare_row(fig: PublishedFigure, computed: Computed | None) -> dict[str, A
         row[f"published_{what}"] = _published(printed)
         row[f"computed_{what}"] = value
         row[f"delta_{what}"] = None if printed is None else delta_percent(value, printed)
-        differs |= printed is not None and not agrees(value, printed)
+        step = fig.step.get(what)  # a figure printed in billions: its last digit, in units
+        differs |= printed is not None and not agrees(
+            value, printed, None if step is None else _fraction(step))
     row.update(spec=computed.spec, reason=_reason(fig, differs))
     return row
 
@@ -292,7 +297,8 @@ def _table(source: str, table: str, caption: str, rows: Sequence[Mapping[str, An
 
 
 _PAPERS = {"mobilenet_v1": "MobileNet v1", "shufflenet_v1": "ShuffleNet v1",
-           "mobilenet_v2": "MobileNet v2", "shufflenet_v2": "ShuffleNet v2"}
+           "mobilenet_v2": "MobileNet v2", "shufflenet_v2": "ShuffleNet v2",
+           **{spec.source: spec.paper for spec in modern_tables.MODEL_TABLES}}
 
 
 def _model_table(source: str, table: str, caption: str, notes: Iterable[str] = (),
@@ -507,3 +513,14 @@ TABLES: dict[str, Callable[[], Table]] = {
     "mobilenet_v2_table4": mobilenet_v2_table4,
     "shufflenet_v2_table5": shufflenet_v2_table5,
 }
+
+
+def _listed(spec: modern_tables.ModelTable) -> Callable[[], Table]:
+    def build() -> Table:
+        return _model_table(spec.source, spec.table, spec.caption, spec.notes)
+    build.__doc__ = f"{spec.paper} {spec.table}, {spec.caption}."
+    return build
+
+
+# EfficientNet Table 2, GhostNet Table 7, MobileNetV4 Table 6, Inception v3's abstract
+TABLES.update({spec.name: _listed(spec) for spec in modern_tables.MODEL_TABLES})

@@ -40,14 +40,18 @@ def tf_slim_checkpoints() -> list[dict[str, str]]:
 
 def _short_label(model: str, config: dict[str, Any]) -> str:
     parts = [_pretty(model)]
-    if "alpha" in config and (model.startswith(("mobilenet", "shufflenet"))):
+    if "alpha" in config and (model.startswith(("mobilenet", "shufflenet", "ghostnet"))):
         alpha = _num(config["alpha"])
-        if model.startswith("shufflenet"):
+        if model.startswith(("shufflenet", "ghostnet")):
             parts.append(f"{alpha}×")
         else:  # as the MobileNet papers write it: 1.0, 0.75
             parts.append(alpha if "." in alpha else f"{alpha}.0")
     if model == "shufflenet_v1" and "g" in config:
         parts.append(f"g={config['g']}")
+    if "variant" in config and model == "efficientnet":  # B0 ... B7
+        parts.append(str(config["variant"]).upper())
+    if "variant" in config and model == "mobilenet_v4":  # conv_m -> Conv-M
+        parts.append("Conv-" + str(config["variant"]).removeprefix("conv_").upper())
     if "resolution" in config and int(config["resolution"]) != 224:
         parts.append(f"@{config['resolution']}")
     return " ".join(parts)
@@ -183,7 +187,8 @@ def _draw_pareto(points: Sequence[AccuracyPoint]):
     front = pareto_front(points)
     families = [m for m in COLOURS if m != "other"]
     others = sorted({p.model for p in points if p.model not in families})
-    other_markers = dict(zip(others, ("s", "D", "^", "v", "P", "X", "<", ">")))
+    other_markers = dict(zip(others, ("s", "D", "^", "v", "P", "X", "<", ">", "p", "h", "*",
+                                      "d", "H", "8")))
     with _style():
         fig = _new_figure(14.0, 8.5)
         ax = fig.subplots()
@@ -218,8 +223,9 @@ def _draw_pareto(points: Sequence[AccuracyPoint]):
         fig.legend(handles=handles, loc="outside right center")
         labels = [(p.macs, p.top1, f"{p.label}: {p.top1:g}%") for p in key_points(front)]
         _place_labels(fig, ax, labels, [(p.macs, p.top1) for p in points])
-        _footnote(fig, "Top-1 accuracy as published by the papers (MobileNet v1/v2, "
-                       "ShuffleNet v1/v2; rows of other groups' reimplementations left out) "
+        _footnote(fig, "Top-1 accuracy as published by the papers (MobileNet v1/v2/v4, "
+                       "ShuffleNet v1/v2, EfficientNet, GhostNet, Inception v3; rows of other "
+                       "groups' reimplementations left out) "
                        "and by TF-slim for its checkpoints (1001 classes); MACs computed by "
                        "costmodel (paper convention).",
                   "Pareto front: no other network has higher accuracy at equal or fewer MACs.")
