@@ -25,6 +25,12 @@ def _zero(why: str) -> Rule:
 
 _INTERPOLATE = ("F.interpolate",)
 
+FVCORE_CALLS: dict[str, Rule] = {
+    "torch.einsum": ("einsum_path", "einsum_flop_jit: numpy's einsum_path optimized FLOP count "
+                                    "as printed (4 digits), halved (its two bmm-shaped "
+                                    "equations, abc,abd->acd and abc,adc->adb, are exact)"),
+}
+
 FVCORE_OPS: dict[str, Rule] = {
     "layernorm": ("4 input + affine", "aten::layer_norm: norm_flop_counter, 5 per element with "
                                       "the affine, 4 without ('a rough estimate')"),
@@ -60,7 +66,8 @@ THOP_OPS: dict[str, Rule] = {
 THOP_CALLS: dict[str, Rule] = {
     "F.layer_norm": _zero("a functional call: no hook"),
     **{call: _zero("a functional call or tensor method: no hook")
-       for call in ("F.softmax", "torch.softmax", "Tensor.softmax", *_INTERPOLATE)},
+       for call in ("F.softmax", "torch.softmax", "Tensor.softmax", "F.linear",
+                    *_INTERPOLATE)},
 }
 #: thop's modules whose parameters() it reports (profile.py register_hooks), beside the
 #: classic ones; MultiQueryAttention2d's are those of its hooked Conv2d and BatchNorm2d
@@ -88,9 +95,12 @@ PTFLOPS_CALLS: dict[str, Rule] = {
     "F.layer_norm": _zero("not patched"),
     "nn.GELU": ("input + output", "relu hook, and nn.GELU calls the patched F.gelu: twice"),
     "F.gelu": ("input", "patched: 1 per element"),
+    **{call: _zero("not patched (only F.softmax is)") for call in ("torch.softmax",
+                                                                   "Tensor.softmax")},
     "F.interpolate": ("output", "patched: 1 per output element"),
     "@": _zero("the operator is not the patched torch.matmul"),
     "torch.einsum": _zero("not patched"),
+    "F.linear": _zero("not patched: only the nn.Linear hook counts a linear layer"),
 }
 
 PTFLOPS_ATEN_OPS: dict[str, Rule] = {
@@ -129,7 +139,7 @@ CALFLOPS_CALLS: dict[str, Rule] = {
 
 #: tool name -> (ops, calls) exceptions for the newer ops
 EXCEPTIONS: dict[str, tuple[dict[str, Rule], dict[str, Rule]]] = {
-    "fvcore": (FVCORE_OPS, {}),
+    "fvcore": (FVCORE_OPS, FVCORE_CALLS),
     "thop": (THOP_OPS, THOP_CALLS),
     "ptflops": (PTFLOPS_OPS, PTFLOPS_CALLS),
     "ptflops-aten": (PTFLOPS_ATEN_OPS, {}),

@@ -12,6 +12,8 @@ two matmuls, D/h per head over h heads): the quadratic term in the number of tok
 
 from __future__ import annotations
 
+from sympy import Float, floor
+
 from ..errors import CostModelError
 from .op_parts import check_divides, known, modern_form, out_size, product
 from .opdef import Counts, Memory, Onnx, Result, Shape, Torch, attr, op
@@ -39,11 +41,22 @@ def _last(x: Shape, what: str) -> None:
         raise CostModelError(f"{what} reads tensors of the last layout (…×M×K); got {x}")
 
 
+def _einsum_path(inputs, attrs) -> dict:
+    """``einsum_path``: what fvcore reports for an ``einsum`` other than its two batched
+    matmul forms: numpy's ``einsum_path`` "Optimized FLOP count" (2·MACs), as that report
+    prints it (``%.3e``: four significant digits), halved and floored."""
+    a, b = inputs
+    macs = matmul(list(inputs)).counts.macs
+    if not macs.is_number:
+        return {"einsum_path": macs}
+    return {"einsum_path": floor(Float(f"{float(2 * macs):.3e}") / 2)}
+
+
 @op("matmul", inputs="many", category="multiply-accumulate", display="matmul",
     torch=Torch("torch.matmul", modern_form("matmul_module"),
                 ("@", "Tensor.matmul", "torch.bmm", "Tensor.bmm", "torch.einsum"),
                 {"torch.matmul": modern_form("matmul_function")}),
-    onnx=Onnx(("MatMul",)), memory=Memory(stream="reducing"))
+    onnx=Onnx(("MatMul",)), memory=Memory(stream="reducing"), quantities=_einsum_path)
 def matmul(xs: list[Shape]) -> Result:
     """The matrix product of a (…×M×K, ``Shape(K, (…, M), "last")``) and b (…×K×N,
     ``Shape(N, (…, K), "last")``), batch axes broadcast: MACs = batch·M·K·N (torch's
