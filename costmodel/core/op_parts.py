@@ -145,3 +145,10 @@ def on_features(x: Shape, what: str) -> None:
         raise CostModelError(f"{what} acts on the last axis, the features of a token or "
                              f"channels-last tensor; this input {x} is channels first "
                              "(N×C×H×W): write channels_last (or tokens) before it")
+
+
+def onnx_not_read(written: str) -> Onnx:
+    """The ONNX facts of an op the ONNX reader does not read yet: how exporters write it
+    (``written``); its nodes are then listed among the ops not counted."""
+    return Onnx((), note=f"exporters write {written}; the ONNX reader does not read it yet "
+                         "(its nodes are listed as not counted)")

@@ -17,7 +17,7 @@ from __future__ import annotations
 from ..errors import CostModelError
 from sympy import floor
 
-from .op_parts import (
+from .op_parts import (onnx_not_read, 
     activation, check_divides, check_spatial, known, modern_form, module_form, on_features,
     product, unary_torch, window_kind)
 from .opdef import ZERO, Counts, Memory, Onnx, Result, Shape, Torch, attr, op, per_axis
@@ -37,7 +37,7 @@ def _affine(inputs, attrs) -> dict:
 @op("layernorm", attr("affine", "flag", 1), attr("bias", "flag", 1),
     category="normalization", display="layernorm",
     torch=Torch("nn.LayerNorm", modern_form("layer_norm"), ("F.layer_norm",)),
-    onnx=Onnx(("LayerNormalization",)), memory=_NEW_BUFFER, quantities=_affine)
+    onnx=onnx_not_read("LayerNormalization (opset 17), or ReduceMean, Sub, Pow, Sqrt, Div"), memory=_NEW_BUFFER, quantities=_affine)
 def layer_norm(x: Shape, affine, bias) -> Result:
     """Layer norm over the features (``c``, the last axis) of each token or position:
     ``nn.LayerNorm(C)``. No MACs. Params = C (scale) + C (shift) with ``affine`` (C with
@@ -80,7 +80,7 @@ def rms_norm(x: Shape, affine) -> Result:
 
 # --- activations -----------------------------------------------------------------------------
 
-activation("gelu", 1, unary_torch("nn.GELU", "F.gelu"), Onnx(("Gelu",), reads=("Gelu",)))
+activation("gelu", 1, unary_torch("nn.GELU", "F.gelu"), onnx_not_read("Gelu (opset 20), or Div, Erf, Add, Mul"))
 
 
 def _sums(inputs, attrs) -> dict:
@@ -93,7 +93,7 @@ def _sums(inputs, attrs) -> dict:
     torch=Torch("nn.Softmax", modern_form("softmax"), ("F.softmax", "torch.softmax",
                                                          "Tensor.softmax"),
                 {"F.softmax": modern_form("softmax_function")}),
-    onnx=Onnx(("Softmax",)), memory=Memory(alias="fused"), quantities=_sums)
+    onnx=onnx_not_read("Softmax"), memory=Memory(alias="fused"), quantities=_sums)
 def softmax(x: Shape) -> Result:
     """Softmax over the channels (``dim=1`` of a channels-first map, the last axis of
     tokens): an exp and a divide per element and C − 1 adds per position, no MACs.
@@ -105,7 +105,7 @@ def softmax(x: Shape) -> Result:
 # --- learned tensors used directly ------------------------------------------------------------
 
 @op("layerscale", category="element-wise", display="layerscale",
-    torch=Torch("*", modern_form("layer_scale")), onnx=Onnx(("Mul",)), memory=_NEW_BUFFER)
+    torch=Torch("*", modern_form("layer_scale")), onnx=onnx_not_read("Mul by an initializer"), memory=_NEW_BUFFER)
 def layer_scale(x: Shape) -> Result:
     """A learned scale per channel, ``gamma * x`` (ConvNeXt, CaiT, MobileNetV4's hybrids):
     no MACs (one multiply per element, elementwise). Params = C."""
@@ -113,7 +113,7 @@ def layer_scale(x: Shape) -> Result:
 
 
 @op("cls_token", attr("tokens", "positive int", 1), category="data movement", display="cls_token",
-    torch=Torch("torch.cat", modern_form("class_token")), onnx=Onnx(("Concat",)),
+    torch=Torch("torch.cat", modern_form("class_token")), onnx=onnx_not_read("Expand and Concat"),
     memory=_NEW_BUFFER)
 def class_token(x: Shape, tokens) -> Result:
     """``tokens`` learned tokens put before a token sequence (ViT's class token, one): L →
@@ -126,7 +126,7 @@ def class_token(x: Shape, tokens) -> Result:
 
 
 @op("pos_embed", category="element-wise", display="pos_embed",
-    torch=Torch("+", modern_form("position_embedding")), onnx=Onnx(("Add",)),
+    torch=Torch("+", modern_form("position_embedding")), onnx=onnx_not_read("Add of an initializer"),
     memory=_NEW_BUFFER)
 def position_embedding(x: Shape) -> Result:
     """A learned tensor of the input's shape added to it (ViT's position embedding): no MACs,
@@ -181,7 +181,7 @@ _CONV_TRANSPOSE = Torch("nn.ConvTranspose2d", modern_form("conv_transpose"),
     attr("op", "count", 0, per_axis=True), attr("d", "positive int", 1, per_axis=True),
     attr("g", "positive int", 1), attr("bias", "flag", 0),
     category="multiply-accumulate", display="convtranspose", torch=_CONV_TRANSPOSE,
-    onnx=Onnx(("ConvTranspose",)), memory=Memory(stream="reducing"), quantities=_as_conv)
+    onnx=onnx_not_read("ConvTranspose"), memory=Memory(stream="reducing"), quantities=_as_conv)
 def conv_transpose(x: Shape, c, k, s, p, op, d, g, bias) -> Result:
     """Transposed convolution (``nn.ConvTranspose1d/2d/3d``): ``c`` output channels, kernel
     ``k``, stride ``s``, padding ``p``, output padding ``op``, dilation ``d``, ``g`` groups.
@@ -214,7 +214,7 @@ def _scaled(x: Shape, s, what: str) -> Shape:
     torch=Torch("nn.Upsample", modern_form("upsample_nearest"),
                 ("F.interpolate", "nn.UpsamplingNearest2d"),
                 {"F.interpolate": modern_form("interpolate_nearest")}),
-    onnx=Onnx(("Resize",)), memory=_NEW_BUFFER)
+    onnx=onnx_not_read("Resize"), memory=_NEW_BUFFER)
 def upsample_nearest(x: Shape, s) -> Result:
     """Nearest-neighbour upsampling by a whole factor ``s`` per axis: each value copied s²
     times (s per axis), no arithmetic."""
@@ -227,7 +227,7 @@ def upsample_nearest(x: Shape, s) -> Result:
     torch=Torch("nn.Upsample", modern_form("upsample_bilinear"),
                 ("F.interpolate", "nn.UpsamplingBilinear2d"),
                 {"F.interpolate": modern_form("interpolate_bilinear")}),
-    onnx=Onnx(("Resize",)), memory=_NEW_BUFFER)
+    onnx=onnx_not_read("Resize"), memory=_NEW_BUFFER)
 def upsample_bilinear(x: Shape, s, align) -> Result:
     """Bilinear upsampling of an image by a whole factor ``s`` (``align`` = 1 for
     ``align_corners=True``): each output a weighted sum of 4 inputs, no MACs counted (4
@@ -242,7 +242,7 @@ def upsample_bilinear(x: Shape, s, align) -> Result:
 @op("pixelshuffle", attr("r", "positive int"), category="data movement",
     display="pixelshuffle",
     torch=Torch("nn.PixelShuffle", module_form("nn.PixelShuffle", "r"), ("F.pixel_shuffle",)),
-    onnx=Onnx(("DepthToSpace",)), memory=_NEW_BUFFER)
+    onnx=onnx_not_read("DepthToSpace"), memory=_NEW_BUFFER)
 def pixel_shuffle(x: Shape, r) -> Result:
     """Pixel shuffle (sub-pixel convolution's rearrangement): C×H×W → C/r²×rH×rW, no
     arithmetic."""
