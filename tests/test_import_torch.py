@@ -131,13 +131,13 @@ def test_what_the_tracer_could_not_count_is_said_in_the_written_file():
     from torch import nn
 
     module = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
-                           nn.Flatten(), nn.Linear(8, 10), nn.Softmax(dim=1))
+                           nn.Flatten(), nn.Linear(8, 10), nn.Softmin(dim=1))
     network = count_torch(module, (1, 3, 32, 32))
-    assert [w.subject for w in network.warnings if w.kind == "uncounted"] == ["nn.Softmax"]
+    assert [w.subject for w in network.warnings if w.kind == "uncounted"] == ["nn.Softmin"]
     text = network_to_spec(network)
     built = build(parse_text(text, "<written>"))
     assert built.total == network.total
     # the warning stays a warning of the written file (`note warning: ...`), not a plain note
-    assert not [note for note in built.notes if "nn.Softmax" in note]
-    assert [w.text() for w in built.warnings if "nn.Softmax" in w.text()] == \
-        [w.text() for w in network.warnings if "nn.Softmax" in w.text()]
+    assert not [note for note in built.notes if "nn.Softmin" in note]
+    assert [w.text() for w in built.warnings if "nn.Softmin" in w.text()] == \
+        [w.text() for w in network.warnings if "nn.Softmin" in w.text()]

@@ -190,7 +190,7 @@ def test_memory_command_takes_an_execution_order(tmp_path):
 
 
 def test_a_source_that_is_no_layer_is_its_own_buffer():
-    """A traced module can read the output of an op no rule counts (nn.GELU): that tensor is
+    """A traced module can read the output of an op no rule counts (nn.Mish): that tensor is
     a buffer of its own, written just before its reader."""
     from dataclasses import replace
 

@@ -71,16 +71,16 @@ def test_summary_of_a_py_spec_lists_layers_named_after_the_modules(monkeypatch):
 def test_uncounted_calls_are_shown_by_compare(monkeypatch, tmp_path):
     (tmp_path / "odd.py").write_text(
         "from torch import nn\n"
-        "def build():\n    return nn.Sequential(nn.Conv2d(3, 8, 3), nn.GELU(), nn.Flatten(),"
+        "def build():\n    return nn.Sequential(nn.Conv2d(3, 8, 3), nn.Mish(), nn.Flatten(),"
         " nn.Linear(8 * 14 * 14, 10))\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     result = invoke("compare", "odd.py:build", "--input", "1,3,16,16")
     assert result.exit_code == 0, result.output
     text = flat(result.stdout)
-    assert "warning: odd:build: not counted: nn.GELU × 1 (1): no rule for this module" in text
+    assert "warning: odd:build: not counted: nn.Mish × 1 (1): no rule for this module" in text
     result = invoke("diff", "odd.py:build", "mobilenet_v1", "--input", "1,3,16,16")
     assert result.exit_code == 0, result.output
-    assert "warning: A: not counted: nn.GELU × 1 (1): no rule for this module" in flat(result.stdout)
+    assert "warning: A: not counted: nn.Mish × 1 (1): no rule for this module" in flat(result.stdout)
 
 
 def test_bad_input_and_bad_py_specs_are_one_line_errors(monkeypatch, tmp_path):

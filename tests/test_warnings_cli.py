@@ -114,14 +114,14 @@ def test_human_formats_show_warnings_as_notes(softmax_onnx, fmt):
 def test_a_torch_module_with_an_uncounted_call_warns_in_json_and_on_stderr(tmp_path):
     (tmp_path / "odd.py").write_text(
         "from torch import nn\n"
-        "def build():\n    return nn.Sequential(nn.Conv2d(3, 8, 3), nn.GELU(), nn.Flatten(),"
+        "def build():\n    return nn.Sequential(nn.Conv2d(3, 8, 3), nn.Mish(), nn.Flatten(),"
         " nn.Linear(8 * 14 * 14, 10))\n", encoding="utf-8")
     result = run("compare", "odd.py:build", "--input", "1,3,16,16", "-f", "json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     (row,) = json.loads(result.stdout)
     uncounted = [w for w in row["warnings"] if w["kind"] == "uncounted"]
-    assert [(w["subject"], w["count"], w["names"]) for w in uncounted] == [("nn.GELU", 1, ["1"])]
-    assert any("not counted: nn.GELU × 1 (1): no rule for this module" in line
+    assert [(w["subject"], w["count"], w["names"]) for w in uncounted] == [("nn.Mish", 1, ["1"])]
+    assert any("not counted: nn.Mish × 1 (1): no rule for this module" in line
                for line in warned(result.stderr))
 
 
@@ -296,7 +296,7 @@ def test_names_from_a_traced_module_are_escaped():
     evil = type("Evil\x1b[2J\u202e", (nn.Module,), {
         "__init__": lambda self: (nn.Module.__init__(self),
                                   self.add_module("conv\x1b]0;pwn\x07", nn.Conv2d(3, 4, 1)),
-                                  self.add_module("act\nfake row", nn.GELU()), None)[-1],
+                                  self.add_module("act\nfake row", nn.Mish()), None)[-1],
         "forward": lambda self, x: getattr(self, "act\nfake row")(
             getattr(self, "conv\x1b]0;pwn\x07")(x))})
     network = count_torch(evil(), (1, 3, 8, 8))

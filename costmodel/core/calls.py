@@ -23,7 +23,7 @@ from .opdef import category_of
 
 #: how torch.fx names the operators (``_operator.add``...), as the rules name them
 TRACED_NAMES = {"operator.add": "+", "operator.iadd": "+=", "operator.mul": "*",
-                "operator.imul": "*", "torch.mean": "Tensor.mean"}
+                "operator.imul": "*", "torch.mean": "Tensor.mean", "operator.matmul": "@"}
 
 #: Ops of these categories cost nothing in any tool however they are written
 #: (``view``/``transpose``, ``chunk``/``narrow``, ``cat``, dropout): a traced layer of one
@@ -36,6 +36,8 @@ def traced_call(name: str, op: str) -> str:
     the tool rules name it: what a tracing front end stores in ``Layer.call``."""
     if category_of(op) in _ANY_SPELLING:
         return ""
+    if name.startswith("torch._C._nn."):  # F.linear, F.scaled_dot_product_attention are C's
+        name = "F." + name.removeprefix("torch._C._nn.")
     return TRACED_NAMES.get(name, name)
 
 

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import CostModelError
 from .categories import CATEGORIES
+from .conventions_modern import EXCEPTIONS, THOP_HOOKED
 
 if TYPE_CHECKING:  # sympy is imported by the code that counts, not by `costmodel --help`
     from sympy import Expr
@@ -295,6 +296,19 @@ CALFLOPS = Tool(
     params="all", params_note="sum of parameters with requires_grad: BN scale and shift "
                               "included")
 
+def _with_newer_ops(tool: Tool) -> Tool:
+    """``tool`` with its rules for the newer ops (core/conventions_modern.py) merged in."""
+    from dataclasses import replace
+
+    ops, calls = EXCEPTIONS[tool.name]
+    hooked = tool.hooked | THOP_HOOKED if tool.params == "hooked" else tool.hooked
+    return replace(tool, ops={**tool.ops, **ops}, calls={**tool.calls, **calls},
+                   hooked=hooked)
+
+
+FVCORE, THOP, PTFLOPS, PTFLOPS_ATEN, TORCHPROFILE, CALFLOPS = (
+    _with_newer_ops(tool) for tool in (FVCORE, THOP, PTFLOPS, PTFLOPS_ATEN, TORCHPROFILE,
+                                       CALFLOPS))
 TOOLS: tuple[Tool, ...] = (FVCORE, THOP, PTFLOPS, PTFLOPS_ATEN, TORCHPROFILE, CALFLOPS)
 
 CONVENTIONS: dict[str, Convention] = {

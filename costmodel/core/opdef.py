@@ -41,6 +41,9 @@ from .categories import ALIASING, CATEGORIES, STREAMING  # noqa: F401  (re-expor
 
 ZERO = Integer(0)
 
+#: Where a tensor holds its channels (:class:`Shape`): N×C×… ("first") or N×…×C ("last").
+LAYOUTS = ("first", "last")
+
 
 @dataclass(frozen=True)
 class Shape:
@@ -54,11 +57,24 @@ class Shape:
     ``producer`` names the layer that wrote it ("input" for the network's input; empty where
     a formula builds a shape on its own). It records the graph's edges for front ends and
     memory analyses, and takes no part in equality: two maps of the same size are the same
-    shape wherever they come from."""
+    shape wherever they come from.
+
+    ``layout`` says where the channels are in the tensor PyTorch holds: ``"first"`` (the
+    default: N×C×H×W, N×C×L, what convolutions read) or ``"last"`` (N×…×C: what
+    ``nn.Linear``, ``nn.LayerNorm`` and attention read). **Tokens** are the last layout: a
+    sequence of L tokens of D features (N×L×D, ViT's encoder) is ``Shape(D, (L,), "last")``,
+    ConvNeXt's permuted map N×H×W×C is ``Shape(C, (H, W), "last")``, and a tensor whose batch
+    axis holds windows or heads as well (Swin's N·nW×k²×C, attention's N×heads×L×d) keeps
+    them as leading sizes: ``Shape(C, (nW, k*k), "last")``, ``Shape(d, (heads, L), "last")``
+    (per sample: the batch N itself is never a size). In the last layout the last size is the
+    sequence attention runs over and the sizes before it are independent batches of it. ``c``
+    is always the axis a linear layer, a norm or a softmax acts on. Layouts are equal only to
+    themselves: a map and its permutation are different shapes."""
 
     c: Expr
     sizes: tuple[Expr, ...]
     producer: str = field(default="", compare=False)
+    layout: str = "first"
 
     @classmethod
     def image(cls, c: Expr, h: Expr, w: Expr, producer: str = "") -> Shape:
@@ -94,6 +110,8 @@ class Shape:
         if not isinstance(self.sizes, tuple) or not isinstance(self.producer, str):
             raise TypeError("Shape(c, sizes, producer): sizes is a tuple of spatial sizes "
                             f"(Shape.image(c, h, w) for an image), got {self.sizes!r}")
+        if self.layout not in LAYOUTS:
+            raise TypeError(f"Shape layout is one of {', '.join(LAYOUTS)}, got {self.layout!r}")
 
     def __str__(self) -> str:  # the papers' H×W×C order
         return "×".join(str(side) for side in (*self.sizes, self.c))
@@ -139,6 +157,7 @@ DOMAINS: dict[str, str] = {
     "channels": "a number > 0 (fractional only when computed from names, as the idealized "
                 "width c·alpha; never written as a fraction)",
     "flag": "0 or 1",
+    "count": "a whole number >= 0",
 }
 
 
@@ -155,6 +174,8 @@ def in_domain(value: Any, domain: str) -> bool:
         return value in (0, 1)
     if domain == "positive int":
         return _may_be_whole(value) and value.is_positive is not False
+    if domain == "count":
+        return _may_be_whole(value) and value.is_nonnegative is not False
     if domain == "padding":  # p pixels on each side; (a + b)/2 where an import pads a and b
         return _may_be_whole(2 * value) and value.is_nonnegative is not False
     if domain == "channels":

@@ -32,100 +32,12 @@ from .opdef import (  # noqa: F401  (the registry's names, as every module impor
     registered, unregister, with_defaults, written_value)
 
 
-# --- torch factories, imported only when to_torch calls them ------------------------------------
+from .op_parts import (  # noqa: F401  (shared with the newer op modules; old names kept)
+    activation, check_divides as _check_divides, check_spatial as _check_spatial,
+    form as _form, function_form as _function, known as _known, module_form as _module,
+    out_size, product as _product, same_padding, unary_torch, window_kind as _window_kind,
+    windowed as _windowed)
 
-def _form(name: str):
-    """A factory of :mod:`.torch_forms` (which imports torch) called by name, lazily."""
-    def factory(info: Any) -> Any:
-        from . import torch_forms
-        return getattr(torch_forms, name)(info)
-    return factory
-
-
-def _module(call: str, *attrs: str, **kwargs: Any):
-    """A factory building the module ``call`` names from attributes ``attrs``."""
-    def factory(info: Any) -> Any:
-        from . import torch_forms
-        return torch_forms.module(call, *attrs, **kwargs)(info)
-    return factory
-
-
-def _function(call: str):
-    """The functional form ``call`` names (``F.relu``), applied to the inputs as they are."""
-    def factory(info: Any) -> Any:
-        from . import torch_forms
-        return torch_forms.resolve(call)
-    return factory
-
-
-def unary_torch(module: str, *also: str, **kwargs: Any) -> Torch:
-    """How PyTorch writes an attribute-free one-input op (an activation): the module
-    ``module`` (built with ``kwargs``), the calls ``also`` (``F.x``, ``torch.x``,
-    ``Tensor.x``) as its functional forms; ``count_torch`` reads every one as the op."""
-    return Torch(module, _module(module, **kwargs), also,
-                 {call: _function(call) for call in also}, reads=(module, *also))
-
-
-# --- helpers -------------------------------------------------------------------------------
-
-def _known(x) -> bool:
-    return getattr(x, "is_number", isinstance(x, int))
-
-
-def out_size(size: Expr, kernel, stride, padding, dilation=1, ceil_mode=False) -> Expr:
-    """Output side of a window op: floor((size + 2p - d(K-1) - 1)/s) + 1 (ceil with
-    ``ceil_mode``, as Caffe's pooling and torch's ``ceil_mode=True`` do)."""
-    span = size + 2 * padding - dilation * (kernel - 1) - 1
-    rounding = sympy.ceiling if ceil_mode else sympy.floor
-    result = rounding(span / stride) + 1
-    if ceil_mode and _known(result) and _known(size) and (result - 1) * stride >= size + padding:
-        result -= 1  # torch/caffe: the last window must start inside the input or left pad
-    return result
-
-
-def _check_spatial(shape: Shape, what: str) -> Shape:
-    for side in shape.sizes:
-        if _known(side) and side < 1:
-            sides = "×".join(map(str, shape.sizes))
-            raise InputTooSmall(f"{what} leaves a {sides} output: the input is "
-                                "too small for this layer")
-    return shape
-
-
-def _windowed(x: Shape, c, k, s, p, d=1, ceil_mode=False) -> Shape:
-    """The output of a window op with ``c`` channels: each spatial axis by :func:`out_size`,
-    with the per-axis kernel ``k``, stride ``s``, padding ``p`` and dilation ``d``."""
-    axes = [per_axis(v, x.rank, name) for v, name in ((k, "k"), (s, "s"), (p, "p"), (d, "d"))]
-    sizes = tuple(out_size(size, *window, ceil_mode=ceil_mode)
-                  for size, *window in zip(x.sizes, *axes))
-    return Shape(c, sizes)
-
-
-def _product(values) -> Expr:
-    total = Integer(1)
-    for value in values:
-        total *= value
-    return total
-
-
-def same_padding(k, d, rank: int):
-    """torch's "same" padding d(K-1)/2 per axis, one value where the kernel is one value."""
-    if not isinstance(k, tuple) and not isinstance(d, tuple):
-        return d * (k - 1) // 2
-    return tuple(di * (ki - 1) // 2 for ki, di in zip(per_axis(k, rank, "k"),
-                                                     per_axis(d, rank, "d")))
-
-
-def _check_divides(groups, channels, what: str) -> None:
-    if groups == 1:
-        return  # idealized widths (rounding=none) may be fractional; one group takes them all
-    if _known(groups) and _known(channels) and (channels / groups).is_integer is False:
-        raise CostModelError(f"groups g={groups} do not divide the {channels} {what} channels")
-
-
-def _window_kind(prefix: str, kernel, rank: int = 2) -> str:
-    """``conv 3x3``, ``conv 1x7``, ``conv 3x3x3``, ``conv 5`` (1-D): a kernel per axis."""
-    return f"{prefix} {'x'.join(map(str, per_axis(kernel, rank, 'k')))}"
 
 # --- convolutions ---------------------------------------------------------------------------
 
@@ -267,19 +179,6 @@ def batch_norm(x: Shape) -> Result:
                             activations=x.numel), "bn")
 
 
-def activation(name: str, ops_per_element: int, torch: Torch, onnx: Onnx) -> OpDef:
-    """Register the activation ``name``: ``ops_per_element`` operations per element (the
-    ``elementwise`` count), no MACs, no parameters; in place when execution is fused."""
-    def formula(x: Shape) -> Result:
-        return Result(x, Counts(elementwise=ops_per_element * x.numel,
-                                activations=x.numel), "act")
-
-    formula.__doc__ = f"{name} activation: no MACs, no parameters."
-    op(name, category="activation", display="act", torch=torch, onnx=onnx,
-       memory=Memory(alias="fused"))(formula)
-    return OPS[name]
-
-
 activation("relu", 1, unary_torch("nn.ReLU", "F.relu", "torch.relu", "Tensor.relu",
                                   "Tensor.relu_", inplace=True),
            Onnx(("Relu", "Clip"), reads=("Relu",)))
@@ -391,3 +290,8 @@ def multiply(xs: list[Shape]) -> Result:
     if any(x.c != full.c for x in xs):
         raise CostModelError("mul needs equal channels, got " + " and ".join(map(str, xs)))
     return Result(full, Counts(elementwise=full.numel, activations=full.numel), "mul")
+
+
+# --- the newer networks' ops, defined in their own modules (imported for their registration) --
+
+from . import ops_attention, ops_modern, ops_tokens  # noqa: E402, F401

@@ -20,9 +20,12 @@ from typing import Any
 #: calls are missing; ``data_dependent``: the count follows the path one input took;
 #: ``measured_differs`` / ``params_differ``: torch's own measure differs from the count;
 #: ``per_image``: ``--input`` gave a batch N > 1 and the counts are for one image;
-#: ``noted``: a warning written in a layer-spec file (``note warning: ...``).
+#: ``noted``: a warning written in a layer-spec file (``note warning: ...``);
+#: ``not_called``: parameters of modules the forward pass never called (counted, as
+#: ``parameters()`` holds them, by ``parameter`` layers); ``fused_attention``: attention
+#: counted as its matmuls, which torch's FlopCounterMode does not see on its fused paths.
 KINDS = ("uncounted", "traced_with_hooks", "data_dependent", "measured_differs",
-         "params_differ", "per_image", "noted")
+         "params_differ", "per_image", "noted", "not_called", "fused_attention")
 
 #: How many layer names a warning's text lists before "and N more" (the JSON lists them all).
 SHOWN_NAMES = 4

@@ -85,7 +85,8 @@ def _function_factory(layer: Layer) -> Callable[[LayerInfo], Callable[..., Tenso
 def reference_choice(layer: Layer) -> Choice | None:
     """A layer as its reference implementation writes it: a functional call for ``F.*``,
     ``Tensor.*`` and ``+=`` calls, a shared module at ``layer.module``; else the default."""
-    if layer.call.startswith(("F.", "Tensor.")) or layer.call == "+=":
+    if (layer.call.startswith(("F.", "Tensor.")) or layer.call == "+=") and \
+            definition_of(layer.op).torch.functions:  # else its module (F.layer_norm's)
         return Choice("function")
     if layer.module:
         return Choice(path=layer.module)

@@ -56,6 +56,11 @@ class Emit:
     op: str
     inputs: tuple[Value, ...]
     attrs: dict[str, Any] = field(default_factory=dict)
+    #: the PyTorch call the tool conventions see, where not the traced one (a module of
+    #: costmodel's own that wraps nn.MultiheadAttention); the parameters (by qualified name)
+    #: a functional call reads, counted once however many layers read them
+    call: str = ""
+    params: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

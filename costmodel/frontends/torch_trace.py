@@ -44,8 +44,11 @@ from ..core.warnings import CostWarning
 from ..errors import CostModelError
 from ..limits import MAX_QUOTED_PATH_CHARS, MAX_TRACED_INPUT_ELEMENTS
 from ..safe_io import printable
+from . import torch_params
 from . import torch_rules as rules
+from . import torch_rules_modern as modern
 from .torch_rules import Alias, Emit, Pieces, Unsupported, Value
+from .torch_rules_modern import Param, Returned
 
 #: The seed of the input a module traced with forward hooks runs on (and of the weights a
 #: ``file.py:factory`` SPEC's factory draws): a fixed seed makes the count the same every run.
@@ -77,12 +80,16 @@ class Trace:
 class _Recorder:
     """Collects layers with unique names, turning rule answers into layers or Uncounted."""
 
-    def __init__(self, input_size: Sequence[int]):
+    def __init__(self, input_size: Sequence[int], module: nn.Module | None = None):
         self.layers: list[Layer] = []
         self.uncounted: list[Uncounted] = []
         self.used: set[str] = {"input"}
         self.counters: dict[str, int] = {}
         self.input = Value(_shape(input_size, "input"), tuple(input_size))
+        #: parameters by qualified name, and those some layer counts already (a module
+        #: called twice, a weight two calls read: counted once, at the first)
+        self.parameters = torch_params.sizes(module) if module is not None else {}
+        self.claimed: set[str] = set()
 
     def unique(self, name: str) -> str:
         name = _safe_name(name)
@@ -104,8 +111,13 @@ class _Recorder:
             if name not in self.used:
                 return name
 
-    def answer(self, result: Any, name: str, call: str, out_size: Any) -> Any:
-        """The Value (or Pieces) a call's rule answer stands for; records layers and misses."""
+    def answer(self, result: Any, name: str, call: str, out_size: Any,
+               params: tuple[str, ...] = (), last: bool = False) -> Any:
+        """The Value (or Pieces) a call's rule answer stands for; records layers and misses.
+        ``params``: the parameters of the module called; ``last``: whether the call read a
+        last-layout tensor (what a call not counted is taken to give)."""
+        if isinstance(result, (Param, Returned)):
+            return result
         if isinstance(result, Alias):
             return result.value
         if isinstance(result, Pieces):
@@ -117,10 +129,11 @@ class _Recorder:
             if any(v.shape is None for v in result.inputs):
                 result = Unsupported("it reads the output of a call that was not counted")
             else:
-                return self.emit(result, name, call, out_size)
-        return self.miss(name, call, result.reason, out_size)
+                return self.emit(result, name, call, out_size, params + result.params)
+        return self.miss(name, call, result.reason, out_size, last)
 
-    def emit(self, emit: Emit, name: str, call: str, out_size: Any) -> Value | None:
+    def emit(self, emit: Emit, name: str, call: str, out_size: Any,
+             params: tuple[str, ...] = ()) -> Value | None:
         attrs = {key: tuple(Integer(int(v)) for v in value) if isinstance(value, tuple)
              else Integer(int(value)) for key, value in emit.attrs.items()}  # exact, as specs
         try:
@@ -128,25 +141,28 @@ class _Recorder:
         except CostModelError as exc:
             return self.miss(name, call, f"{emit.op}: {exc}", out_size)
         size = tuple(out_size)
-        got = _shape(size, name)
-        if got is None or (got.c, got.h, got.w) != (result.shape.c, result.shape.h, result.shape.w):
+        if not _agrees(result.shape, size):
             return self.miss(name, call, f"costmodel's {emit.op} gives {result.shape}, torch "
-                             f"gives {'×'.join(map(str, size))}", out_size)
+                             f"gives {'×'.join(map(str, size))}", out_size,
+                             result.shape.layout == "last")
         name = self.unique(name)
         output = replace(result.shape, producer=name)
+        counts = torch_params.once(result.counts, params, self.parameters, self.claimed)
         self.layers.append(Layer(name, emit.op, result.kind, tuple(attrs.items()),
-                                 tuple(v.shape for v in emit.inputs), output, result.counts,
-                                 call=traced_call(call, emit.op)))  # what the tool conventions key on
+                                 tuple(v.shape for v in emit.inputs), output, counts,
+                                 call=traced_call(emit.call or call, emit.op)))  # what the tool conventions key on
         return Value(output, size)
 
-    def miss(self, name: str, call: str, reason: str, out_size: Any) -> Value | None:
+    def miss(self, name: str, call: str, reason: str, out_size: Any,
+             last: bool = False) -> Value | None:
         name = self.unique(name)
         self.uncounted.append(Uncounted(name, call, reason))
         if out_size is None or not isinstance(out_size, (tuple, torch.Size)) \
                 or not all(isinstance(s, int) for s in out_size):
             return None
-        shape = _shape(tuple(out_size), name)
-        return Value(shape, tuple(out_size)) if shape is not None else Value(None, tuple(out_size))
+        size = tuple(out_size)
+        shape = modern.as_last(size, name) if last else _shape(size, name)
+        return Value(shape, size)
 
 
 class _TooLarge(CostModelError):
@@ -184,6 +200,18 @@ def _shape(size: Sequence[int], producer: str) -> Shape | None:
     return None
 
 
+def _agrees(shape: Shape, size: tuple[int, ...]) -> bool:
+    """Whether costmodel's output ``shape`` is the tensor of torch ``size``: C×H×W as
+    :func:`_shape` reads it; a last-layout shape by its channels and elements."""
+    if shape.layout == "last":
+        total = 1
+        for side in size:
+            total *= side
+        return bool(size) and size[-1] == shape.c and total == modern.BATCH.get() * shape.numel
+    got = _shape(size, "")
+    return got is not None and (got.c, got.h, got.w) == (shape.c, shape.h, shape.w)
+
+
 def _device(module: nn.Module) -> torch.device:
     """Where the module's tensors are (a module built on the meta device is traced there)."""
     for tensor in (*module.parameters(), *module.buffers()):
@@ -192,7 +220,18 @@ def _device(module: nn.Module) -> torch.device:
 
 
 def _module_rule(module: nn.Module):
+    for kind in type(module).__mro__:
+        if kind in modern.MODULE_RULES:
+            return modern.MODULE_RULES[kind]
     return rules.module_rule(module)
+
+
+class _Tracer(fx.Tracer):
+    """torch.fx's tracer, with costmodel's own one-op modules (to_torch's attention,
+    windows...) as leaves: read whole by their rule, never traced into."""
+
+    def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
+        return modern.is_own(m) or super().is_leaf_module(m, qualname)
 
 
 def _call_name(node: fx.Node, module: nn.Module | None = None) -> str:
@@ -216,7 +255,7 @@ def _fx_graph(module: nn.Module, input_size: tuple[int, ...]) -> tuple[fx.GraphM
     from torch.fx.passes.shape_prop import ShapeProp
     from torch.utils.flop_counter import FlopCounterMode
 
-    tracer = fx.Tracer()
+    tracer = _Tracer()
     graph = tracer.trace(module)
     gm = fx.GraphModule(tracer.root, graph)
     fake = FakeTensorMode()
@@ -224,7 +263,9 @@ def _fx_graph(module: nn.Module, input_size: tuple[int, ...]) -> tuple[fx.GraphM
         x = torch.empty(input_size, device=_device(module))
     # ShapeProp prints a failing node's traceback before raising, and torch logs the failing
     # op's: the fallback reports the failure in one line
-    with torch.no_grad(), FlopCounterMode(display=False) as counter, \
+    # attention decomposed: with gradients nn.MultiheadAttention takes its unfused path,
+    # and SDPA's math backend runs as matmuls FlopCounterMode counts (torch_params.py)
+    with torch_params.decomposed_attention(), FlopCounterMode(display=False) as counter, \
             contextlib.redirect_stderr(io.StringIO()), _quiet_torch_logs():
         ShapeProp(gm, fake).propagate(x)
     return gm, counter.get_total_flops()
@@ -246,7 +287,7 @@ def _quiet_torch_logs():
 
 def _walk_fx(gm: fx.GraphModule, input_size: tuple[int, ...]) -> _Recorder:
     """Each node of the graph through the rules, in order."""
-    recorder = _Recorder(input_size)
+    recorder = _Recorder(input_size, gm)
     env: dict[fx.Node, Any] = {}
     seen_input = False
     for node in gm.graph.nodes:
@@ -254,13 +295,26 @@ def _walk_fx(gm: fx.GraphModule, input_size: tuple[int, ...]) -> _Recorder:
             env[node] = recorder.input if not seen_input else None
             seen_input = True
             continue
-        if node.op in ("output", "get_attr"):
+        if node.op == "output":
+            continue
+        if node.op == "get_attr":
+            meta = node.meta.get("tensor_meta")
+            if str(node.target) in recorder.parameters and hasattr(meta, "shape"):
+                env[node] = Param(str(node.target), tuple(meta.shape))
             continue
         meta = node.meta.get("tensor_meta")
         if meta is None:
             env[node] = None  # a size, an int: arguments of other calls, not tensors
             continue
         out_size = tuple(meta.shape) if hasattr(meta, "shape") else tuple(meta)  # tuple: chunk
+        if node.op == "call_module" and not hasattr(meta, "shape") and meta \
+                and hasattr(meta[0], "shape"):  # a module's tuple: (output, weights)
+            out_size = tuple(meta[0].shape)
+            value = _fx_node(node, gm, fx.node.map_arg(node.args, lambda n: env.get(n)),
+                             fx.node.map_arg(node.kwargs, lambda n: env.get(n)), out_size,
+                             recorder)
+            env[node] = Returned((value, None))
+            continue
         args = fx.node.map_arg(node.args, lambda n: env.get(n))
         kwargs = fx.node.map_arg(node.kwargs, lambda n: env.get(n))
         env[node] = _fx_node(node, gm, args, kwargs, out_size, recorder)
@@ -275,20 +329,34 @@ def _fx_node(node: fx.Node, gm: fx.GraphModule, args, kwargs, out_size, recorder
     method = node.target if node.op == "call_method" else None
     is_reshape = method in rules.RESHAPES or node.target in (torch.reshape, torch.transpose,
                                                              torch.permute)
+    if node.target is torch.permute and len(args) == 2:
+        args = (args[0], *args[1])  # torch.permute(x, dims) as x.permute(*dims)
     if node.op == "call_module":
         rule = _module_rule(module)
         result = rule(module, args[0]) if rule and isinstance(args[0], Value) and \
             args[0].shape is not None else Unsupported(
                 "no rule for this module" if rule is None else "its input is not a feature map")
-        return recorder.answer(result, node.target, call, out_size)
-    rule = rules.method_rule(method) if method else rules.function_rule(node.target, call)
+        names = tuple(f"{node.target}.{n}" for n, _ in module.named_parameters())
+        return recorder.answer(result, node.target, call, out_size, names,
+                               modern.is_last(args[0]) if args else False)
+    word = method or getattr(node.target, "__name__", "")
+    if args and isinstance(args[0], Param) and word in modern.MOVES:
+        return Param(args[0].name, tuple(out_size))  # a view of a parameter: the parameter
+    if args and modern.is_last(args[0]) and word in modern.MOVES and \
+            word not in ("getitem", "transpose", "permute", "view", "reshape", "flatten"):
+        return modern._last(args[0], tuple(out_size))  # free: contiguous, unsqueeze, roll...
+    if method in ("flatten",) or node.target is torch.flatten:
+        is_reshape = isinstance(args[0], Value) and args[0].shape is not None and (
+            modern.is_last(args[0]) or (args[1:2] or [0])[0] == 2)
+    rule = (modern.METHOD_RULES.get(method) or rules.method_rule(method)) if method else \
+        (modern.FUNCTION_RULES.get(node.target) or rules.function_rule(node.target, call))
     name_base = _op_word(method or getattr(node.target, "__name__", "call"))
     try:
         if is_reshape and isinstance(args[0], Value) and args[0].shape is not None:
             how = method or node.target.__name__
             dims = args[1] if how == "permute" and len(args) == 2 else args[1:]  # permute(dims)
-            result = rules.reshape(args[0], tuple(out_size), how,
-                                   tuple(a for a in dims if isinstance(a, int)))
+            result = modern.reshape(args[0], tuple(out_size), how,
+                                    tuple(a for a in dims if isinstance(a, int)))
         elif rule is None:
             result = Unsupported("no rule for this call")
         else:
@@ -297,8 +365,10 @@ def _fx_node(node: fx.Node, gm: fx.GraphModule, args, kwargs, out_size, recorder
         result = Unsupported(f"arguments not understood ({exc})")
     if isinstance(result, Emit):
         name_base = result.op
+    last = any(modern.is_last(a) for a in args if isinstance(a, Value))
     return recorder.answer(result, recorder.auto_name(prefix, name_base) if not
-                           isinstance(result, (Alias, Pieces)) else "", call, out_size)
+                           isinstance(result, (Alias, Pieces)) else "", call, out_size,
+                           last=last)
 
 
 def _op_word(text: str) -> str:
@@ -318,7 +388,7 @@ def _trace_hooks(module: nn.Module, input_size: tuple[int, ...]) -> tuple[_Recor
         raise _TooLarge(f"{'×'.join(map(str, input_size))} = {elements:,} elements is past "
                         f"MAX_TRACED_INPUT_ELEMENTS ({MAX_TRACED_INPUT_ELEMENTS:,}) for a "
                         "module run with forward hooks; give a smaller --input")
-    recorder = _Recorder(input_size)
+    recorder = _Recorder(input_size, module)
     # a fixed seed: a forward that branches on its data takes the same path on every run
     generator = torch.Generator().manual_seed(SEED)
     x = torch.randn(input_size, generator=generator).to(_device(module))
@@ -340,8 +410,9 @@ def _trace_hooks(module: nn.Module, input_size: tuple[int, ...]) -> tuple[_Recor
             rule = _module_rule(mod)
             result = rule(mod, x_value) if rule and x_value.shape is not None else \
                 Unsupported("no rule for this module" if rule is None else "not a feature map")
+            names = tuple(f"{name}.{n}" for n, _ in mod.named_parameters())
             value = recorder.answer(result, name, f"nn.{_class_name(mod)}",
-                                    tuple(output.shape))
+                                    tuple(output.shape), names, modern.is_last(x_value))
             if value is not None:
                 produced[id(output)] = (output, value)
         return record
@@ -349,7 +420,8 @@ def _trace_hooks(module: nn.Module, input_size: tuple[int, ...]) -> tuple[_Recor
     handles = [m.register_forward_hook(hook(name)) for name, m in module.named_modules()
                if name and next(m.children(), None) is None]
     try:
-        with torch.no_grad(), FlopCounterMode(display=False) as counter, seeded_rng():
+        with torch_params.decomposed_attention(), FlopCounterMode(display=False) as counter, \
+                seeded_rng():
             module(x)
     finally:
         for handle in handles:
@@ -372,6 +444,7 @@ def trace_torch(module: nn.Module, input_shape: Sequence[int] = (1, 3, 224, 224)
     training = [(m, m.training) for m in module.modules()]
     module.eval()  # inference: dropout off, batch norm with its running statistics
     warnings = []
+    batch = modern.BATCH.set(size[0])
     try:
         try:
             graph, flops = _fx_graph(module, size)
@@ -401,8 +474,13 @@ def trace_torch(module: nn.Module, input_shape: Sequence[int] = (1, 3, 224, 224)
                     "so every run counts the same): where forward branches on its data "
                     "(if x.sum() > 0: ...), other inputs may take other paths at other costs"))]
     finally:
+        modern.BATCH.reset(batch)
         for m, mode in training:
             m.train(mode)
+    held, not_called = torch_params.held_layers(module, recorder.claimed, recorder.input.shape,
+                                                recorder.used)
+    recorder.layers[:0] = held  # first: each passes the input through, and reads it only
+    warnings += not_called + torch_params.attention_warning(recorder.layers)
     if not recorder.layers:
         raise CostModelError(f"no layer of {_class_name(module)} could be counted"
                              + _uncounted_text(recorder.uncounted))

@@ -82,17 +82,18 @@ class SENet(nn.Module):
 
 
 class WithUncountedOps(nn.Module):
-    """A conv, a GELU (no costmodel op), and a matrix product written functionally."""
+    """A conv, a Mish (no costmodel op), and a matrix product with a bias written as
+    ``torch.addmm`` (no rule reads it)."""
 
     def __init__(self):
         super().__init__()
         self.conv = nn.Conv2d(3, 8, 3, padding=1)
-        self.act = nn.GELU()
+        self.act = nn.Mish()
         self.proj = nn.Parameter(torch.zeros(8, 8))
 
     def forward(self, x):
         x = self.act(self.conv(x))
-        return torch.matmul(x.mean((2, 3)), self.proj)
+        return torch.addmm(torch.zeros(8), x.mean((2, 3)), self.proj)
 
 
 class DataDependent(nn.Module):
