@@ -7,7 +7,7 @@ the tools themselves in tests/test_tool_conventions_modern.py. Where a tool's ru
 op's category already holds it is not repeated here (a transposed convolution is
 ``macs + bias`` in ptflops as a convolution is; a permute, view or index is free everywhere).
 
-Multi-head attention deserves a word: torch's FlopCounterMode, under ``eval()`` and
+Multi-head attention deserves a word: torch's FlopCounterMode, in eval mode and
 ``no_grad()``, sees ``nn.MultiheadAttention`` take its fused path
 (``torch._native_multi_head_attention``) and counts its projections only; the ``torch``
 convention counts the attention's matmuls as well (what the same counter reports with

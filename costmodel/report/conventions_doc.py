@@ -23,7 +23,8 @@ def spell(rule: str | None) -> str:
     terms = parse_rule(rule)
     if not terms:
         return "0"
-    return " + ".join("MACs" if q == "macs" else f"{n} per {_SPELLED[q]}" for n, q in terms)
+    return " + ".join("MACs" if q == "macs" else f"{n} per {_SPELLED[q]}" if q in _SPELLED
+                      else f"{n} × `{q}` (a quantity of the op's definition)" for n, q in terms)
 
 
 def render() -> str:
