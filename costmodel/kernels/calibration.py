@@ -8,9 +8,14 @@ import statistics
 import time
 from collections.abc import Sequence
 
-from .fit import fit_robust
+from dataclasses import replace
+
+from .detect import WRITTEN
+from .fit import fit_offset, fit_robust
 from .measure import DEFAULT_FEATURES, MODEL_FEATURES, Sample
-from .profile import KernelModel, KernelProfile
+from .profile import KernelModel, KernelProfile, predict
+
+CONTEXT = ("written", "layers", "one")
 
 
 def fit_models(samples: Sequence[Sample]) -> tuple[tuple[str, KernelModel], ...]:
@@ -30,13 +35,40 @@ def fit_models(samples: Sequence[Sample]) -> tuple[tuple[str, KernelModel], ...]
     return tuple(models)
 
 
+def fit_context(profile: KernelProfile, context) -> tuple[KernelProfile, tuple[float, ...]]:
+    """``profile`` with the in-context terms fitted on whole networks ``context`` (pairs of
+    network and measured seconds): seconds per byte written, per layer, per forward, all
+    ≥ 0, on top of the kernels' own models. Returns it and the fit's relative errors."""
+    bare = replace(profile, network_seconds=0.0, step_seconds=0.0,
+                   written_seconds_per_byte=0.0)
+    rows, base, measured = [], [], []
+    for network, seconds in context:
+        est = predict(network, bare)
+        rows.append([sum(k.kernel.feature(WRITTEN) for k in est.kernels if k.known),
+                     float(len(network.layers)), 1.0])
+        base.append(est.total_seconds)
+        measured.append(seconds)
+    result = fit_offset(CONTEXT, rows, base, measured)
+    written, layers, one = (c for _, c in result.coefficients)
+    return replace(profile, network_seconds=one, step_seconds=layers,
+                   written_seconds_per_byte=written), result.errors
+
+
 def profile_from(samples: Sequence[Sample], rules: Sequence[tuple[str, bool, float]],
-                 overhead: tuple[float, float], name: str, machine: str, runtime: str,
-                 threads: int, method: str, notes: dict | None = None) -> KernelProfile:
+                 context, name: str, machine: str, runtime: str, threads: int, method: str,
+                 notes: dict | None = None) -> KernelProfile:
     fusion: dict[str, bool] = {}
     for key, fused, _ in rules:
         fusion[key] = fusion.get(key, False) or fused
-    return KernelProfile(name, machine, runtime, threads, method, fit_models(samples),
-                         tuple(sorted(fusion.items())), overhead[0], overhead[1], "fp32",
-                         time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                         tuple((notes or {}).items()))
+    profile = KernelProfile(name, machine, runtime, threads, method, fit_models(samples),
+                            tuple(sorted(fusion.items())), 0.0, 0.0, "fp32",
+                            time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                            tuple((notes or {}).items()))
+    if not context:
+        return profile
+    profile, errors = fit_context(profile, context)
+    absolute = sorted(abs(e) for e in errors)
+    extra = dict(profile.extra) | {"context_networks": len(errors),
+                                   "context_median_abs_error": absolute[len(absolute) // 2],
+                                   "context_max_abs_error": absolute[-1]}
+    return replace(profile, extra=tuple(extra.items()))

@@ -24,6 +24,8 @@ from ..core.network import Layer, Network
 from ..errors import CostModelError
 
 FEATURES = ("macs", "bytes", "ops", "planes", "one")
+#: not a model feature: the bytes a kernel writes, which the in-context term prices
+WRITTEN = "written"
 
 #: activations: one rule class, one kernel type each
 ACTIVATIONS = ("relu", "relu6", "sigmoid", "hsigmoid", "hswish", "swish")
@@ -102,8 +104,10 @@ def features(layers: tuple[Layer, ...], batch: int = 1, dtype_bytes: int = 4
     weights = _int(head.counts.weights, head)
     ops = batch * _int(head.counts.elementwise, head)
     planes = batch * _int(last.output.c, last)
+    written = batch * _numel(last.output, last) * dtype_bytes
     return (("macs", float(macs)), ("bytes", float((moved + weights) * dtype_bytes)),
-            ("ops", float(ops)), ("planes", float(planes)), ("one", 1.0))
+            ("ops", float(ops)), ("planes", float(planes)), ("one", 1.0),
+            (WRITTEN, float(written)))
 
 
 def consumers(network: Network) -> dict[str, int]:

@@ -108,3 +108,20 @@ def fit_robust(names: Sequence[str], rows: Sequence[Sequence[float]],
     beta = np.array([c for _, c in second.coefficients])
     errors = tuple(float(e) for e in (x @ beta) / np.asarray(measured, dtype=float) - 1)
     return LinearFit(second.coefficients, errors, len(drop))
+
+
+def fit_offset(names: Sequence[str], rows: Sequence[Sequence[float]],
+               offset: Sequence[float], measured: Sequence[float]) -> LinearFit:
+    """Coefficients ≥ 0 for ``measured ≈ offset + Σ coefficient × feature`` in relative
+    terms (each sample divided by its measured time): what a known part leaves."""
+    x = np.asarray(rows, dtype=float).reshape(len(measured), len(names))
+    y = np.asarray(measured, dtype=float)
+    base = np.asarray(offset, dtype=float)
+    if len(y) == 0 or np.any(y <= 0):
+        raise ValueError("measured times must be positive")
+    scaled = x / y[:, None]
+    scale = np.max(np.abs(scaled), axis=0)
+    scale[scale == 0] = 1.0
+    beta = nonnegative_least_squares(scaled / scale, (y - base) / y) / scale
+    errors = tuple(float(e) for e in (base + x @ beta) / y - 1)
+    return LinearFit(tuple(zip(names, (float(b) for b in beta))), errors)

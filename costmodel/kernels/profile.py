@@ -2,8 +2,10 @@
 the standard library), and the prediction they give.
 
 A profile names the machine, the runtime and its version, the threads, how it was measured,
-the fusion rules it found, a fixed cost per forward call (``network_seconds``) and per layer
-the runtime's executor steps through (``step_seconds``), and for every kernel type the
+the fusion rules it found, a fixed cost per forward call (``network_seconds``), per layer
+the runtime's executor steps through (``step_seconds``) and per byte a kernel writes inside
+a network (``written_seconds_per_byte``: fresh buffers and cold caches, which a kernel timed
+alone does not pay; :mod:`.synthetic`), and for every kernel type the
 coefficients of its linear model (seconds per feature unit: ``macs``, ``bytes``, ``ops``,
 ``one``; :mod:`.detect`) with the fit's sample count and errors. A profile file is data from
 anywhere: read bounded, parsed by :mod:`json`, every key and value checked.
@@ -18,7 +20,7 @@ from dataclasses import dataclass, field
 from .. import limits
 from ..errors import CostModelError
 from ..safe_io import printable, read_text_bounded
-from .detect import FEATURES, Kernel, group
+from .detect import FEATURES, WRITTEN, Kernel, group
 
 FORMAT = "costmodel-kernel-profile"
 VERSION = 1
@@ -62,6 +64,8 @@ class KernelProfile:
     dtype: str = "fp32"
     created: str = ""
     extra: tuple[tuple[str, object], ...] = field(default=())
+    #: the in-context cost of a byte a kernel writes (a fresh buffer, cold caches)
+    written_seconds_per_byte: float = 0.0
 
     @property
     def fused(self) -> frozenset[str]:
@@ -75,6 +79,7 @@ class KernelProfile:
                 "machine": self.machine, "runtime": self.runtime, "threads": self.threads,
                 "dtype": self.dtype, "created": self.created, "method": self.method,
                 "network_seconds": self.network_seconds, "step_seconds": self.step_seconds,
+                "written_seconds_per_byte": self.written_seconds_per_byte,
                 "fusion": {key: fuses for key, fuses in self.fusion},
                 "kernels": {kind: {"coefficients": dict(m.coefficients), "samples": m.samples,
                                    "median_abs_error": m.median_abs_error,
@@ -88,7 +93,8 @@ class KernelProfile:
 # --- reading ----------------------------------------------------------------------------------
 
 TOP_KEYS = {"format", "version", "name", "machine", "runtime", "threads", "dtype", "created",
-            "method", "network_seconds", "step_seconds", "fusion", "kernels", "notes"}
+            "method", "network_seconds", "step_seconds", "written_seconds_per_byte", "fusion",
+            "kernels", "notes"}
 MODEL_KEYS = {"coefficients", "samples", "median_abs_error", "max_abs_error", "median_spread"}
 
 
@@ -177,7 +183,9 @@ def from_json(text: str, where: str) -> KernelProfile:
                                  3600.0),
                          _number(data.get("step_seconds", 0.0), "step_seconds", where, 1.0),
                          dtype, _text(data, "created", where),
-                         tuple((printable(k, 80), v) for k, v in notes.items()))
+                         tuple((printable(k, 80), v) for k, v in notes.items()),
+                         _number(data.get("written_seconds_per_byte", 0.0),
+                                 "written_seconds_per_byte", where, MAX_SECONDS_PER_UNIT))
 
 
 def is_kernel_profile(path: str) -> bool:
@@ -221,8 +229,8 @@ class KernelEstimate:
 
     @property
     def fixed_seconds(self) -> float:
-        """The runtime's cost outside the kernels: per forward call and per layer stepped."""
-        return self.profile.network_seconds + self.layers * self.profile.step_seconds
+        """The runtime's cost outside the kernels: per forward call."""
+        return self.profile.network_seconds
 
     @property
     def unknown(self) -> tuple[str, ...]:
@@ -259,6 +267,12 @@ def predict(network, profile: KernelProfile, batch: int = 1) -> KernelEstimate:
     times = []
     for kernel in kernels:
         model = profile.model(kernel.type)
-        terms = () if model is None else tuple(model.terms(kernel).items())
-        times.append(KernelTime(kernel, terms))
+        if model is None:
+            times.append(KernelTime(kernel, ()))
+            continue
+        terms = model.terms(kernel)
+        # in context: each layer stepped by the executor, each byte written to a fresh buffer
+        terms["overhead"] += profile.step_seconds * len(kernel.layers)
+        terms["memory"] += profile.written_seconds_per_byte * kernel.feature(WRITTEN)
+        times.append(KernelTime(kernel, tuple(terms.items())))
     return KernelEstimate(network.name, profile, batch, tuple(times), len(network.layers))
