@@ -154,28 +154,30 @@ def test_unknown_kernel_types_are_named_never_zero(toy):
 def test_terms_and_the_dominant_one(toy):
     p = replace(profile(**{k.type: {"macs": 1e-9, "bytes": 1e-12, "one": 1e-3}
                            for k in group(toy)}), step_seconds=1e-6, network_seconds=2e-3,
-                written_seconds_per_byte=1e-12)
+                written_seconds_per_byte=1e-12, kernel_scale=2.0)
     est = predict(toy, p)
     conv = est.kernels[0]
     terms = dict(conv.terms)
-    assert terms["compute"] == pytest.approx(1e-9 * conv.kernel.feature("macs"))
-    assert terms["memory"] == pytest.approx(1e-12 * (conv.kernel.feature("bytes") +
+    assert terms["compute"] == pytest.approx(2e-9 * conv.kernel.feature("macs"))
+    assert terms["memory"] == pytest.approx(1e-12 * (2 * conv.kernel.feature("bytes") +
                                                      conv.kernel.feature("written")))
-    assert terms["overhead"] == pytest.approx(1e-3 + 1e-6)
+    assert terms["overhead"] == pytest.approx(2e-3 + 1e-6)
     assert conv.dominant == "overhead" and est.dominant == "overhead"
     assert est.total_seconds == pytest.approx(2e-3 + sum(k.seconds for k in est.kernels))
 
 
 def test_the_context_fit_recovers_known_in_context_terms():
     nets = [zoo.resolve(s).build() for s in ("mobilenet_v2", "resnet18", "shufflenet_v2",
-                                            "squeezenet")]
+                                            "squeezenet", "mobilenet_v1", "resnet34",
+                                            "mobilenet_v3_large", "googlenet")]
     p = profile(**{k.type: {"macs": 1e-10, "bytes": 1e-11, "one": 2e-6}
                    for n in nets for k in group(n)})
-    truth = replace(p, network_seconds=3e-4, step_seconds=5e-6, written_seconds_per_byte=2e-12)
+    truth = replace(p, network_seconds=3e-4, step_seconds=5e-6, written_seconds_per_byte=2e-12,
+                    kernel_scale=0.9)
     context = [(n, predict(n, truth).total_seconds) for n in nets]
     fitted, errors = fit_context(p, context)
-    assert (fitted.network_seconds, fitted.step_seconds, fitted.written_seconds_per_byte) == \
-        pytest.approx((3e-4, 5e-6, 2e-12), rel=1e-6)
+    assert (fitted.kernel_scale, fitted.network_seconds, fitted.step_seconds,
+            fitted.written_seconds_per_byte) == pytest.approx((0.9, 3e-4, 5e-6, 2e-12), rel=1e-6)
     assert max(abs(e) for e in errors) < 1e-9
 
 

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from .detect import WRITTEN
-from .fit import fit_offset, fit_robust
+from .fit import fit_relative, fit_robust
 from .measure import DEFAULT_FEATURES, MODEL_FEATURES, Sample
 from .profile import KernelModel, KernelProfile, predict
 
-CONTEXT = ("written", "layers", "one")
+CONTEXT = ("kernels", "written", "layers", "one")
 
 
 def fit_models(samples: Sequence[Sample]) -> tuple[tuple[str, KernelModel], ...]:
@@ -37,21 +37,23 @@ def fit_models(samples: Sequence[Sample]) -> tuple[tuple[str, KernelModel], ...]
 
 def fit_context(profile: KernelProfile, context) -> tuple[KernelProfile, tuple[float, ...]]:
     """``profile`` with the in-context terms fitted on whole networks ``context`` (pairs of
-    network and measured seconds): seconds per byte written, per layer, per forward, all
-    ≥ 0, on top of the kernels' own models. Returns it and the fit's relative errors."""
+    network and measured seconds): a scale on the kernels' own models, seconds per byte
+    written, per layer and per forward, all ≥ 0 (relative fit, :mod:`.fit`). Returns it and
+    the fit's relative errors on ``context``."""
     bare = replace(profile, network_seconds=0.0, step_seconds=0.0,
-                   written_seconds_per_byte=0.0)
-    rows, base, measured = [], [], []
+                   written_seconds_per_byte=0.0, kernel_scale=1.0)
+    rows, measured = [], []
     for network, seconds in context:
         est = predict(network, bare)
-        rows.append([sum(k.kernel.feature(WRITTEN) for k in est.kernels if k.known),
-                     float(len(network.layers)), 1.0])
-        base.append(est.total_seconds)
+        rows.append([est.total_seconds,
+                     sum(k.kernel.feature(WRITTEN) for k in est.kernels if k.known),
+                     float(sum(len(k.kernel.layers) for k in est.kernels if k.known)),
+                     1.0])
         measured.append(seconds)
-    result = fit_offset(CONTEXT, rows, base, measured)
-    written, layers, one = (c for _, c in result.coefficients)
+    result = fit_relative(CONTEXT, rows, measured)
+    scale, written, layers, one = (c for _, c in result.coefficients)
     return replace(profile, network_seconds=one, step_seconds=layers,
-                   written_seconds_per_byte=written), result.errors
+                   written_seconds_per_byte=written, kernel_scale=scale), result.errors
 
 
 def profile_from(samples: Sequence[Sample], rules: Sequence[tuple[str, bool, float]],

@@ -7,8 +7,10 @@ enough calls to last about ``RUN_SECONDS`` each; its time is the median run's pe
 and its spread ``(slowest − fastest) / median`` of the runs. Other jobs on a shared machine
 only ever slow a run down, so the spread is the noise the measurement saw.
 
-Fusion rules are measured as nn-Meter does: ``a``, ``b`` and ``a → b`` timed at HW 28, 64 → 128
-channels; ``a → b`` fuses when ``T(a) + T(b) − T(a→b) > α · min(T(a), T(b))``, α = 0.5. In
+Fusion rules are measured as nn-Meter does: ``a``, ``b`` and ``a → b`` timed (at HW 56 and 32
+channels, a 1×1 convolution, where the two ops take comparable times, so that the noise of
+the larger cannot pass for the saving on the smaller; nn-Meter uses HW 28, 64 → 128 3×3);
+``a → b`` fuses when ``T(a) + T(b) − T(a→b) > α · min(T(a), T(b))``, α = 0.5. In
 eager mode each call is its own kernel, so a chain of two modules can only fuse by accident
 of the cache; the rule table records what was found either way. A saving must also stand
 clear of the noise (two standard errors over the rounds, :func:`fusion_rule`).
@@ -42,7 +44,7 @@ WEIGHTS = {"conv": 5, "pwconv": 6, "dwconv": 5, "gconv": 2, "gpwconv": 2, "fc": 
            "split": 0.5, "shuffle": 1, "maxpool": 1, "avgpool": 0.5, "gap": 1,
            "adaptivepool": 0.5, "lrn": 0.5, "dropout": 0.3}
 MIN_SAMPLES = 6
-CONTEXT_SHARE = 0.2
+SECONDS_PER_CONTEXT = 3.0
 MIN_CONTEXT_NETWORKS, MAX_CONTEXT_NETWORKS = 8, 60
 #: the features each kernel type's model uses (the rest: bytes and one)
 MODEL_FEATURES = {**{kind: ("macs", "bytes", "one") for kind in
@@ -125,9 +127,9 @@ def measure(config: Config, runs: int = RUNS) -> Sample:
 
 
 def _chain_layers(first: str, second: str) -> tuple[Layer, Layer]:
-    attrs = {"conv": (("c", 128), ("k", 3)), "dw": (("k", 3),), "fc": (("c", 128),),
+    attrs = {"conv": (("c", 32), ("k", 1)), "dw": (("k", 3),), "fc": (("c", 428),),
              "maxpool": (("k", 3), ("s", 2), ("p", 1))}
-    shape = (64, 28, 28) if first != "fc" else (428, 1, 1)
+    shape = (32, 56, 56) if first != "fc" else (428, 1, 1)
     inputs = (shape, shape) if first == "add" else (shape,)
     a = Config(first, attrs.get(first, ()), inputs).layer()
     out = a.output
@@ -187,9 +189,10 @@ def plan(rng: random.Random, kinds: Sequence[str]) -> Callable[[], str]:
 def calibrate_samples(budget: float, seed: int = 0, threads: int = 1,
                       progress: Callable[[float, int], None] | None = None,
                       runs: int = RUNS):
-    """Fusion rules, kernel samples until ``CONTEXT_SHARE`` of ``budget`` seconds is left,
-    then random synthetic networks (:mod:`.synthetic`) timed whole in what is left, at least
-    ``MIN_CONTEXT_NETWORKS`` of them. Returns (samples, rules, [(network, seconds)])."""
+    """Fusion rules, then kernel samples and random synthetic networks (:mod:`.synthetic`,
+    one per ``SECONDS_PER_CONTEXT`` of budget, at least ``MIN_CONTEXT_NETWORKS``) timed
+    whole, interleaved, until ``budget`` seconds have passed. Returns (samples, rules,
+    [(network, seconds)])."""
     from .sample import draw, prior
     from .synthetic import networks
 
@@ -201,17 +204,20 @@ def calibrate_samples(budget: float, seed: int = 0, threads: int = 1,
     kinds = [kind for kind in WEIGHTS if kind in prior()]
     next_kind = plan(rng, kinds)
     samples: list[Sample] = []
-    while time.perf_counter() - start < budget * (1 - CONTEXT_SHARE):
-        config = draw(next_kind(), rng)
-        if config is not None:
-            samples.append(measure(config, runs))
-        if progress:
-            progress(time.perf_counter() - start, len(samples))
+    # the synthetic networks are timed between the kernel samples, spread over the whole
+    # budget, so that a change of load from other jobs affects both alike
+    pending = networks(MAX_CONTEXT_NETWORKS, seed)
+    count = min(len(pending), max(MIN_CONTEXT_NETWORKS, int(budget / SECONDS_PER_CONTEXT)))
     context = []
-    for network in networks(MAX_CONTEXT_NETWORKS, seed):
-        if len(context) >= MIN_CONTEXT_NETWORKS and time.perf_counter() - start >= budget:
-            break
-        context.append((network, time_networks([network], runs)[0]))
+    while time.perf_counter() - start < budget or len(context) < min(count, len(pending)):
+        elapsed = time.perf_counter() - start
+        if len(context) < count and elapsed >= budget * len(context) / count:
+            network = pending[len(context)]
+            context.append((network, time_networks([network], runs)[0]))
+        else:
+            config = draw(next_kind(), rng)
+            if config is not None:
+                samples.append(measure(config, runs))
         if progress:
             progress(time.perf_counter() - start, len(samples))
     return samples, rules, context

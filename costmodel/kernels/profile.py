@@ -5,7 +5,8 @@ A profile names the machine, the runtime and its version, the threads, how it wa
 the fusion rules it found, a fixed cost per forward call (``network_seconds``), per layer
 the runtime's executor steps through (``step_seconds``) and per byte a kernel writes inside
 a network (``written_seconds_per_byte``: fresh buffers and cold caches, which a kernel timed
-alone does not pay; :mod:`.synthetic`), and for every kernel type the
+alone does not pay; :mod:`.synthetic`), the factor by which kernels in a network run slower
+than alone (``kernel_scale``), and for every kernel type the
 coefficients of its linear model (seconds per feature unit: ``macs``, ``bytes``, ``ops``,
 ``one``; :mod:`.detect`) with the fit's sample count and errors. A profile file is data from
 anywhere: read bounded, parsed by :mod:`json`, every key and value checked.
@@ -66,6 +67,8 @@ class KernelProfile:
     extra: tuple[tuple[str, object], ...] = field(default=())
     #: the in-context cost of a byte a kernel writes (a fresh buffer, cold caches)
     written_seconds_per_byte: float = 0.0
+    #: how much slower (or faster) a kernel runs inside a network than timed alone
+    kernel_scale: float = 1.0
 
     @property
     def fused(self) -> frozenset[str]:
@@ -80,6 +83,7 @@ class KernelProfile:
                 "dtype": self.dtype, "created": self.created, "method": self.method,
                 "network_seconds": self.network_seconds, "step_seconds": self.step_seconds,
                 "written_seconds_per_byte": self.written_seconds_per_byte,
+                "kernel_scale": self.kernel_scale,
                 "fusion": {key: fuses for key, fuses in self.fusion},
                 "kernels": {kind: {"coefficients": dict(m.coefficients), "samples": m.samples,
                                    "median_abs_error": m.median_abs_error,
@@ -93,8 +97,8 @@ class KernelProfile:
 # --- reading ----------------------------------------------------------------------------------
 
 TOP_KEYS = {"format", "version", "name", "machine", "runtime", "threads", "dtype", "created",
-            "method", "network_seconds", "step_seconds", "written_seconds_per_byte", "fusion",
-            "kernels", "notes"}
+            "method", "network_seconds", "step_seconds", "written_seconds_per_byte",
+            "kernel_scale", "fusion", "kernels", "notes"}
 MODEL_KEYS = {"coefficients", "samples", "median_abs_error", "max_abs_error", "median_spread"}
 
 
@@ -185,7 +189,8 @@ def from_json(text: str, where: str) -> KernelProfile:
                          dtype, _text(data, "created", where),
                          tuple((printable(k, 80), v) for k, v in notes.items()),
                          _number(data.get("written_seconds_per_byte", 0.0),
-                                 "written_seconds_per_byte", where, MAX_SECONDS_PER_UNIT))
+                                 "written_seconds_per_byte", where, MAX_SECONDS_PER_UNIT),
+                         _number(data.get("kernel_scale", 1.0), "kernel_scale", where, 100.0))
 
 
 def is_kernel_profile(path: str) -> bool:
@@ -270,7 +275,8 @@ def predict(network, profile: KernelProfile, batch: int = 1) -> KernelEstimate:
         if model is None:
             times.append(KernelTime(kernel, ()))
             continue
-        terms = model.terms(kernel)
+        terms = {name: profile.kernel_scale * value
+                 for name, value in model.terms(kernel).items()}
         # in context: each layer stepped by the executor, each byte written to a fresh buffer
         terms["overhead"] += profile.step_seconds * len(kernel.layers)
         terms["memory"] += profile.written_seconds_per_byte * kernel.feature(WRITTEN)
