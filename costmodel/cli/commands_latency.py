@@ -1,5 +1,5 @@
-"""`costmodel latency`, `costmodel hardware` and `costmodel calibrate`: roofline estimates
-against hardware profiles, the profiles, and this machine's own roof. Parsing and printing
+"""`costmodel latency`, `costmodel hardware` and `costmodel calibrate`: roofline and kernel
+estimates, the profiles, and this machine's own roof and kernel models. Parsing and printing
 only; the logic is in :mod:`costmodel.analysis.latency` and ``calibrate``."""
 
 from __future__ import annotations
@@ -34,16 +34,21 @@ def latency(
     fmt: FormatOption = Format.table,
     input_size: InputOption = None,
 ) -> None:
-    """Roofline latency estimate per layer: compute- or memory-bound, and the total."""
+    """Latency estimate per layer: a roofline (a .toml or built-in profile: compute- or
+    memory-bound), or per runtime kernel from a calibrated kernel profile (a .json file from
+    `costmodel calibrate`: compute, memory and overhead terms, the dominant one named)."""
     from ..analysis.latency import check_batch, estimate, load, record
     from ..report.beyond_tables import latency_table
     from ..frontends import build_spec
+    from ..kernels.profile import is_kernel_profile
 
     from ..core.warnings import records as warning_records
 
     shape = input_shape(input_size)
     batch = latency_batch(batch, shape)
     check_batch(batch)
+    if is_kernel_profile(hw):
+        return kernel_latency(spec, hw, dtype, fused, no_overhead, batch, shape, fmt)
     profile = load(hw)  # a bad profile, or no peak for --dtype, is refused before the build
     profile.peak_for(dtype.value if dtype else profile.dtype)
     # counted for one image (so no per-image warning), then estimated for the batch
@@ -56,6 +61,35 @@ def latency(
                         allow_nan=False))
     else:
         emit(with_warnings(latency_table(est), [network]).render(fmt.value))
+
+
+def kernel_latency(spec: str, hw: str, dtype, fused: bool, no_overhead: bool, batch: int,
+                   shape, fmt) -> None:
+    """`costmodel latency` with a kernel profile: the roofline-only options are refused."""
+    from ..core.warnings import records as warning_records
+    from ..frontends import build_spec
+    from ..kernels.profile import load, predict
+    from ..kernels.report import kernel_record, kernel_table
+
+    for given, option in ((fused, "--fused"), (no_overhead, "--no-overhead")):
+        if given:
+            raise CostModelError(f"{option} is a roofline option; a kernel profile ({hw}) "
+                                 "fuses by the rules it measured and always counts overhead")
+    profile = load(hw)
+    if dtype is not None and dtype.value != profile.dtype:
+        raise CostModelError(f"kernel profile {hw} was measured in {profile.dtype}, not "
+                             f"{dtype.value}; calibrate in {dtype.value} or leave out --dtype")
+    network = build_spec(spec, None if shape is None else (1, *shape[1:]))
+    show_warnings([network])
+    est = predict(network, profile, batch)
+    if est.unknown:
+        typer.echo(f"costmodel: warning: {hw} has no model for kernel type(s) "
+                   f"{', '.join(est.unknown)}; the total leaves them out", err=True)
+    if fmt == Format.json:
+        emit(json.dumps({**kernel_record(est), "warnings": warning_records(network)},
+                        indent=2, allow_nan=False))
+    else:
+        emit(with_warnings(kernel_table(est), [network]).render(fmt.value))
 
 
 def latency_batch(batch: int | None, shape: tuple[int, ...] | None) -> int:
@@ -89,23 +123,133 @@ def hardware(fmt: FormatOption = Format.table) -> None:
         emit(table.render(fmt.value))
 
 
+ROOFLINE_DEFAULTS = {"size": 1024, "copy_mib": 256, "repeats": 5, "library": "auto"}
+MIN_BUDGET, MAX_BUDGET = 5.0, 86_400.0
+
+
 @app.command()
 @user_errors
 def calibrate(
-    out: Annotated[Path, typer.Option(
-        "--out", "-o", help="Profile file to write (TOML; replaced whole, or left as it was "
-                            "if the write fails).")] = Path("this_machine.toml"),
+    out: Annotated[Optional[Path], typer.Option(
+        "--out", "-o", show_default=False,
+        help="Profile file to write (replaced whole, or left as it was if the write fails): "
+             "a .json kernel profile (default this_machine.json), or a .toml roofline "
+             "(--roofline; default this_machine.toml).")] = None,
     name: Annotated[str, typer.Option("--name", help="The profile's name.")] = "this_machine",
     threads: Annotated[int, typer.Option("--threads", help="Threads to use (1 to 256).")] = 1,
-    size: Annotated[int, typer.Option("--size", help="Matrix side for matmul (64 to "
-                                                     "4096).")] = 1024,
-    copy_mib: Annotated[int, typer.Option("--copy-mib",
-                                          help="MiB copied for bandwidth (8 to 1024).")] = 256,
-    repeats: Annotated[int, typer.Option("--repeats", help="Runs; the fastest is kept (1 to "
-                                                           "100).")] = 5,
-    library: Annotated[str, typer.Option(
-        "--library", help="auto (torch where installed, else numpy), torch or numpy.")] = "auto",
+    budget: Annotated[float, typer.Option(
+        "--budget", help="Seconds of kernel measurement (5 to 86400); the run stops "
+                         "sampling when they are spent.")] = 180.0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the kernel sampling.")] = 0,
+    from_csv: Annotated[Optional[Path], typer.Option(
+        "--from", help="Fit the kernel profile from whole-network latencies measured "
+                       "anywhere: a CSV of SPEC,ms rows (at least 4; 10 or more for "
+                       "±10%). Nothing is measured here.")] = None,
+    unfused: Annotated[bool, typer.Option(
+        "--unfused", help="With --from: every layer its own kernel (default: batch norm "
+                          "folded and activations fused, as deployment runtimes do).")] = False,
+    roofline: Annotated[bool, typer.Option(
+        "--roofline", help="Measure the roofline instead (matmul MACs/s, copy bandwidth) into "
+                           "a .toml profile; implied by a .toml --out or any of the options "
+                           "below.")] = False,
+    size: Annotated[Optional[int], typer.Option("--size", show_default=False, help="Roofline: "
+                    "matrix side for matmul (64 to 4096; default 1024).")] = None,
+    copy_mib: Annotated[Optional[int], typer.Option("--copy-mib", show_default=False,
+                        help="Roofline: MiB copied for bandwidth (8 to 1024; default "
+                             "256).")] = None,
+    repeats: Annotated[Optional[int], typer.Option("--repeats", show_default=False,
+                       help="Roofline: runs, the fastest kept (1 to 100; default 5).")] = None,
+    library: Annotated[Optional[str], typer.Option(
+        "--library", show_default=False, help="Roofline: auto (torch where installed, else "
+                                              "numpy), torch or numpy.")] = None,
 ) -> None:
+    """Calibrate this machine: per-kernel latency models measured with PyTorch eager into a
+    .json kernel profile (`costmodel latency --hw this_machine.json`), fitted from measured
+    whole-network times (--from), or the roofline (--roofline)."""
+    given = {"size": size, "copy_mib": copy_mib, "repeats": repeats, "library": library}
+    if roofline or any(v is not None for v in given.values()) or \
+            (out is not None and out.suffix == ".toml"):
+        if from_csv is not None:
+            raise CostModelError("--from fits a kernel profile (.json); it does not take "
+                                 "--roofline, --size, --copy-mib, --repeats or --library")
+        options = {k: ROOFLINE_DEFAULTS[k] if v is None else v for k, v in given.items()}
+        return calibrate_roofline(out or Path("this_machine.toml"), name, threads, **options)
+    out = out or Path("this_machine.json")
+    if out.suffix != ".json":
+        raise CostModelError(f"--out {out}: a kernel profile is a .json file (a .toml --out "
+                             "measures the roofline)")
+    from ..analysis.calibrate import check_options
+
+    check_options(name, threads, 64, 8, 1, "auto")  # the name and --threads bounds
+    if not MIN_BUDGET <= budget <= MAX_BUDGET:
+        raise CostModelError(f"--budget {budget:g}: give seconds from {MIN_BUDGET:g} to "
+                             f"{MAX_BUDGET:g}")
+    from ..safe_io import check_writable_target
+
+    check_writable_target(out, "profile file")  # before the measurement, not after it
+    if from_csv is not None:
+        return calibrate_from_csv(from_csv, out, name, not unfused)
+    calibrate_kernels(out, name, threads, budget, seed)
+
+
+def calibrate_from_csv(path: Path, out: Path, name: str, fused: bool) -> None:
+    from ..frontends import build_spec
+    from ..kernels.profile import from_json
+    from ..kernels.whole import calibrate_from
+    from ..safe_io import printable, write_atomic
+
+    profile, fitted = calibrate_from(str(path), name, build_spec, fused)
+    text = profile.to_json()
+    from_json(text, "the fitted profile")  # what is written must be a profile latency reads
+    write_atomic(out, text, "profile file")
+    errors = sorted(abs(p / r.seconds - 1) for r, p in fitted)
+    emit(f"{printable(name)}: fitted on {len(fitted)} measured networks; in-sample median "
+         f"error {100 * errors[len(errors) // 2]:.1f}%, max {100 * errors[-1]:.1f}% → "
+         f"{printable(out, 200)}")
+
+
+def calibrate_kernels(out: Path, name: str, threads: int, budget: float, seed: int) -> None:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ..analysis.calibrate import machine_description, torch_available
+    from ..kernels.calibration import profile_from
+    from ..kernels.measure import calibrate_samples
+    from ..kernels.profile import from_json
+    from ..safe_io import printable, write_atomic
+
+    if not torch_available():
+        raise CostModelError("calibrate measures kernels with PyTorch, which is not "
+                             "installed (pip install costmodel[torch]; or --roofline, or "
+                             "--from measured.csv)")
+    import torch
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("fusion rules, executor", total=budget)
+
+        def progress(elapsed: float, count: int) -> None:
+            bar.update(task, completed=min(elapsed, budget),
+                       description=f"{count:,} kernels measured")
+        samples, rules, context = calibrate_samples(budget, seed, threads, progress)
+    profile = profile_from(
+        samples, rules, context, name, machine_description(),
+        f"torch {torch.__version__} eager (inference_mode)", threads,
+        f"costmodel calibrate: {len(samples):,} kernel samples in {budget:g} s (seed {seed}), "
+        "thread CPU time, median of 7 runs each, one fit per kernel type; "
+        f"in-context terms from {len(context)} random synthetic networks",
+        {"budget_seconds": budget, "seed": seed, "samples": len(samples)})
+    text = profile.to_json()
+    from_json(text, "the measured profile")  # what is written must be a profile latency reads
+    write_atomic(out, text, "profile file")
+    errors = sorted(m.median_abs_error for _, m in profile.models)
+    emit(f"{printable(name)}: {len(samples):,} kernels of {len(profile.models)} types measured "
+         f"({profile.runtime}, {threads} thread(s)); median kernel-fit error per type "
+         f"{100 * errors[0]:.0f}–{100 * errors[-1]:.0f}% → {printable(out, 200)}")
+
+
+def calibrate_roofline(out: Path, name: str, threads: int, size: int, copy_mib: int,
+                       repeats: int, library: str) -> None:
     """Measure this machine's roof (matmul MACs/s, copy bandwidth) into a profile file."""
     from ..analysis.calibrate import calibrate as measure, check_options
     from ..analysis.hardware_profile import from_toml

@@ -1,0 +1,145 @@
+"""Group a network's layers into runtime kernels, and describe each kernel by features.
+
+A *kernel* is what the runtime runs as one call: a head layer and the single-input layers
+fused after it (conv → bn → relu when the runtime folds them). Whether ``a → b`` fuses is a
+*rule* keyed by the two layers' rule classes (``"conv->bn"``), measured by calibration as
+nn-Meter does (time a, b and a→b; see :mod:`.measure`), never assumed: without a rule, two
+layers are two kernels. As in nn-Meter, a layer whose output several layers read (a branch
+point) ends its kernel.
+
+Features are exact counts of the kernel's work for a batch: ``macs`` (multiply-accumulates of
+its convolution or fully connected layer), ``bytes`` (feature maps read by the head and
+written by the last layer, batch times, plus the weights once, in the dtype's bytes),
+``ops`` (the other arithmetic: element-wise operations and pooling window positions),
+``planes`` (output channels × batch: a depthwise kernel's cost per channel plane) and ``one``
+(1: a fixed cost per kernel call). Every kernel type's model is linear in some of
+these (:mod:`.profile`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..core.network import Layer, Network
+from ..errors import CostModelError
+
+FEATURES = ("macs", "bytes", "ops", "planes", "one")
+#: not a model feature: the bytes a kernel writes, which the in-context term prices
+WRITTEN = "written"
+
+#: activations: one rule class, one kernel type each
+ACTIVATIONS = ("relu", "relu6", "sigmoid", "hsigmoid", "hswish", "swish")
+
+
+def kernel_type(layer: Layer) -> str:
+    """The kernel type a layer heads: convolutions by shape (dense ``conv`` k > 1,
+    ``pwconv`` 1×1, grouped ``gconv`` k > 1 and ``gpwconv`` 1×1, ``dwconv`` depthwise), else
+    the op's own name."""
+    if layer.op in ("conv", "pw", "dw"):
+        kind = layer.kind
+        if kind.startswith("conv dw"):
+            return "dwconv"
+        if kind.startswith("gconv"):
+            return "gpwconv" if kind.endswith("1x1") else "gconv"
+        return "pwconv" if kind.endswith("1x1") else "conv"
+    return layer.op
+
+
+def rule_class(layer: Layer) -> str:
+    """The class a fusion rule names: every convolution but the depthwise one is ``conv``,
+    every activation ``act``, max and average pooling ``pool``; else the kernel type."""
+    kind = kernel_type(layer)
+    if kind in ("conv", "pwconv", "gconv", "gpwconv"):
+        return "conv"
+    if kind in ACTIVATIONS:
+        return "act"
+    if kind in ("maxpool", "avgpool"):
+        return "pool"
+    return kind
+
+
+def rule_key(first: str, second: str) -> str:
+    return f"{first}->{second}"
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """One runtime kernel: its type (the head layer's), its layers (head first) and the
+    features of its work for the batch it was grouped for."""
+
+    type: str
+    layers: tuple[Layer, ...]
+    features: tuple[tuple[str, float], ...]
+
+    @property
+    def name(self) -> str:
+        return self.layers[0].name
+
+    @property
+    def label(self) -> str:
+        """``conv+bn+relu``: the kinds of its layers, as nn-Meter names fused kernels."""
+        return "+".join([self.type] + [kernel_type(layer) for layer in self.layers[1:]])
+
+    def feature(self, name: str) -> float:
+        return dict(self.features)[name]
+
+
+def _int(value: object, layer: Layer) -> int:
+    if isinstance(value, int) or getattr(value, "is_Integer", False):
+        return int(value)
+    raise CostModelError(f"layer {layer.name}: a latency estimate needs every knob set to a "
+                         f"number (got {value})")
+
+
+def _numel(shape, layer: Layer) -> int:
+    return _int(shape.c, layer) * _int(shape.h, layer) * _int(shape.w, layer)
+
+
+def features(layers: tuple[Layer, ...], batch: int = 1, dtype_bytes: int = 4
+             ) -> tuple[tuple[str, float], ...]:
+    """The features of a kernel made of ``layers`` (head first), for ``batch`` images."""
+    head, last = layers[0], layers[-1]
+    macs = batch * _int(head.counts.macs, head)
+    moved = batch * (sum(_numel(s, head) for s in head.inputs) + _numel(last.output, last))
+    weights = _int(head.counts.weights, head)
+    ops = batch * _int(head.counts.elementwise, head)
+    planes = batch * _int(last.output.c, last)
+    written = batch * _numel(last.output, last) * dtype_bytes
+    return (("macs", float(macs)), ("bytes", float((moved + weights) * dtype_bytes)),
+            ("ops", float(ops)), ("planes", float(planes)), ("one", 1.0),
+            (WRITTEN, float(written)))
+
+
+def consumers(network: Network) -> dict[str, int]:
+    """How many layers read each layer's output (the network's own output counts as one)."""
+    count: dict[str, int] = {}
+    for layer in network.layers:
+        for source in layer.sources:
+            count[source] = count.get(source, 0) + 1
+    if network.layers:
+        last = network.layers[-1].name
+        count[last] = count.get(last, 0) + 1
+    return count
+
+
+def group(network: Network, fused: frozenset[str] = frozenset(), batch: int = 1,
+          dtype_bytes: int = 4) -> tuple[Kernel, ...]:
+    """The kernels of ``network``, in execution order: a single-input layer joins the kernel
+    of the layer it reads when ``rule_key(class of that layer, its own class)`` is in
+    ``fused`` and nothing else reads that layer's output."""
+    readers = consumers(network)
+    members: list[list[Layer]] = []
+    kernel_of: dict[str, int] = {}
+    for layer in network.layers:
+        sources = layer.sources
+        if len(sources) == 1 and sources[0] in kernel_of and readers.get(sources[0]) == 1:
+            index = kernel_of[sources[0]]
+            if members[index][-1].name == sources[0] and \
+                    rule_key(rule_class(members[index][-1]), rule_class(layer)) in fused:
+                members[index].append(layer)
+                kernel_of[layer.name] = index
+                continue
+        kernel_of[layer.name] = len(members)
+        members.append([layer])
+    return tuple(Kernel(kernel_type(group_[0]), tuple(group_),
+                        features(tuple(group_), batch, dtype_bytes)) for group_ in members)

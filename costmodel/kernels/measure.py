@@ -1,0 +1,223 @@
+"""Measure kernels on this machine with PyTorch eager, and fit a kernel profile from them.
+
+Method (fixed threads, warm-up, medians, the spread recorded): every sample is the op's own
+PyTorch form (the module :func:`costmodel.frontends.to_torch` builds for that layer, in eval
+mode, under ``torch.inference_mode``), called once to warm up, then timed in ``RUNS`` runs of
+enough calls to last about ``RUN_SECONDS`` each; its time is the median run's per-call time
+and its spread ``(slowest − fastest) / median`` of the runs. Other jobs on a shared machine
+only ever slow a run down, so the spread is the noise the measurement saw.
+
+Fusion rules are measured as nn-Meter does: ``a``, ``b`` and ``a → b`` timed (at HW 56 and 32
+channels, a 1×1 convolution, where the two ops take comparable times, so that the noise of
+the larger cannot pass for the saving on the smaller; nn-Meter uses HW 28, 64 → 128 3×3);
+``a → b`` fuses when ``T(a) + T(b) − T(a→b) > α · min(T(a), T(b))``, α = 0.5. In
+eager mode each call is its own kernel, so a chain of two modules can only fuse by accident
+of the cache; the rule table records what was found either way. A saving must also stand
+clear of the noise (two standard errors over the rounds, :func:`fusion_rule`).
+
+The clock is the thread's CPU time by default (``clock="cpu"``): on a machine shared with
+other jobs a wall-clock run is stretched by every time slice another process takes, which
+hits a 20 ms network far more surely than a 2 ms run of one kernel; with one thread and
+nothing else running the two clocks agree. What a network costs beyond its kernels timed
+alone (the executor, fresh buffers, cold caches) is measured on random synthetic networks
+(:mod:`.synthetic`) timed whole.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ..core.network import Layer
+from .detect import features, kernel_type
+from .sample import Config
+
+RUNS = 7
+RUN_SECONDS = 0.002
+ALPHA = 0.5
+#: samples per kernel type, relative: the heavy kernels of real networks get the most
+WEIGHTS = {"conv": 5, "pwconv": 6, "dwconv": 5, "gconv": 2, "gpwconv": 2, "fc": 2, "bn": 2, "relu": 1.5,
+           "relu6": 1, "hswish": 1, "hsigmoid": 1, "add": 1.5, "mul": 1, "concat": 1,
+           "split": 0.5, "shuffle": 1, "maxpool": 1, "avgpool": 0.5, "gap": 1,
+           "adaptivepool": 0.5, "lrn": 0.5, "dropout": 0.3}
+MIN_SAMPLES = 6
+SECONDS_PER_CONTEXT = 3.0
+MIN_CONTEXT_NETWORKS, MAX_CONTEXT_NETWORKS = 8, 60
+#: the features each kernel type's model uses (the rest: bytes and one)
+MODEL_FEATURES = {**{kind: ("macs", "bytes", "one") for kind in
+                     ("conv", "pwconv", "gconv", "gpwconv", "fc")},
+                  "dwconv": ("macs", "bytes", "planes", "one"),
+                  **{kind: ("ops", "bytes", "one") for kind in
+                     ("maxpool", "avgpool", "gap", "adaptivepool", "lrn")},
+                  "split": ("one",), "dropout": ("one",)}
+DEFAULT_FEATURES = ("bytes", "one")
+FUSION_PAIRS = (("conv", "bn"), ("conv", "relu"), ("bn", "relu"), ("dw", "bn"),
+                ("dw", "relu"), ("fc", "relu"), ("add", "relu"), ("relu", "maxpool"))
+
+
+@dataclass(frozen=True)
+class Sample:
+    kind: str
+    config: Config
+    seconds: float
+    spread: float
+    features: tuple[tuple[str, float], ...]
+
+
+def _torch():
+    import torch
+    return torch
+
+
+def callable_of(layer: Layer, batch: int = 1) -> tuple[Callable, tuple]:
+    """The PyTorch form ``to_torch`` gives ``layer`` and random inputs of its shapes."""
+    torch = _torch()
+    from ..core.opdef import definition_of, with_defaults
+    from ..frontends.torch_build import LayerInfo
+
+    cin = int(layer.inputs[0].c)
+    attrs = {k: None if v is None else int(v)
+             for k, v in with_defaults(layer.op, dict(layer.attrs)).items()}
+    if layer.op == "split":
+        attrs["start"] = 0
+    if layer.op == "fc":
+        cin = int(layer.inputs[0].numel)
+    module = definition_of(layer.op).torch.module(LayerInfo(layer, attrs, cin, False))
+    if isinstance(module, torch.nn.Module):
+        module.eval()
+    if layer.op == "fc":
+        inputs = (torch.randn(batch, cin),)
+    else:
+        inputs = tuple(torch.randn(batch, int(s.c), int(s.h), int(s.w)) for s in layer.inputs)
+    return module, inputs
+
+
+CLOCKS = {"wall": time.perf_counter, "cpu": time.thread_time}
+
+
+def time_call(call: Callable, args: Sequence, runs: int = RUNS,
+              run_seconds: float = RUN_SECONDS, clock: str = "cpu") -> tuple[float, float]:
+    """Median seconds per call over ``runs`` runs, and the spread (module doc)."""
+    torch = _torch()
+    now = CLOCKS[clock]
+    with torch.inference_mode():
+        start = time.perf_counter()
+        call(*args)  # warm up: allocation, first-touch, kernel choice
+        first = time.perf_counter() - start
+        calls = max(1, min(10_000, int(run_seconds / max(first, 1e-7))))
+        per_call = []
+        for _ in range(runs):
+            start = now()
+            for _ in range(calls):
+                call(*args)
+            per_call.append((now() - start) / calls)
+    median = statistics.median(per_call)
+    return median, (max(per_call) - min(per_call)) / median
+
+
+def measure(config: Config, runs: int = RUNS) -> Sample:
+    layer = config.layer()
+    module, inputs = callable_of(layer, config.batch)
+    seconds, spread = time_call(module, inputs, runs)
+    return Sample(kernel_type(layer), config, seconds, spread,
+                  features((layer,), config.batch))
+
+
+def _chain_layers(first: str, second: str) -> tuple[Layer, Layer]:
+    attrs = {"conv": (("c", 32), ("k", 1)), "dw": (("k", 3),), "fc": (("c", 428),),
+             "maxpool": (("k", 3), ("s", 2), ("p", 1))}
+    shape = (32, 56, 56) if first != "fc" else (428, 1, 1)
+    inputs = (shape, shape) if first == "add" else (shape,)
+    a = Config(first, attrs.get(first, ()), inputs).layer()
+    out = a.output
+    b = Config(second, attrs.get(second, ()), ((int(out.c), int(out.h), int(out.w)),)).layer()
+    return a, b
+
+
+def fusion_rule(first: str, second: str, runs: int = RUNS,
+                rounds: int = 5) -> tuple[str, bool, float]:
+    """Whether ``first → second`` runs as one kernel: (rule key, fused, saved fraction of
+    the smaller op's time). a, b and a→b are timed in ``rounds`` interleaved rounds; the
+    saving ``T(a) + T(b) − T(a→b)`` of each round is averaged, and the rule holds only when
+    that mean, less two standard errors, clears ``ALPHA · min(T(a), T(b))``: on a loaded
+    machine the noise in a 2 ms convolution is larger than a 20 µs batch norm, and noise
+    must not pass for fusion."""
+    from .detect import rule_class, rule_key
+
+    a, b = _chain_layers(first, second)
+    call_a, inputs = callable_of(a)
+    call_b, (middle,) = callable_of(b)
+    calls = ((call_a, inputs), (call_b, (middle,)),
+             (lambda *xs: call_b(call_a(*xs)), inputs))
+    saved, smaller = [], []
+    for _ in range(rounds):
+        t_a, t_b, t_ab = (time_call(call, args, runs)[0] for call, args in calls)
+        saved.append(t_a + t_b - t_ab)
+        smaller.append(min(t_a, t_b))
+    mean = statistics.fmean(saved)
+    error = statistics.stdev(saved) / len(saved) ** 0.5 if len(saved) > 1 else 0.0
+    low = statistics.median(smaller)
+    return rule_key(rule_class(a), rule_class(b)), mean - 2 * error > ALPHA * low, mean / low
+
+
+def time_networks(networks, runs: int = RUNS) -> list[float]:
+    """Seconds per forward of each network as ``to_torch`` runs it (median of ``runs``)."""
+    torch = _torch()
+    from ..frontends import to_torch
+
+    out = []
+    for network in networks:
+        module = to_torch(network)
+        x = torch.randn(1, int(network.input.c), int(network.input.h), int(network.input.w))
+        out.append(time_call(module, (x,), runs, run_seconds=0.05)[0])
+    return out
+
+
+def plan(rng: random.Random, kinds: Sequence[str]) -> Callable[[], str]:
+    """An endless draw of kernel types: first ``MIN_SAMPLES`` of each, then by weight."""
+    queue = [kind for _ in range(MIN_SAMPLES) for kind in kinds]
+    weights = [WEIGHTS.get(kind, 0.5) for kind in kinds]
+
+    def next_kind() -> str:
+        return queue.pop(0) if queue else rng.choices(kinds, weights)[0]
+    return next_kind
+
+
+def calibrate_samples(budget: float, seed: int = 0, threads: int = 1,
+                      progress: Callable[[float, int], None] | None = None,
+                      runs: int = RUNS):
+    """Fusion rules, then kernel samples and random synthetic networks (:mod:`.synthetic`,
+    one per ``SECONDS_PER_CONTEXT`` of budget, at least ``MIN_CONTEXT_NETWORKS``) timed
+    whole, interleaved, until ``budget`` seconds have passed. Returns (samples, rules,
+    [(network, seconds)])."""
+    from .sample import draw, prior
+    from .synthetic import networks
+
+    torch = _torch()
+    torch.set_num_threads(threads)
+    start = time.perf_counter()
+    rules = [fusion_rule(a, b, runs) for a, b in FUSION_PAIRS]
+    rng = random.Random(seed)
+    kinds = [kind for kind in WEIGHTS if kind in prior()]
+    next_kind = plan(rng, kinds)
+    samples: list[Sample] = []
+    # the synthetic networks are timed between the kernel samples, spread over the whole
+    # budget, so that a change of load from other jobs affects both alike
+    pending = networks(MAX_CONTEXT_NETWORKS, seed)
+    count = min(len(pending), max(MIN_CONTEXT_NETWORKS, int(budget / SECONDS_PER_CONTEXT)))
+    context = []
+    while time.perf_counter() - start < budget or len(context) < min(count, len(pending)):
+        elapsed = time.perf_counter() - start
+        if len(context) < count and elapsed >= budget * len(context) / count:
+            network = pending[len(context)]
+            context.append((network, time_networks([network], runs)[0]))
+        else:
+            config = draw(next_kind(), rng)
+            if config is not None:
+                samples.append(measure(config, runs))
+        if progress:
+            progress(time.perf_counter() - start, len(samples))
+    return samples, rules, context
