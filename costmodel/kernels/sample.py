@@ -36,7 +36,7 @@ class Config:
 
     def layer(self) -> Layer:
         """The layer this configuration is, counted by the op's own formula."""
-        shapes = tuple(Shape(Integer(c), Integer(h), Integer(w), "input")
+        shapes = tuple(Shape.image(Integer(c), Integer(h), Integer(w), "input")
                        for c, h, w in self.inputs)  # sympy integers, as a network's shapes
         result = apply(self.op, shapes, {k: Integer(v) for k, v in self.attrs})
         return Layer("kernel", self.op, result.kind, self.attrs, shapes, result.shape,
@@ -51,6 +51,9 @@ def prior() -> dict[str, tuple[Config, ...]]:
     found: dict[str, dict[Config, None]] = {}
     for model in names():
         for layer in resolve(model).build().layers:
+            if any(s.rank != 2 for s in layer.inputs) or \
+                    any(isinstance(v, tuple) for _, v in layer.attrs):
+                continue  # sampling moves square 2-D windows (Inception's 1x7 is not sampled)
             inputs = tuple((int(s.c), int(s.h), int(s.w)) for s in layer.inputs)
             attrs = tuple((k, int(v)) for k, v in layer.attrs if v is not None)
             config = Config(layer.op, attrs, inputs)
