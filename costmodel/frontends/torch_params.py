@@ -67,7 +67,7 @@ def held_layers(module: nn.Module, claimed: set[str], source: Shape,
     held: dict[str, int] = {}
     for name, tensor in module.named_parameters():
         if name not in claimed:
-            owner = name.rpartition(".")[0] or name
+            owner = _owner(name, claimed)
             held[owner] = held.get(owner, 0) + tensor.numel()
     layers, untouched, read = [], [], []
     for owner, elements in held.items():
@@ -92,6 +92,18 @@ def held_layers(module: nn.Module, claimed: set[str], source: Shape,
             f"parameters of {_listed(read)} that no counted call reads are counted as "
             "parameter layers"), tuple(read)))
     return layers, warnings
+
+
+def _owner(name: str, claimed: set[str]) -> str:
+    """The outermost module holding parameter ``name`` none of whose parameters a layer
+    counts (``AuxLogits`` for ``AuxLogits.conv0.conv.weight``), else the module that holds
+    it, else the parameter itself (one of the root module's own)."""
+    parts = name.split(".")
+    for end in range(1, len(parts)):
+        prefix = ".".join(parts[:end])
+        if not any(c.startswith(prefix + ".") for c in claimed):
+            return prefix
+    return ".".join(parts[:-1]) or name
 
 
 def _listed(names: list[str]) -> str:

@@ -333,6 +333,8 @@ def _fx_node(node: fx.Node, gm: fx.GraphModule, args, kwargs, out_size, recorder
         args = (args[0], *args[1])  # torch.permute(x, dims) as x.permute(*dims)
     if node.op == "call_module":
         rule = _module_rule(module)
+        if not args:  # called with keywords only: MultiheadAttention(query=x, key=x, ...)
+            args = tuple(v for v in kwargs.values() if isinstance(v, Value))[:1] or (None,)
         result = rule(module, args[0]) if rule and isinstance(args[0], Value) and \
             args[0].shape is not None else Unsupported(
                 "no rule for this module" if rule is None else "its input is not a feature map")
