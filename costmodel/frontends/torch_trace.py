@@ -150,7 +150,8 @@ class _Recorder:
         counts = torch_params.once(result.counts, params, self.parameters, self.claimed)
         self.layers.append(Layer(name, emit.op, result.kind, tuple(attrs.items()),
                                  tuple(v.shape for v in emit.inputs), output, counts,
-                                 call=traced_call(emit.call or call, emit.op)))  # what the tool conventions key on
+                                 # what the tool conventions key on
+                                 call=traced_call(emit.call or call, emit.op)))
         return Value(output, size)
 
     def miss(self, name: str, call: str, reason: str, out_size: Any,
