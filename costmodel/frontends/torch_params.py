@@ -12,7 +12,7 @@ module.parameters())``.
 
 Attention is measured decomposed (:func:`decomposed_attention`): with gradients enabled
 ``nn.MultiheadAttention`` takes its unfused path, and scaled-dot-product attention on SDPA's
-math backend runs as the matmuls torch's FlopCounterMode counts; under ``eval()`` and
+math backend runs as the matmuls torch's FlopCounterMode counts; in eval mode and under
 ``no_grad()`` torch takes fused paths (``_native_multi_head_attention``, CPU flash
 attention) whose attention FlopCounterMode does not see (:func:`attention_warning`).
 """
@@ -123,13 +123,13 @@ def decomposed_attention() -> Iterator[None]:
 
 def attention_warning(layers) -> list[CostWarning]:
     """A warning when the network attends: its MACs count attention's matmuls, which torch's
-    FlopCounterMode misses under eval() and no_grad()."""
+    FlopCounterMode misses in eval mode under no_grad()."""
     names = tuple(layer.name for layer in layers if layer.op in ("mhsa", "sdpa", "mqa"))
     if not names:
         return []
     return [CostWarning("fused_attention", "attention", len(names), (
         "attention is counted as its matmuls (q·kᵀ and the weights times v), as torch's "
-        "FlopCounterMode counts them with gradients enabled and SDPA's math backend; under "
-        "eval() and no_grad() torch runs nn.MultiheadAttention fused and CPU attention as "
-        "flash attention, whose matmuls FlopCounterMode does not see, so its own figure "
+        "FlopCounterMode counts them with gradients enabled and SDPA's math backend; in "
+        "eval mode under no_grad() torch runs nn.MultiheadAttention fused and CPU attention "
+        "as flash attention, whose matmuls FlopCounterMode does not see, so its own figure "
         "for this model is lower"), names)]
