@@ -122,3 +122,33 @@ def test_a_module_called_twice_holds_its_parameters_once():
     assert exact(network.params("torch")) == sum(p.numel() for p in module.parameters())
     # the MACs are each call's: two convolutions and two linear layers over 36 tokens
     assert exact(network.macs("torch")) == 2 * 36 * 8 * 8 * 9 + 2 * 36 * 8 * 8
+
+
+def test_the_hook_fallback_counts_each_call_and_each_parameter_once():
+    # torch.fx cannot trace a branch on a tensor's value: forward hooks see each call of the
+    # shared head with its own input (RetinaNet's head runs once per pyramid level)
+    from torch import nn
+
+    class Levels(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = nn.Conv2d(3, 8, 3, padding=1)
+            self.down = nn.Conv2d(8, 8, 3, stride=2, padding=1)
+            self.head = nn.Conv2d(8, 4, 3, padding=1)
+
+        def forward(self, x):
+            x = self.stem(x)
+            if x.sum() > -1e9:  # data-dependent: the hook fallback
+                small = self.down(x)
+                return self.head(x).sum() + self.head(small).sum()
+            return x
+
+    module = Levels()
+    trace = __import__("costmodel.frontends.torch_trace", fromlist=["trace_torch"]) \
+        .trace_torch(module, (1, 3, 8, 8))
+    assert trace.method == "hooks"
+    network = trace.network
+    assert exact(network.params("torch")) == sum(p.numel() for p in module.parameters())
+    heads = [layer for layer in network.layers if layer.name.startswith("head")]
+    assert [exact(layer.macs("torch")) for layer in heads] == [64 * 4 * 8 * 9, 16 * 4 * 8 * 9]
+    assert exact(network.macs("torch")) == trace.measured_macs
