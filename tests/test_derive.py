@@ -43,6 +43,8 @@ PAPER = {
     "inverted_residual": H * W * C * t * (C + K**2 + k),
     "shufflenet_v2_g1": H * W * (c1 + c2) + c1 * c2,
     "shufflenet_v2_g2": H * W * (c1 + c2) + c1 * c2 / g,
+    "attention": 4 * H * W * C**2 + 2 * H**2 * W**2 * C,
+    "mqa_vs_mhsa": (2 * C * (S.h + 1) / S.h + 2 * H * W) / (4 * C + 2 * H * W),
 }
 
 
@@ -70,6 +72,9 @@ def test_expr_is_the_sum_of_the_layers(name):
                             sympy.Symbol("rhoW", positive=True, integer=True): rho * W})
     if d.quantity == "MACs":
         assert simplify(total - d.expr) == 0
+    elif d.quantity == "MACs ratio":  # Mobile MQA (second) over MHSA (first), d_k = C/h
+        mhsa, mqa = d.steps
+        assert simplify(mqa.macs.subs(S.d_k, C / S.h) / mhsa.macs - d.expr) == 0
     else:  # memory access cost: the one layer's MACs are B
         assert simplify(total - d.extras[0].expr) == 0
 

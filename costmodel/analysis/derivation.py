@@ -42,6 +42,7 @@ SYMBOL_MEANING: dict[str, str] = {
     "t": "expansion factor", "c1": "input channels of the 1×1 conv",
     "c2": "output channels of the 1×1 conv", "R": "input side in pixels",
     "B": "FLOPs (MACs) of the 1×1 conv, h·w·c1·c2 (÷ g)",
+    "h": "attention heads", "d_k": "key (and value) features per head",
 }
 
 MOBILENET_V1 = ("Howard et al., MobileNets: Efficient Convolutional Neural Networks for Mobile "

@@ -24,6 +24,7 @@ from ..errors import CostModelError
 from ..spec.ref import parse_ref
 from ..zoo import names as model_names
 from .derivation import Derivation, short_citation
+from . import derivations_attention  # noqa: F401  (registers attention, mqa_vs_mhsa)
 from .derivations import DERIVATIONS
 from .derive_network import derive_network
 

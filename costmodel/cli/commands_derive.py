@@ -34,17 +34,19 @@ def _parse_at(text: str | None) -> dict[str, str] | None:
 @user_errors
 def derive(
     name: Annotated[Optional[str], typer.Argument(
-        help="A derivation (conv, group_conv, depthwise, pointwise, separable, "
-             "separable_ratio, mobilenet_v1_layer, resnet_bottleneck, resnet_bottleneck_dw, "
-             "resnext_bottleneck, shufflenet_unit, inverted_residual, shufflenet_v2_g1, "
-             "shufflenet_v2_g2), or a zoo model / spec / .cm file for the whole network's "
-             "closed form. Leave out to list the derivations.", show_default=False)] = None,
+        help="A derivation (conv, separable, inverted_residual, attention, mqa_vs_mhsa...: "
+             "leave out to list them all), or a zoo model / spec / .cm file for the whole "
+             "network's closed form.", show_default=False)] = None,
     at: Annotated[Optional[str], typer.Option(
         "--at", help="Evaluate exactly at these values, e.g. H=14,W=14,C=512,k=512 "
                      "(K=3 unless given); for networks R=160 or alpha=0.5.")] = None,
     symbols: Annotated[Optional[str], typer.Option(
         "--symbols", help="Networks only: the knobs to keep symbolic, e.g. resolution,alpha "
                           "(default: resolution, and alpha too under rounding=none).")] = None,
+    crossover: Annotated[bool, typer.Option(
+        "--crossover", help="Networks only: the attention and convolution MACs in R, and the "
+                            "resolution at which attention overtakes the convolutions.")] =
+    False,
     fmt: Annotated[DeriveFormat, typer.Option("--format", "-f", help="Output format.")] =
     DeriveFormat.table,
     convention: ConventionOption = "paper",
@@ -75,7 +77,16 @@ def derive(
         raise CostModelError(f"--symbols applies to whole networks; {name} is a derivation "
                              "whose symbols are fixed")
     chosen = None if symbols is None else [s.strip() for s in symbols.split(",") if s.strip()]
-    result = D.derive_any(name, symbols=chosen, convention_name=convention.value)
+    if crossover:
+        if name in D.DERIVATIONS or symbols is not None:
+            raise CostModelError("--crossover applies to a whole network (a zoo model or "
+                                 f".cm file) kept symbolic in its resolution, not to {name}"
+                                 + (" with --symbols" if symbols is not None else ""))
+        from ..analysis.crossover import attention_crossover
+
+        result = attention_crossover(name, convention.value)
+    else:
+        result = D.derive_any(name, symbols=chosen, convention_name=convention.value)
     if values is not None:
         result.substitutions(values)  # a bad name or value fails before anything prints
     if fmt == DeriveFormat.json:

@@ -7,11 +7,12 @@ the tools themselves in tests/test_tool_conventions_modern.py. Where a tool's ru
 op's category already holds it is not repeated here (a transposed convolution is
 ``macs + bias`` in ptflops as a convolution is; a permute, view or index is free everywhere).
 
-Multi-head attention deserves a word: torch's FlopCounterMode, in eval mode and
-``no_grad()``, sees ``nn.MultiheadAttention`` take its fused path
-(``torch._native_multi_head_attention``) and counts its projections only; the ``torch``
-convention counts the attention's matmuls as well (what the same counter reports with
-gradients enabled, or for ``F.scaled_dot_product_attention``), and ``count_torch`` says so.
+Attention deserves a word: torch's FlopCounterMode (torch 2.13, CPU), in eval mode under
+``no_grad()``, sees ``nn.MultiheadAttention`` run its fused kernel
+(``torch._native_multi_head_attention``: none of it counted) or, where that kernel does not
+apply, SDPA on 4-D tensors run as CPU flash attention (its matmuls not counted). The
+``torch`` convention counts attention's matmuls, as the same counter reports them with
+gradients enabled and SDPA's math backend; ``count_torch`` measures so and says it.
 """
 
 from __future__ import annotations

@@ -80,8 +80,9 @@ def windowed(x: Shape, c, k, s, p, d=1, ceil_mode=False) -> Shape:
     """The output of a window op with ``c`` channels: each spatial axis by :func:`out_size`,
     with the per-axis kernel ``k``, stride ``s``, padding ``p`` and dilation ``d``."""
     if x.layout != "first":
-        raise CostModelError(f"a window op (convolution, pooling) reads channels first, N×C×H×W; "
-                             f"this input {x} is channels last: write channels_first before it")
+        raise CostModelError("a window op (convolution, pooling) reads channels first, "
+                             f"N×C×H×W; this input {x} is channels last: write "
+                             "channels_first before it")
     axes = [per_axis(v, x.rank, name) for v, name in ((k, "k"), (s, "s"), (p, "p"), (d, "d"))]
     sizes = tuple(out_size(size, *window, ceil_mode=ceil_mode)
                   for size, *window in zip(x.sizes, *axes))

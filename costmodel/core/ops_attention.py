@@ -56,7 +56,8 @@ def _einsum_path(inputs, attrs) -> dict:
     torch=Torch("torch.matmul", modern_form("matmul_module"),
                 ("@", "Tensor.matmul", "torch.bmm", "Tensor.bmm", "torch.einsum"),
                 {"torch.matmul": modern_form("matmul_function")}),
-    onnx=onnx_not_read("MatMul of two computed tensors"), memory=Memory(stream="reducing"), quantities=_einsum_path)
+    onnx=onnx_not_read("MatMul of two computed tensors"), memory=Memory(stream="reducing"),
+    quantities=_einsum_path)
 def matmul(xs: list[Shape]) -> Result:
     """The matrix product of a (…×M×K, ``Shape(K, (…, M), "last")``) and b (…×K×N,
     ``Shape(N, (…, K), "last")``), batch axes broadcast: MACs = batch·M·K·N (torch's
@@ -82,8 +83,8 @@ def matmul(xs: list[Shape]) -> Result:
                        "softmax layers)"),
     memory=Memory())
 def scaled_dot_product_attention(xs: list[Shape]) -> Result:
-    """softmax(q·kᵀ/√E)·v for q (…×L×E), k (…×S×E), v (…×S×Ev), batch axes (heads)
-    broadcast: MACs = batch·L·S·(E + Ev), the two matmuls (torch's ``sdpa_flop_count``).
+    """softmax(q·kᵀ/√E)·v for q (…×L×E), k (…×S×E), v (…×S×Ev), batch axes
+    (heads) broadcast: MACs = batch·L·S·(E + Ev), the two matmuls (torch's ``sdpa_flop_count``).
     Elementwise 3·batch·L·S (scale, exp, divide). No params."""
     if len(xs) != 3:
         raise CostModelError(f"sdpa reads q, k and v, got {len(xs)} tensors")
@@ -182,8 +183,8 @@ def multi_query_attention(x: Shape, heads, key_dim, value_dim, kv_stride, k, c) 
     ``kv_stride`` depthwise conv and a BN when ``kv_stride`` > 1; the heads concatenated and
     projected by a 1×1 conv to ``c`` channels (default C). With N = H·W:
     MACs = N·C·h·dk + [2·M·C·k²] + M·C·(dk + dv) + h·N·M·(dk + dv) + N·h·dv·c.
-    Params = C·h·dk + C·(dk + dv) + h·dv·c [+ 2·C·k²]; the two BNs' 4·C scale and shift are
-    batch-norm parameters."""
+    Params = C·h·dk + C·(dk + dv) + h·dv·c [+ 2·C·k²]; the two BNs' 4·C scale and shift
+    are batch-norm parameters."""
     if x.layout != "first" or x.rank != 2:
         raise CostModelError(f"mqa attends over a channels-first image (C×H×W); got {x}")
     c = x.c if c is None else c
@@ -197,6 +198,7 @@ def multi_query_attention(x: Shape, heads, key_dim, value_dim, kv_stride, k, c) 
         macs += 2 * m * x.c * k * k
         weights += 2 * x.c * k * k
     out = Shape(c, x.sizes)
-    return Result(out, Counts(macs=macs, elementwise=(3 * heads * n * m) + (4 * m * x.c if down else 0),
+    elementwise = 3 * heads * n * m + (4 * m * x.c if down else 0)
+    return Result(out, Counts(macs=macs, elementwise=elementwise,
                               weights=weights, norm_params=4 * x.c if down else 0 * x.c,
                               activations=out.numel), "mqa")

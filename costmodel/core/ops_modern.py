@@ -37,7 +37,8 @@ def _affine(inputs, attrs) -> dict:
 @op("layernorm", attr("affine", "flag", 1), attr("bias", "flag", 1),
     category="normalization", display="layernorm",
     torch=Torch("nn.LayerNorm", modern_form("layer_norm"), ("F.layer_norm",)),
-    onnx=onnx_not_read("LayerNormalization (opset 17), or ReduceMean, Sub, Pow, Sqrt, Div"), memory=_NEW_BUFFER, quantities=_affine)
+    onnx=onnx_not_read("LayerNormalization (opset 17), or ReduceMean, Sub, Pow, Sqrt, Div"),
+    memory=_NEW_BUFFER, quantities=_affine)
 def layer_norm(x: Shape, affine, bias) -> Result:
     """Layer norm over the features (``c``, the last axis) of each token or position:
     ``nn.LayerNorm(C)``. No MACs. Params = C (scale) + C (shift) with ``affine`` (C with
@@ -80,7 +81,8 @@ def rms_norm(x: Shape, affine) -> Result:
 
 # --- activations -----------------------------------------------------------------------------
 
-activation("gelu", 1, unary_torch("nn.GELU", "F.gelu"), onnx_not_read("Gelu (opset 20), or Div, Erf, Add, Mul"))
+activation("gelu", 1, unary_torch("nn.GELU", "F.gelu"),
+           onnx_not_read("Gelu (opset 20), or Div, Erf, Add, Mul"))
 
 
 def _sums(inputs, attrs) -> dict:
@@ -105,7 +107,8 @@ def softmax(x: Shape) -> Result:
 # --- learned tensors used directly ------------------------------------------------------------
 
 @op("layerscale", category="element-wise", display="layerscale",
-    torch=Torch("*", modern_form("layer_scale")), onnx=onnx_not_read("Mul by an initializer"), memory=_NEW_BUFFER)
+    torch=Torch("*", modern_form("layer_scale")), onnx=onnx_not_read("Mul by an initializer"),
+    memory=_NEW_BUFFER)
 def layer_scale(x: Shape) -> Result:
     """A learned scale per channel, ``gamma * x`` (ConvNeXt, CaiT, MobileNetV4's hybrids):
     no MACs (one multiply per element, elementwise). Params = C."""
@@ -126,7 +129,8 @@ def class_token(x: Shape, tokens) -> Result:
 
 
 @op("pos_embed", category="element-wise", display="pos_embed",
-    torch=Torch("+", modern_form("position_embedding")), onnx=onnx_not_read("Add of an initializer"),
+    torch=Torch("+", modern_form("position_embedding")),
+    onnx=onnx_not_read("Add of an initializer"),
     memory=_NEW_BUFFER)
 def position_embedding(x: Shape) -> Result:
     """A learned tensor of the input's shape added to it (ViT's position embedding): no MACs,

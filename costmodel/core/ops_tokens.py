@@ -25,7 +25,8 @@ _VIEW = Memory(alias="fused")  # a view, or a copy a fused kernel never makes
 @op("linear", attr("c", "channels"), attr("bias", "flag", 1),
     category="multiply-accumulate", display="linear",
     torch=Torch("nn.Linear", modern_form("token_linear"), ("F.linear",)),
-    onnx=onnx_not_read("MatMul of a 3-D input by an initializer, and Add"), memory=Memory(stream="reducing"))
+    onnx=onnx_not_read("MatMul of a 3-D input by an initializer, and Add"),
+    memory=Memory(stream="reducing"))
 def linear(x: Shape, c, bias) -> Result:
     """A linear layer over the last axis of any tensor (``nn.Linear(C, c)`` on N×L×C or
     N×H×W×C): each of the positions' C features to ``c`` outputs. MACs = positions·C·c.

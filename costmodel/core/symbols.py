@@ -30,9 +30,13 @@ c1 = Symbol("c1", positive=True, integer=True)
 c2 = Symbol("c2", positive=True, integer=True)
 #: Input side in pixels, for networks kept symbolic in their resolution.
 R = Symbol("R", positive=True, integer=True)
+#: Attention heads and the key (and value) features of each (Vaswani et al.'s h and d_k).
+h = Symbol("h", positive=True, integer=True)
+d_k = Symbol("d_k", positive=True, integer=True)
 
 #: Every symbol by name: the only names a derivation or a user's `--at` may refer to.
-BY_NAME: dict[str, Symbol] = {s.name: s for s in (H, W, C, k, g, K, alpha, rho, t, c1, c2, R)}
+BY_NAME: dict[str, Symbol] = {s.name: s for s in (H, W, C, k, g, K, alpha, rho, t, c1, c2, R,
+                                                   h, d_k)}
 
 #: The symbol a network knob becomes when it is left symbolic.
 KNOB_SYMBOLS: dict[str, Symbol] = {"alpha": alpha, "resolution": R, "t": t, "g": g}

@@ -214,11 +214,11 @@ def merge_positions(info: Any) -> nn.Module:
 
 
 class WindowPartition(nn.Module):
-    """An H×W map, N×H×W×C (or N×C×H×W), as N×nW×k²×C: non-overlapping k×k windows (Swin,
-    MaxViT's block attention), or with ``grid`` N×k²×nW×C: one sequence per offset within
+    """An H×W map, N×H×W×C (or N×C×H×W), as N×nW×k²×C: non-overlapping k×k windows
+    (Swin, MaxViT's block attention), or with ``grid`` N×k²×nW×C: one sequence per offset within
     the k×k cells, of the positions k apart (MobileViT's unfolding into k×k patches; MaxViT's
-    grid attention of grid G is k = H/G). The sizes are the layer's (no arithmetic on traced sizes, which
-    torch.jit would record as multiplications)."""
+    grid attention of grid G is k = H/G). The sizes are the layer's (no arithmetic on
+    traced sizes, which torch.jit would record as multiplications)."""
 
     costmodel_op = "window"
 

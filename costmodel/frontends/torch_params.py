@@ -67,7 +67,7 @@ def held_layers(module: nn.Module, claimed: set[str], source: Shape,
     held: dict[str, int] = {}
     for name, tensor in module.named_parameters():
         if name not in claimed:
-            owner = name.rpartition(".")[0] or name
+            owner = _owner(name, claimed)
             held[owner] = held.get(owner, 0) + tensor.numel()
     layers, untouched, read = [], [], []
     for owner, elements in held.items():
@@ -94,6 +94,18 @@ def held_layers(module: nn.Module, claimed: set[str], source: Shape,
     return layers, warnings
 
 
+def _owner(name: str, claimed: set[str]) -> str:
+    """The outermost module holding parameter ``name`` none of whose parameters a layer
+    counts (``AuxLogits`` for ``AuxLogits.conv0.conv.weight``), else the module that holds
+    it, else the parameter itself (one of the root module's own)."""
+    parts = name.split(".")
+    for end in range(1, len(parts)):
+        prefix = ".".join(parts[:end])
+        if not any(c.startswith(prefix + ".") for c in claimed):
+            return prefix
+    return ".".join(parts[:-1]) or name
+
+
 def _listed(names: list[str]) -> str:
     shown = ", ".join(names[:4])
     return shown + (f" and {len(names) - 4} more" if len(names) > 4 else "")
@@ -117,7 +129,7 @@ def attention_warning(layers) -> list[CostWarning]:
         return []
     return [CostWarning("fused_attention", "attention", len(names), (
         "attention is counted as its matmuls (q·kᵀ and the weights times v), as torch's "
-        "FlopCounterMode counts them with gradients enabled and SDPA's math backend; under "
-        "eval mode and no_grad() torch runs nn.MultiheadAttention fused and CPU attention as "
-        "flash attention, whose matmuls FlopCounterMode does not see, so its own figure "
+        "FlopCounterMode counts them with gradients enabled and SDPA's math backend; in "
+        "eval mode under no_grad() torch runs nn.MultiheadAttention fused and CPU attention "
+        "as flash attention, whose matmuls FlopCounterMode does not see, so its own figure "
         "for this model is lower"), names)]

@@ -150,7 +150,8 @@ class _Recorder:
         counts = torch_params.once(result.counts, params, self.parameters, self.claimed)
         self.layers.append(Layer(name, emit.op, result.kind, tuple(attrs.items()),
                                  tuple(v.shape for v in emit.inputs), output, counts,
-                                 call=traced_call(emit.call or call, emit.op)))  # what the tool conventions key on
+                                 # what the tool conventions key on
+                                 call=traced_call(emit.call or call, emit.op)))
         return Value(output, size)
 
     def miss(self, name: str, call: str, reason: str, out_size: Any,
@@ -333,6 +334,8 @@ def _fx_node(node: fx.Node, gm: fx.GraphModule, args, kwargs, out_size, recorder
         args = (args[0], *args[1])  # torch.permute(x, dims) as x.permute(*dims)
     if node.op == "call_module":
         rule = _module_rule(module)
+        if not args:  # called with keywords only: MultiheadAttention(query=x, key=x, ...)
+            args = tuple(v for v in kwargs.values() if isinstance(v, Value))[:1] or (None,)
         result = rule(module, args[0]) if rule and isinstance(args[0], Value) and \
             args[0].shape is not None else Unsupported(
                 "no rule for this module" if rule is None else "its input is not a feature map")

@@ -13,7 +13,21 @@ from ..core.opdef import CATEGORIES, OPS
 
 _SPELLED = {"macs": "MACs", "bias": "biased output element", "input": "input element",
             "output": "output element",
-            "padded": "element of the channel-padded map ((C + size − 1)·H·W)"}
+            "padded": "element of the channel-padded map ((C + size − 1)·H·W)",
+            # the newer ops' quantities (their definitions say what each counts)
+            "affine": "element the norm's learned scale multiplies (0 without one)",
+            "sums": "add of the softmax's sums ((C − 1) per position)",
+            "as_conv": "MAC of a convolution over the output positions",
+            "dense_taps": "output element × the weight's input channels × K",
+            "groups_twice": "MAC with c/g output channels per group divided by g again",
+            "projections": "MAC of the q, k, v and output projections",
+            "scores": "MAC of one attention matmul (L²·D per sequence)",
+            "heads_scores": "attention weight (heads·L² per sequence)",
+            "traced_sizes": "size multiplication torch.jit records (4)",
+            "convs": "MAC of its convolutions",
+            "kv_norm": "element its key/value batch norms read",
+            "query": "scaled query element",
+            "einsum_path": "numpy einsum_path's printed optimized FLOP, halved"}
 
 
 def spell(rule: str | None) -> str:
