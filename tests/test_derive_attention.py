@@ -69,7 +69,7 @@ def test_the_crossover_resolution_is_exact_and_holds_on_built_networks(tmp_path)
     assert sympy.simplify(d.expr.subs(R, crossover)
                           - quantity(d, "convolution MACs").subs(R, crossover)) == 0
     first = quantity(d, "first R (a multiple of 8) where attention ≥ convolutions")
-    assert first == 224 and 216 < float(crossover) <= 224
+    assert first == 224 and crossover == 20 * sympy.sqrt(122)  # as the README says
     ref = resolve(str(path))
     for side, ahead in ((224, True), (216, False)):
         net = ref.build(resolution=str(side))
