@@ -131,9 +131,9 @@ def explain_table(explanation: Explanation):
     from ..report.table import Column, Table
 
     e = explanation
-    columns = (Column("call", "PyTorch call"), Column("ops", "ops", "delta"),
-               Column("input", "input elements", "delta"),
-               Column("output", "output elements", "delta"),
+    columns = (Column("call", "PyTorch call"), Column("ops", "ops", "delta", drop=1),
+               Column("input", "input elements", "delta", drop=3),
+               Column("output", "output elements", "delta", drop=2),
                Column(e.base, e.base, "delta"),
                *(Column(t, t, "delta") for t in e.targets))
     rows = [{"call": f"{e.base} total", **{t: _n(e.macs[e.base]) for t in e.targets}}]
@@ -156,7 +156,8 @@ def explain_table(explanation: Explanation):
              *(f"{t}: {get_convention(t).tool.version}, {get_convention(t).tool.how}."
                for t in e.targets if get_convention(t).tool is not None))
     settings = ", ".join(f"{k}={v}" for k, v in e.config.items())
-    return Table(f"Why counters differ: {e.model} ({settings})", columns, tuple(rows), notes)
+    return Table(f"Why counters differ: {e.model} ({settings})", columns, tuple(rows), notes,
+                 hidden_hint="--between paper NAME ... shows the conventions named; ")
 
 
 def _n(value: Any) -> str:

@@ -28,7 +28,7 @@ def _record(row: DiffRow, scale: int, units: str) -> dict[str, Any]:
 
 def _columns(first: str, units: str, label: str, details: bool) -> tuple[Column, ...]:
     return (Column("key", first),
-            *((Column("a_detail", "A"), Column("b_detail", "B")) if details else ()),
+            *((Column("a_detail", "A", drop=1), Column("b_detail", "B", drop=1)) if details else ()),
             Column(f"a_{units}", f"A {label}", "count"), Column(f"b_{units}", f"B {label}", "count"),
             Column(f"delta_{units}", f"Δ {label}", "count"),
             Column("delta_percent", f"Δ {label} %", "delta"),

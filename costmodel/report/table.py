@@ -40,6 +40,9 @@ class Column:
     key: str
     header: str
     kind: str = "text"
+    #: when a terminal is too narrow for every column, higher ranks are hidden first (0: by
+    #: position, from the right, after every ranked column; the settings column is ranked)
+    drop: int = 0
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,8 @@ class Table:
     notes: tuple[str, ...] = field(default=())
     #: one line each (``mobilenet: not counted: ...``), sanitised (CostWarning.text)
     warnings: tuple[str, ...] = field(default=())
+    #: what else shows a column hidden to fit the terminal (``--between ... shows any; ``)
+    hidden_hint: str = ""
 
     @property
     def shown_notes(self) -> tuple[str, ...]:
@@ -83,18 +88,73 @@ def human(value: Any) -> str:
     return f"{number:.4g}" if number != int(number) else str(int(number))
 
 
+_SUFFIXES = (("E", 1e18), ("P", 1e15), ("T", 1e12), ("G", 1e9), ("M", 1e6), ("K", 1e3))
+
+
+def count_text(value: Any) -> str:
+    """A count in a table cell, to one rule: exact below 10,000 (864, 2048), else four
+    significant digits with trailing zeros kept, so that a column reads alike (4.210M
+    beside 3.783M, 15.47G)."""
+    number = float(value)
+    if abs(number) < 10_000:
+        return str(int(number)) if number == int(number) else f"{number:.4g}"
+    for index, (suffix, scale) in enumerate(_SUFFIXES):
+        if abs(number) >= scale:
+            text = _significant(number / scale, 4)
+            if abs(float(text)) >= 1000 and index > 0:  # 999.96K rounds to 1.000M
+                text, suffix = _significant(number / _SUFFIXES[index - 1][1], 4), \
+                    _SUFFIXES[index - 1][0]
+            return text + suffix
+    return str(value)
+
+
+def _significant(number: float, digits: int) -> str:
+    """``number`` to ``digits`` significant digits, trailing zeros kept (1.00, 27.2, 123)."""
+    if number != 0 and abs(number) >= 10 ** (digits - 1):
+        return f"{number:.0f}"
+    return f"{number:#.{digits}g}".rstrip(".")
+
+
 def show(column: Column, value: Any) -> str:
     if value is None:
         return ""
     if column.kind == "count":
-        return human(value)
+        return value if isinstance(value, str) else count_text(value)
     if column.kind == "ratio":
-        return f"{float(value):.3g}×"
+        return f"{_significant(float(value), 3)}×"
     if column.kind == "percent":
         return f"{float(value):.2f}%"
     if column.kind == "delta":
         return value if isinstance(value, str) else f"{float(value):+.1f}"
     return str(value)
+
+
+def _is_measure(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _decimals(values: Sequence[float]) -> int | None:
+    """One number of decimals for a text column of floats: four significant digits for its
+    largest value, at most three decimals (None: the values are too small for decimals)."""
+    import math
+
+    largest = max((abs(v) for v in values), default=0)
+    if largest == 0:
+        return 0
+    if largest < 1e-3:
+        return None
+    return max(0, min(3, 3 - math.floor(math.log10(largest))))
+
+
+def column_cells(column: Column, values: Sequence[Any]) -> list[str]:
+    """A column's cells as text, one precision rule for the whole column: a text column that
+    holds only numbers shows them all with the same number of decimals."""
+    if column.kind == "text" and values and all(v is None or _is_measure(v) for v in values) \
+            and any(isinstance(v, float) for v in values):
+        decimals = _decimals([float(v) for v in values if v is not None])
+        return ["" if v is None else f"{float(v):.3g}" if decimals is None
+                else f"{float(v):.{decimals}f}" for v in values]
+    return [show(column, v) for v in values]
 
 
 def to_csv(table: Table) -> str:
@@ -109,7 +169,17 @@ def to_csv(table: Table) -> str:
 
 
 def _cells(table: Table) -> list[list[str]]:
-    return [[show(c, row.get(c.key)) for c in table.columns] for row in table.rows]
+    columns = [column_cells(c, [row.get(c.key) for row in table.rows]) for c in table.columns]
+    return [list(cells) for cells in zip(*columns)] if columns else []
+
+
+def _right_aligned(table: Table, cells: list[list[str]]) -> list[bool]:
+    """Numbers sit right: every non-text column, and a text column holding only numbers."""
+    from .text_layout import is_number
+
+    return [c.kind != "text" or (any(row[i] for row in cells)
+                                 and all(is_number(row[i]) for row in cells if row[i]))
+            for i, c in enumerate(table.columns)]
 
 
 def _md(text: str) -> str:
@@ -117,11 +187,12 @@ def _md(text: str) -> str:
 
 
 def to_markdown(table: Table) -> str:
-    align = ["---:" if c.kind != "text" else ":---" for c in table.columns]
+    cells = _cells(table)
+    align = ["---:" if right else ":---" for right in _right_aligned(table, cells)]
     lines = [f"**{table.title}**", "",
              "| " + " | ".join(_md(c.header) for c in table.columns) + " |",
              "|" + "|".join(align) + "|"]
-    lines += ["| " + " | ".join(_md(cell) for cell in cells) + " |" for cells in _cells(table)]
+    lines += ["| " + " | ".join(_md(cell) for cell in row) + " |" for row in cells]
     lines += [""] + [f"_{note}_  " for note in table.shown_notes]
     return "\n".join(lines).rstrip() + "\n"
 
@@ -159,26 +230,16 @@ def terminal_width() -> int:
 
 
 def to_text(table: Table, width: int | None = None) -> str:
-    """A terminal table drawn by rich within ``width`` columns (the terminal's by default),
-    then its notes, each wrapped to the same width."""
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table as RichTable
-    from rich.text import Text
+    """The table laid out within ``width`` columns (the terminal's by default), numbers and
+    words never split (:mod:`costmodel.report.text_layout`), then its notes, each wrapped to
+    the same width."""
+    from .text_layout import DEFAULT_DROP, render
 
-    rich_table = RichTable(title=table.title, box=box.SIMPLE_HEAD, title_justify="left")
-    for index, column in enumerate(table.columns):
-        # the first column names the row (a model, a layer): kept whole, the others fold
-        rich_table.add_column(column.header, justify="right" if column.kind != "text" else "left",
-                              overflow="fold", no_wrap=index == 0)
-    for cells in _cells(table):
-        rich_table.add_row(*cells)
-    console = Console(file=io.StringIO(), width=width or terminal_width(), force_terminal=False,
-                      color_system=None)
-    console.print(rich_table)
-    for note in table.shown_notes:
-        console.print(Text(note))
-    return "\n".join(line.rstrip() for line in console.file.getvalue().splitlines()) + "\n"
+    cells = _cells(table)
+    ranks = [c.drop or DEFAULT_DROP.get(c.key, 0) for c in table.columns]
+    return render(table.title, [c.header for c in table.columns], cells,
+                  _right_aligned(table, cells), ranks, table.shown_notes,
+                  width or terminal_width(), table.hidden_hint)
 
 
 def render_all(tables: Sequence[Table], fmt: str) -> str:
