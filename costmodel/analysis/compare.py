@@ -19,8 +19,14 @@ from ..report.table import UNIT_NOTE, Column, Table, convention_note
 UNITS = ("macs", "flops")
 
 
+def shape_array(shape) -> list[Any]:
+    """A feature map as JSON and CSV carry it: ``[height, width, channels]``, the papers'
+    H×W×C order (as the tables print it)."""
+    return [exact(shape.h), exact(shape.w), exact(shape.c)]
+
+
 def settings_text(config: dict[str, Any]) -> str:
-    return ", ".join(f"{key}={plain(value)}" for key, value in config.items())
+    return ", ".join(f"{key}={plain(value, exact_fractions=True)}" for key, value in config.items())
 
 
 @dataclass(frozen=True)
@@ -125,7 +131,8 @@ def summary_tables(network: Network, convention: str = "paper", units: str = "ma
         macs, params = exact(conv.layer_macs(layer)), exact(conv.layer_params(layer))
         layers.append({"name": layer.name, "type": layer.kind,
                        "shape": f"{' + '.join(map(str, layer.inputs))} → {layer.output}",
-                       "input": [str(s) for s in layer.inputs], "output": str(layer.output),
+                       "input": [shape_array(s) for s in layer.inputs],
+                       "output": shape_array(layer.output),
                        units: scale * macs, "params": params,
                        "macs_share": _share(macs, total_macs),
                        "params_share": _share(params, total_params)})
@@ -141,11 +148,12 @@ def summary_tables(network: Network, convention: str = "paper", units: str = "ma
              *network.notes)
     per_image = any(w.kind == "per_image" for w in network.warnings)
     per_layer = Table(f"{network.name}: per-layer costs{' (per image)' if per_image else ''}", (
-        Column("name", "layer"), Column("type", "type"), Column("shape", "input → output"),
+        Column("name", "layer"), Column("type", "type"),
+        Column("shape", "input → output", display_only=True),
         Column(units, label, "count"), Column("params", "params", "count"),
         Column("macs_share", f"{label} %", "percent"),
         Column("params_share", "params %", "percent")), tuple(layers), notes,
-        labelled([network]))
+        labelled([network]), fields=("input", "output"))
     groups = []
     counts = {}
     for layer in network.layers:

@@ -128,6 +128,7 @@ def records(explanation: Explanation) -> dict[str, Any]:
 def explain_table(explanation: Explanation):
     """A :class:`~costmodel.report.table.Table`: a line per PyTorch call, then each
     convention's exact total and params."""
+    from ..core.numbers import plain
     from ..report.table import Column, Table
 
     e = explanation
@@ -155,7 +156,7 @@ def explain_table(explanation: Explanation):
                if get_convention(t).tool is None),
              *(f"{t}: {get_convention(t).tool.version}, {get_convention(t).tool.how}."
                for t in e.targets if get_convention(t).tool is not None))
-    settings = ", ".join(f"{k}={v}" for k, v in e.config.items())
+    settings = ", ".join(f"{k}={plain(v, exact_fractions=True)}" for k, v in e.config.items())
     return Table(f"Why counters differ: {e.model} ({settings})", columns, tuple(rows), notes,
                  hidden_hint="--between paper NAME ... shows the conventions named; ")
 

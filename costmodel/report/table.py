@@ -43,6 +43,9 @@ class Column:
     #: when a terminal is too narrow for every column, higher ranks are hidden first (0: by
     #: position, from the right, after every ranked column; the settings column is ranked)
     drop: int = 0
+    #: shown by the human renderings only; JSON and CSV carry the table's ``fields`` in its
+    #: place (an ``input → output`` column, as ``input`` and ``output`` shape arrays)
+    display_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,21 @@ class Table:
     warnings: tuple[str, ...] = field(default=())
     #: what else shows a column hidden to fit the terminal (``--between ... shows any; ``)
     hidden_hint: str = ""
+    #: row keys that JSON and CSV carry where the human renderings show a ``display_only``
+    #: column (or after the columns)
+    fields: tuple[str, ...] = field(default=())
+
+    @property
+    def record_keys(self) -> tuple[str, ...]:
+        """The keys of :meth:`records`, in order: the columns, ``display_only`` ones replaced
+        by :attr:`fields`."""
+        keys: list[str] = []
+        for column in self.columns:
+            if not column.display_only:
+                keys.append(column.key)
+            elif not set(self.fields) & set(keys):
+                keys += self.fields
+        return tuple(keys) + tuple(k for k in self.fields if k not in keys)
 
     @property
     def shown_notes(self) -> tuple[str, ...]:
@@ -62,8 +80,8 @@ class Table:
         return (*self.notes, *(f"warning: {text}" for text in self.warnings))
 
     def records(self) -> list[dict[str, Any]]:
-        """Rows as JSON-ready dicts with exact values."""
-        return [{c.key: plain(row.get(c.key)) for c in self.columns} for row in self.rows]
+        """Rows as JSON-ready dicts with exact values (shapes as arrays of numbers)."""
+        return [{key: plain(row.get(key)) for key in self.record_keys} for row in self.rows]
 
     def render(self, fmt: str) -> str:
         if fmt == "json":
@@ -162,9 +180,10 @@ def to_csv(table: Table) -> str:
     for text in table.warnings:  # comment lines: csv readers skip them with a filter on "#"
         out.write(f"# warning: {' '.join(text.split())}\n")
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([c.key for c in table.columns])
-    for record in table.records():
-        writer.writerow([json.dumps(v) if isinstance(v, dict) else v for v in record.values()])
+    writer.writerow(table.record_keys)
+    for record in table.records():  # a shape or a mapping as JSON inside its cell
+        writer.writerow([json.dumps(v) if isinstance(v, (dict, list)) else v
+                         for v in record.values()])
     return out.getvalue()
 
 
