@@ -76,6 +76,9 @@ FusedOption = Annotated[bool, typer.Option(
 Convention = Enum("Convention", {name: name for name in CONVENTIONS}, type=str)
 
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+WideOption = Annotated[bool, typer.Option(
+    "--wide", help="LaTeX: a table* across both columns of a two-column paper (\\textwidth) "
+                   "instead of one column (\\columnwidth).")]
 UnitsOption = Annotated[Units, typer.Option(help="Show compute as MACs or FLOPs (= 2 × MACs).")]
 ConventionOption = Annotated[Convention, typer.Option(
     help="What counts: paper (conv/FC MACs; conv/FC weights and biases), torch (params as "
@@ -313,6 +316,7 @@ def compare(
     memory: Annotated[bool, typer.Option(
         "--memory", help="Also show memory traffic and peak activation memory (bytes).")] = False,
     input_size: InputOption = None,
+    wide: WideOption = False,
 ) -> None:
     """Compare models: MACs, FLOPs, params and their ratios to the first SPEC."""
     from ..analysis.compare import build_all, compare_records, compare_table
@@ -323,7 +327,7 @@ def compare(
     if fmt == Format.json:
         emit(json.dumps(compare_records(table), indent=2))
     else:
-        emit(table.render(fmt.value))
+        emit(table.render(fmt.value, wide))
 
 
 @app.command(epilog=SPEC_EPILOG)
@@ -339,6 +343,7 @@ def summary(
         "--memory", help="Add memory traffic (bytes of --dtype) and MACs per byte per layer.")] = False,
     dtype: Annotated[str, typer.Option("--dtype", help="fp32, fp16 or int8.")] = "fp32",
     input_size: InputOption = None,
+    wide: WideOption = False,
 ) -> None:
     """Per-layer costs and totals per layer type.
 
@@ -369,7 +374,7 @@ def summary(
                          "layers": per_layer.records(), "by_type": by_type.records()},
                         indent=2))
     else:
-        emit(render_all([per_layer, by_type], fmt.value))
+        emit(render_all([per_layer, by_type], fmt.value, wide))
 
 
 def main(args: list[str] | None = None) -> int:

@@ -83,11 +83,13 @@ class Table:
         """Rows as JSON-ready dicts with exact values (shapes as arrays of numbers)."""
         return [{key: plain(row.get(key)) for key in self.record_keys} for row in self.rows]
 
-    def render(self, fmt: str) -> str:
+    def render(self, fmt: str, wide: bool = False) -> str:
+        """``fmt`` of :data:`FORMATS`; ``wide``: LaTeX across both columns of a paper."""
         if fmt == "json":
             return json.dumps(self.records(), indent=2)
-        return {"csv": to_csv, "markdown": to_markdown, "latex": to_latex,
-                "table": to_text}[fmt](self)
+        if fmt == "latex":
+            return to_latex(self, wide)
+        return {"csv": to_csv, "markdown": to_markdown, "table": to_text}[fmt](self)
 
 
 def human(value: Any) -> str:
@@ -219,25 +221,113 @@ def to_markdown(table: Table) -> str:
 _LATEX_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
                   "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
                   "^": r"\textasciicircum{}", "×": r"$\times$", "→": r"$\rightarrow$",
-                  "Δ": r"$\Delta$", "α": r"$\alpha$", "ρ": r"$\rho$"}
+                  "Δ": r"$\Delta$", "α": r"$\alpha$", "ρ": r"$\rho$", "÷": r"$\div$",
+                  "−": r"$-$", "µ": r"$\mu$", "μ": r"$\mu$", "≈": r"$\approx$",
+                  "√": r"$\surd$", "…": r"\ldots{}", "≥": r"$\geq$", "≤": r"$\leq$",
+                  "·": r"$\cdot$", "⋅": r"$\cdot$", "‖": r"$\|$", "–": "--", "—": "---",
+                  "’": "'", "‘": "`", "“": "``", "”": "''", "²": r"$^2$", "⁺": r"$^+$",
+                  "±": r"$\pm$", "≠": r"$\neq$", "∑": r"$\sum$", "|": r"\textbar{}",
+                  "<": r"\textless{}", ">": r"\textgreater{}", "·": r"$\cdot$"}
 
 
 def latex_escape(text: str) -> str:
-    return "".join(_LATEX_ESCAPES.get(ch, ch) for ch in text)
+    """``text`` for pdflatex: its specials escaped, the symbols the tables use as math, any
+    other non-ASCII character by its ASCII decomposition (x̃ as x), never a character that
+    stops pdflatex."""
+    import unicodedata
+
+    out = []
+    for ch in text:
+        if ch in _LATEX_ESCAPES:
+            out.append(_LATEX_ESCAPES[ch])
+        elif ord(ch) < 128:
+            out.append(ch)
+        else:
+            out.append("".join(c for c in unicodedata.normalize("NFKD", ch) if ord(c) < 128))
+    return "".join(out)
 
 
-def to_latex(table: Table) -> str:
-    spec = "".join("r" if c.kind != "text" else "l" for c in table.columns)
-    lines = [r"\begin{table}[t]", r"\centering", rf"\caption{{{latex_escape(table.title)}}}",
-             rf"\begin{{tabular}}{{{spec}}}", r"\toprule",
-             " & ".join(latex_escape(c.header) for c in table.columns) + r" \\", r"\midrule"]
-    lines += [" & ".join(latex_escape(cell) for cell in cells) + r" \\" for cells in _cells(table)]
-    lines += [r"\bottomrule", r"\end{tabular}"]
+def latex_label(title: str) -> str:
+    """``tab:`` and the title's words, lower case, joined by hyphens (a \\label key)."""
+    import re
+
+    return "tab:" + "-".join(re.findall(r"[a-z0-9]+", title.lower()))[:60].strip("-")
+
+
+#: a text column with cells longer than this wraps in a paragraph column (``p{}``)
+_LATEX_WRAP_CHARS = 24
+#: the share of a one-column article's line (345 pt, about 43 em of \\footnotesize) that
+#: the wrapped columns take together, and the width of a character, in em
+_LATEX_WRAP_EM = 0.42 * 43
+_LATEX_CHAR_EM = 0.55
+
+
+def _latex_spec(table: Table, cells: list[list[str]], right: list[bool]) -> list[str]:
+    """Column types: ``r`` for numbers, ``l`` for short text, a ragged-right paragraph for
+    long text, as wide as its share of the line and never narrower than its longest word
+    (which would overflow the cell)."""
+    from .text_layout import tokens
+
+    lengths = [max([len(c.header), *(len(row[i]) for row in cells)])
+               for i, c in enumerate(table.columns)]
+    wrapped = [not right[i] and lengths[i] > _LATEX_WRAP_CHARS for i in range(len(lengths))]
+    total = sum(n for n, w in zip(lengths, wrapped) if w) or 1
+    spec = []
+    for i, n in enumerate(lengths):
+        if wrapped[i]:
+            word = max(len(t) for text in (table.columns[i].header, *(row[i] for row in cells))
+                       for t in tokens(text) or [""])
+            em = max(_LATEX_WRAP_EM * n / total, _LATEX_CHAR_EM * word + 0.5)
+            spec.append(rf">{{\raggedright\arraybackslash}}p{{{em:.1f}em}}")
+        else:
+            spec.append("r" if right[i] else "l")
+    return spec
+
+
+def _latex_header(header: str, cells: list[str], right: bool, wrapped: bool) -> str:
+    """A header longer than its column's cells on two lines (a nested tabular), so that the
+    header does not widen a column of short numbers."""
+    from .text_layout import tokens
+
+    words = tokens(header)
+    if wrapped or len(words) < 2 or len(header) <= max((len(c) for c in cells), default=0):
+        return latex_escape(header)
+    cut = min(range(1, len(words)), key=lambda k: max(len(" ".join(words[:k])),
+                                                       len(" ".join(words[k:]))))
+    align = "r" if right else "l"
+    return (rf"\begin{{tabular}}[b]{{@{{}}{align}@{{}}}}{latex_escape(' '.join(words[:cut]))}"
+            rf"\\{latex_escape(' '.join(words[cut:]))}\end{{tabular}}")
+
+
+def to_latex(table: Table, wide: bool = False) -> str:
+    """A ``table`` float (``table*``, across both columns of a two-column paper, with
+    ``wide``) for a paper: booktabs rules, the title as caption, a label, numbers right-aligned
+    in their columns, long free text wrapped in paragraph columns; a table still wider than
+    the line is scaled to it (graphicx's ``\\resizebox``), so it never overflows. Needs
+    ``\\usepackage{booktabs,array,graphicx}``."""
+    cells = _cells(table)
+    right = _right_aligned(table, cells)
+    spec = _latex_spec(table, cells, right)
+    env = "table*" if wide else "table"
+    lines = [rf"\begin{{{env}}}[t]", r"\centering\footnotesize\setlength{\tabcolsep}{4pt}",
+             rf"\caption{{{latex_escape(table.title)}}}\label{{{latex_label(table.title)}}}",
+             r"\setbox0\hbox{%",
+             rf"\begin{{tabular}}{{{''.join(spec)}}}", r"\toprule",
+             " & ".join(_latex_header(c.header, [row[i] for row in cells], right[i],
+                                      spec[i].startswith(">"))
+                        for i, c in enumerate(table.columns)) + r" \\", r"\midrule"]
+    lines += [" & ".join(latex_escape(cell) for cell in row) + r" \\" for row in cells]
+    lines += [r"\bottomrule", r"\end{tabular}}%",
+              r"\ifdim\wd0>\linewidth\resizebox{\linewidth}{!}{\box0}\else\box0\fi"]
     if table.shown_notes:
-        lines.append(r"\par\smallskip\footnotesize " + " ".join(latex_escape(n)
-                                                                 for n in table.shown_notes))
-    lines.append(r"\end{table}")
+        lines.append(r"\par\smallskip{\scriptsize\raggedright "
+                     + " ".join(latex_escape(n) for n in table.shown_notes) + r"\par}")
+    lines.append(rf"\end{{{env}}}")
     return "\n".join(lines) + "\n"
+
+
+#: what a document needs for these tables (README: LaTeX)
+LATEX_PREAMBLE = r"\usepackage{booktabs,array,graphicx}"
 
 
 def terminal_width() -> int:
@@ -261,8 +351,8 @@ def to_text(table: Table, width: int | None = None) -> str:
                   width or terminal_width(), table.hidden_hint)
 
 
-def render_all(tables: Sequence[Table], fmt: str) -> str:
+def render_all(tables: Sequence[Table], fmt: str, wide: bool = False) -> str:
     """Several tables in one output: JSON as an object keyed by title slug, others stacked."""
     if fmt == "json":
         return json.dumps({t.title: t.records() for t in tables}, indent=2)
-    return "\n".join(t.render(fmt) for t in tables)
+    return "\n".join(t.render(fmt, wide) for t in tables)
