@@ -34,8 +34,10 @@ def convention_note(name: str) -> str:
 
 @dataclass(frozen=True)
 class Column:
-    """``kind`` says how to show a value: ``text``, ``count`` (568.7M), ``ratio`` (0.27×),
-    ``percent`` (94.9%), ``delta`` (a signed percentage to one decimal: +2.1)."""
+    """``kind`` says how to show a value: ``text``, ``count`` (568.7M, four significant
+    digits), ``figure`` (a number as a paper printed it, 569M or 4.2M: no digit added),
+    ``ratio`` (0.270×), ``percent`` (94.90%), ``delta`` (a signed percentage to one decimal:
+    +2.1)."""
 
     key: str
     header: str
@@ -140,6 +142,8 @@ def show(column: Column, value: Any) -> str:
         return ""
     if column.kind == "count":
         return value if isinstance(value, str) else count_text(value)
+    if column.kind == "figure":
+        return human(value)
     if column.kind == "ratio":
         return f"{_significant(float(value), 3)}×"
     if column.kind == "percent":
@@ -155,7 +159,8 @@ def _is_measure(value: Any) -> bool:
 
 def _decimals(values: Sequence[float]) -> int | None:
     """One number of decimals for a text column of floats: four significant digits for its
-    largest value, at most three decimals (None: the values are too small for decimals)."""
+    largest value, at most three decimals, and no more than any value has (60.2 stays 60.2;
+    None: the values are too small for decimals)."""
     import math
 
     largest = max((abs(v) for v in values), default=0)
@@ -163,7 +168,8 @@ def _decimals(values: Sequence[float]) -> int | None:
         return 0
     if largest < 1e-3:
         return None
-    return max(0, min(3, 3 - math.floor(math.log10(largest))))
+    present = max(len(repr(v).partition(".")[2]) if "e" not in repr(v) else 3 for v in values)
+    return max(0, min(3, 3 - math.floor(math.log10(largest)), present))
 
 
 def column_cells(column: Column, values: Sequence[Any]) -> list[str]:

@@ -153,6 +153,10 @@ def render(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]],
     """The whole table as text within ``width`` columns: title, header, rule, rows, notes."""
     columns = [[row[i] for row in rows] for i in range(len(headers))]
     plan = layout(headers, columns, drop_ranks, width)
+    # a wrapped column as wide as its longest line, not the room it was given
+    plan.widths = [max(display_width(line) for text in (headers[i], *columns[i])
+                       for line in wrap(text, w))
+                   for i, w in zip(plan.shown, plan.widths)]
     out = [*paragraph(title, width), ""]
     head = [wrap(headers[i], w) for i, w in zip(plan.shown, plan.widths)]
     height = max(len(h) for h in head)

@@ -160,12 +160,25 @@ def resolve(text: str):
             if error is None:
                 raise
             raise error from None
-    values = parse_values(settings, text)
     if base.endswith(SUFFIX) or "/" in base:
+        values = parse_values(settings, text)
         parsed = parse_file(base)
         # a file's name is text from outside: printed in tables, so made printable here
         return ModelRef(parsed, parsed.name or printable(Path(base).stem), values)
-    return ModelRef(spec(base), base, values, zoo=True)
+    try:  # an unknown name is named first (torchvision:mobilenet_v2), not its knob syntax
+        model = spec(base)
+    except CostModelError as exc:
+        if "=" in settings or not settings:
+            raise
+        first = settings.split(",")[0].strip()
+        library = f"unknown model {excerpt(base)!r} in {excerpt(text)!r}"
+        traced = ("a library's model counts through a .py file: def build(): return "
+                  f"{excerpt(base)}.models.{excerpt(first)}(), then my_net.py:build")
+        if first in names():
+            raise CostModelError(f"{library}; {first} is built in (costmodel compare {first}), "
+                                 f"or {traced}") from None
+        raise CostModelError(f"{exc}; {traced}") from None
+    return ModelRef(model, base, parse_values(settings, text), zoo=True)
 
 
 def resolve_layer_spec(text: str, purpose: str) -> ModelRef:
