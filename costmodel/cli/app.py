@@ -76,6 +76,9 @@ FusedOption = Annotated[bool, typer.Option(
 Convention = Enum("Convention", {name: name for name in CONVENTIONS}, type=str)
 
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+NoCaptionOption = Annotated[bool, typer.Option(
+    "--no-caption", help="Figures without the caption drawn under them (for a paper, which "
+                         "sets its own).")]
 WideOption = Annotated[bool, typer.Option(
     "--wide", help="LaTeX: a table* across both columns of a two-column paper (\\textwidth) "
                    "instead of one column (\\columnwidth).")]
@@ -164,10 +167,23 @@ def show_warnings(networks) -> None:
     """Each warning of ``networks`` once on stderr, ``costmodel: warning: NAME: ...``,
     whatever the output format: what the counts leave out is never only in a file. They are
     printed when the command has succeeded (by :func:`user_errors`)."""
-    from ..core.warnings import labelled
-
-    _PENDING_WARNINGS.extend(line for line in labelled(networks)
+    _PENDING_WARNINGS.extend(line for line in merged_warnings(networks)
                              if line not in _PENDING_WARNINGS)
+
+
+def merged_warnings(networks) -> tuple[str, ...]:
+    """Each distinct warning of ``networks`` once, naming every network it holds for
+    (``a, b: not counted: F.gelu × 1 ...``): comparing five SPECs of one model says a thing
+    once, not five times."""
+    from ..safe_io import printable
+
+    holders: dict[str, list[str]] = {}
+    for network in networks:
+        for warning in network.warnings:
+            names = holders.setdefault(warning.text(), [])
+            if printable(network.name) not in names:
+                names.append(printable(network.name))
+    return tuple(f"{', '.join(names)}: {text}" for text, names in holders.items())
 
 
 def _print_warnings() -> None:
@@ -185,9 +201,7 @@ def with_warnings(table, networks):
     formats, ``# warning:`` lines in CSV."""
     from dataclasses import replace
 
-    from ..core.warnings import labelled
-
-    return replace(table, warnings=(*table.warnings, *labelled(networks)))
+    return replace(table, warnings=(*table.warnings, *merged_warnings(networks)))
 
 
 def _error(message: str, hint: str | None = None) -> None:
