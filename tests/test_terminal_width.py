@@ -84,3 +84,12 @@ def test_titles_wrap_at_the_terminal_not_the_table():
     title = lines[:lines.index("")]
     assert " ".join(title).startswith("Why counters differ: mobilenet_v2 (alpha=1,")
     assert all(display_width(line) > 60 for line in title[:-1])  # full lines, not a column
+
+
+def test_the_readme_quotes_the_note_the_command_prints():
+    from pathlib import Path
+
+    readme = " ".join((Path(__file__).parent.parent / "README.md").read_text().split())
+    note = HIDDEN_NOTE.search(" ".join(_run(["compare", "mobilenet_v1", "vgg16", "--memory"],
+                                           80).split())).group(0)
+    assert f"`compare mobilenet_v1 vgg16 --memory` at 80 columns: `{note}`" in readme

@@ -268,29 +268,6 @@ def emit(text: str) -> None:
         raise CostModelError(f"cannot write the output to stdout: {exc.strerror or exc}") from None
 
 
-def knob_records(knobs) -> list[dict]:
-    """A model's knobs as ``list --format json`` gives them, with the names of the Python API's
-    :class:`~costmodel.spec.Knob`: ``default``, ``min`` and ``max`` as numbers (a fraction such
-    as 1/3 as text), a choice's default as its name; a knob that ``follows`` another has
-    that knob's default."""
-    from ..core.numbers import plain, read_number
-
-    def number(text, knob):
-        return None if text is None else plain(read_number(text, knob.name), exact_fractions=True)
-
-    defaults = {}
-    records = []
-    for knob in knobs:
-        default = (knob.default if knob.type == "choice" else
-                   defaults.get(knob.follows) if knob.follows else number(knob.default, knob))
-        defaults[knob.name] = default
-        records.append({"name": knob.name, "type": knob.type, "default": default,
-                        "follows": knob.follows, "choices": list(knob.choices),
-                        "min": number(knob.min, knob), "max": number(knob.max, knob),
-                        "help": knob.help})
-    return records
-
-
 @app.command("list")
 @user_errors
 def list_models(fmt: FormatOption = Format.table) -> None:
@@ -311,6 +288,8 @@ def list_models(fmt: FormatOption = Format.table) -> None:
                    Column("paper", "paper")), tuple(rows),
                   ("Set knobs as NAME:key=value,key=value, e.g. mobilenet_v1:alpha=0.5.",))
     if fmt == Format.json:
+        from ..zoo import knob_records
+
         emit(json.dumps([{"model": name, "knobs": knob_records(spec(name).knobs),
                           "paper": row["paper"]} for name, row in
                          zip((r["model"] for r in rows), rows)], indent=2))

@@ -198,3 +198,26 @@ def build(name: str, values: Mapping[str, Any] | None = None, **knobs: Any) -> N
     """Build zoo model (or spec string) ``name`` with knob values (numbers, strings, or sympy
     symbols to keep a knob symbolic)."""
     return resolve(name).build(**{**dict(values or {}), **knobs})
+
+
+def knob_records(knobs) -> list[dict]:
+    """A model's knobs as ``list --format json`` gives them, with the names of the Python API's
+    :class:`~costmodel.spec.syntax.Knob`: ``default``, ``min`` and ``max`` as numbers (a fraction such
+    as 1/3 as text), a choice's default as its name; a knob that ``follows`` another has
+    that knob's default."""
+    from ..core.numbers import plain, read_number
+
+    def number(text, knob):
+        return None if text is None else plain(read_number(text, knob.name), exact_fractions=True)
+
+    defaults = {}
+    records = []
+    for knob in knobs:
+        default = (knob.default if knob.type == "choice" else
+                   defaults.get(knob.follows) if knob.follows else number(knob.default, knob))
+        defaults[knob.name] = default
+        records.append({"name": knob.name, "type": knob.type, "default": default,
+                        "follows": knob.follows, "choices": list(knob.choices),
+                        "min": number(knob.min, knob), "max": number(knob.max, knob),
+                        "help": knob.help})
+    return records
