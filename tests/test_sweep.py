@@ -438,7 +438,7 @@ def test_plot_is_written(tmp_path):
     grid = sw.sweep("shufflenet_v1", {"g": "1,2,3,4,8", "alpha": "0.25:2:0.25"})
     drawn = draw(grid, tmp_path / "params.svg", y="params", x="alpha")
     assert drawn == {"x": "alpha", "hue": "g", "curves": 5, "y": "params",
-                     "path": str(tmp_path / "params.svg")}
+                     "path": str(tmp_path / "params.svg"), "left_out": []}
     assert "<svg" in (tmp_path / "params.svg").read_text()[:500]
 
 
@@ -446,6 +446,8 @@ def test_plot_picks_at_most_ten_curves(tmp_path):
     grid = sw.sweep("mobilenet_v1", {"alpha": "0.25:1:0.05", "resolution": "96:224:32"})
     drawn = draw(grid, tmp_path / "p.png", hue="alpha")
     assert drawn["x"] == "resolution" and drawn["curves"] == 10  # of 16 alphas
+    alphas = [a for a in grid.axes if a.name == "alpha"][0].texts
+    assert len(drawn["left_out"]) == 6 and set(drawn["left_out"]) < set(alphas)  # named
 
 
 def test_progress_reports_for_a_large_grid():

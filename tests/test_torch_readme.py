@@ -50,6 +50,7 @@ def test_the_console_examples_match_the_commands(monkeypatch):
     from costmodel.cli.app import app
 
     monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("COLUMNS", "120")  # the width the README's excerpts were printed at
     runner = CliRunner()
     for block in re.findall(r"```console\n\$ costmodel (.*?)\n(.*?)```", SECTION, re.S):
         args, shown = block

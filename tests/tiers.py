@@ -24,7 +24,7 @@ ROOT = TESTS.parent
 #: Top-level packages of the ``test`` extra that the fast tier never imports.
 EXTRAS = frozenset({"torch", "torchvision", "onnx", "onnxscript", "onnxruntime", "fvcore",
                     "iopath", "thop", "ptflops", "torchprofile", "calflops", "transformers",
-                    "nbclient", "nbformat", "ipykernel"})
+                    "nbclient", "nbformat", "ipykernel", "jsonschema"})
 #: The ones whose absence means the extras are not installed (the others come with them).
 MARKERS_OF_THE_EXTRAS = ("torch", "onnx")
 

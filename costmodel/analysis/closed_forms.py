@@ -181,6 +181,8 @@ def assumption_failures(assumptions: Iterable[Any], symbols: Sequence[sympy.Symb
 ONE_BY_ONE = 12
 #: Sub-grids recomputed, at least, for a progress report of their own.
 PROGRESS_COMBOS = 10
+#: ... or when it covers this many grid points
+PROGRESS_POINTS = 1000
 
 
 class Redo:
@@ -194,6 +196,8 @@ class Redo:
         self.builds = 0
         self.points = 0
         self.knobs: set[str] = set()
+        self._ticks = 0  # points built one by one since the top-level repair last advanced
+        self._tick: Callable[[int], None] | None = None
 
     def repair(self, fixed: dict[str, Any], pos: list[int], symbols: Sequence[sympy.Symbol],
                values: Sequence[list], network, grid: GridValues, top: bool = False
@@ -211,8 +215,16 @@ class Redo:
         exact = grid.exact
         redone = np.zeros(shape, dtype=bool)
         combos = sum(int(np.count_nonzero(f)) for f in failures.values())
-        advance = self.progress.task("recomputing where an assumption fails", combos) \
-            if top and combos >= PROGRESS_COMBOS else (lambda n=1: None)
+        # the bar counts grid points, not failing conditions: one condition on one knob can
+        # cover most of the grid, and its points built one by one advance it as they go
+        covered = lambda which: math.prod(shape[j] for j in range(len(shape))  # noqa: E731
+                                          if j not in which)
+        points = sum(int(np.count_nonzero(f)) * covered(which) for which, f in failures.items())
+        shown = top and (combos >= PROGRESS_COMBOS or points >= PROGRESS_POINTS)
+        advance = self.progress.task("recomputing where an assumption fails", points) \
+            if shown else (lambda n=1: None)
+        if shown:
+            self._tick = advance
         # the conditions of fewest knobs first: one build covers a whole sub-grid
         for which, fails in sorted(failures.items(), key=lambda item: len(item[0])):
             self.knobs.update(self.axes[pos[j]].name for j in which)
@@ -223,8 +235,8 @@ class Redo:
                 for j, i in zip(which, combo):
                     index[j] = int(i)
                 index = tuple(index)
-                advance(1)
                 if redone[index].all():  # recomputed already, for another condition
+                    advance(covered(which))
                     continue
                 redone[index] = True
                 point = dict(fixed)
@@ -239,6 +251,9 @@ class Redo:
                         counts[name] = counts[name].astype(
                             common_dtype(counts[name].dtype, sub.counts[name].dtype))
                     counts[name][index] = sub.counts[name]
+                if shown:
+                    advance(max(covered(which) - self._ticks, 0))
+                    self._ticks = 0
                 exact = exact and sub.exact
                 if sub.invalid is not None or invalid is not None:
                     if invalid is None:
@@ -246,6 +261,7 @@ class Redo:
                     invalid[index] = False if sub.invalid is None else sub.invalid
         if top:
             self.points += int(redone.sum())
+            self._tick = None
         return GridValues(counts, exact, invalid)
 
     def subgrid(self, fixed: dict[str, Any], pos: list[int], symbols: list[sympy.Symbol],
@@ -282,6 +298,9 @@ class Redo:
             except CostModelError as exc:
                 raise CostModelError(f"{exc} (at {describe_point(point)})") from None
             self.builds += 1
+            if self._tick is not None:  # within a repair the bar shows
+                self._tick(1)
+                self._ticks += 1
             for name, value in point_counts(network, self.convention, self.dtype).items():
                 found[name].append(value)
         counts, exact = {}, True

@@ -16,8 +16,16 @@ from ..core.warnings import records as warning_records
 UNITS = ("macs", "flops")
 
 
+def shape_array(shape) -> list[Any]:
+    """A feature map as JSON and CSV carry it: ``[height, width, channels]``, the papers'
+    H×W×C order as the tables print it (``[length, channels]`` for a sequence,
+    ``[frames, height, width, channels]`` for a video clip)."""
+    return [*(exact(side) for side in shape.sizes), exact(shape.c)]
+
+
 def settings_text(config: dict[str, Any]) -> str:
-    return ", ".join(f"{key}={plain(value)}" for key, value in config.items())
+    return ", ".join(f"{key}={plain(value, exact_fractions=True)}"
+                     for key, value in config.items())
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,11 @@ class Side:
     macs: Any = 0
     params: Any = 0
     detail: str = ""
+    #: the same size as numbers, for JSON and CSV: [height, width] of a stage's output,
+    #: [height, width, channels] of a layer's
+    size: tuple = ()
+    #: a layer's type (empty for a stage or a type row)
+    kind: str = ""
 
     def __getitem__(self, index):
         return (self.layers, self.macs, self.params, self.detail)[index]
@@ -96,14 +101,15 @@ def _stage_order(label: str) -> tuple[int, float]:
     return (0, float(Fraction(label.split()[1])))
 
 
-def _group(network: Network, keys: list[str], conv, details: dict[str, str] | None = None
+def _group(network: Network, keys: list[str], conv, sizes: dict[str, tuple] | None = None
            ) -> dict[str, Side]:
     groups: dict[str, Side] = {}
     for layer, key in zip(network.layers, keys):
         side = groups.get(key, Side())
+        size = (sizes or {}).get(key, ())
         groups[key] = Side(side.layers + 1, side.macs + exact(conv.layer_macs(layer)),
                            side.params + exact(conv.layer_params(layer)),
-                           (details or {}).get(key, ""))
+                           "×".join(map(str, size)), size)
     return groups
 
 
@@ -114,19 +120,20 @@ def _rows(a: dict[str, Side], b: dict[str, Side], order) -> tuple[DiffRow, ...]:
     return tuple(DiffRow(key, a.get(key, Side()), b.get(key, Side())) for key in keys)
 
 
-def _stage_sizes(network: Network, labels: list[str]) -> dict[str, str]:
-    sizes: dict[str, str] = {}
+def _stage_sizes(network: Network, labels: list[str]) -> dict[str, tuple]:
+    sizes: dict[str, tuple] = {}
     for layer, label in zip(network.layers, labels):
         if label != "head" and (layer.output.h, layer.output.w) != (1, 1):
-            sizes.setdefault(label, f"{layer.output.h}×{layer.output.w}")
+            sizes.setdefault(label, (exact(layer.output.h), exact(layer.output.w)))
     return sizes
 
 
 def _layer_side(layer: Layer | None, conv) -> Side:
     if layer is None:
         return Side(detail="absent")
+    out = layer.output
     return Side(1, exact(conv.layer_macs(layer)), exact(conv.layer_params(layer)),
-                f"{layer.kind} → {layer.output}")
+                f"{layer.kind} → {out}", (exact(out.h), exact(out.w), exact(out.c)), layer.kind)
 
 
 def diff(a: Network, b: Network, convention: str = "paper", a_spec: str = "",

@@ -76,6 +76,12 @@ FusedOption = Annotated[bool, typer.Option(
 Convention = Enum("Convention", {name: name for name in CONVENTIONS}, type=str)
 
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+NoCaptionOption = Annotated[bool, typer.Option(
+    "--no-caption", help="Figures without the caption drawn under them (for a paper, which "
+                         "sets its own).")]
+WideOption = Annotated[bool, typer.Option(
+    "--wide", help="LaTeX: a table* across both columns of a two-column paper (\\textwidth) "
+                   "instead of one column (\\columnwidth).")]
 UnitsOption = Annotated[Units, typer.Option(help="Show compute as MACs or FLOPs (= 2 × MACs).")]
 ConventionOption = Annotated[Convention, typer.Option(
     help="What counts: paper (conv/FC MACs; conv/FC weights and biases), torch (params as "
@@ -161,10 +167,23 @@ def show_warnings(networks) -> None:
     """Each warning of ``networks`` once on stderr, ``costmodel: warning: NAME: ...``,
     whatever the output format: what the counts leave out is never only in a file. They are
     printed when the command has succeeded (by :func:`user_errors`)."""
-    from ..core.warnings import labelled
-
-    _PENDING_WARNINGS.extend(line for line in labelled(networks)
+    _PENDING_WARNINGS.extend(line for line in merged_warnings(networks)
                              if line not in _PENDING_WARNINGS)
+
+
+def merged_warnings(networks) -> tuple[str, ...]:
+    """Each distinct warning of ``networks`` once, naming every network it holds for
+    (``a, b: not counted: F.gelu × 1 ...``): comparing five SPECs of one model says a thing
+    once, not five times."""
+    from ..safe_io import printable
+
+    holders: dict[str, list[str]] = {}
+    for network in networks:
+        for warning in network.warnings:
+            names = holders.setdefault(warning.text(), [])
+            if printable(network.name) not in names:
+                names.append(printable(network.name))
+    return tuple(f"{', '.join(names)}: {text}" for text, names in holders.items())
 
 
 def _print_warnings() -> None:
@@ -182,9 +201,7 @@ def with_warnings(table, networks):
     formats, ``# warning:`` lines in CSV."""
     from dataclasses import replace
 
-    from ..core.warnings import labelled
-
-    return replace(table, warnings=(*table.warnings, *labelled(networks)))
+    return replace(table, warnings=(*table.warnings, *merged_warnings(networks)))
 
 
 def _error(message: str, hint: str | None = None) -> None:
@@ -271,7 +288,11 @@ def list_models(fmt: FormatOption = Format.table) -> None:
                    Column("paper", "paper")), tuple(rows),
                   ("Set knobs as NAME:key=value,key=value, e.g. mobilenet_v1:alpha=0.5.",))
     if fmt == Format.json:
-        emit(json.dumps([{k: r[k] for k in ("model", "knobs", "paper")} for r in rows], indent=2))
+        from ..zoo import knob_records
+
+        emit(json.dumps([{"model": name, "knobs": knob_records(spec(name).knobs),
+                          "paper": row["paper"]} for name, row in
+                         zip((r["model"] for r in rows), rows)], indent=2))
     else:
         emit(table.render(fmt.value))
 
@@ -288,6 +309,7 @@ def compare(
     memory: Annotated[bool, typer.Option(
         "--memory", help="Also show memory traffic and peak activation memory (bytes).")] = False,
     input_size: InputOption = None,
+    wide: WideOption = False,
 ) -> None:
     """Compare models: MACs, FLOPs, params and their ratios to the first SPEC."""
     from ..analysis.compare import build_all, compare_records, comparison
@@ -300,7 +322,7 @@ def compare(
         emit(json.dumps(compare_records(records), indent=2))
     else:
         emit(compare_table(rows, convention.value, units.value, dtype, memory)
-             .render(fmt.value))
+             .render(fmt.value, wide))
 
 
 @app.command(epilog=SPEC_EPILOG)
@@ -316,6 +338,7 @@ def summary(
         "--memory", help="Add memory traffic (bytes of --dtype) and MACs per byte per layer.")] = False,
     dtype: Annotated[str, typer.Option("--dtype", help="fp32, fp16 or int8.")] = "fp32",
     input_size: InputOption = None,
+    wide: WideOption = False,
 ) -> None:
     """Per-layer costs and totals per layer type.
 
@@ -346,7 +369,7 @@ def summary(
                          "layers": per_layer.records(), "by_type": by_type.records()},
                         indent=2))
     else:
-        emit(render_all([per_layer, by_type], fmt.value))
+        emit(render_all([per_layer, by_type], fmt.value, wide))
 
 
 def main(args: list[str] | None = None) -> int:

@@ -96,7 +96,9 @@ def derive(
     elif fmt == DeriveFormat.markdown:
         emit(render.render_markdown(result, values))
     else:
-        emit(render.render_text(result, values))
+        from ..report.table import terminal_width
+
+        emit(render.render_text(result, values, terminal_width()))
 
 
 class Target(str, Enum):
@@ -141,4 +143,7 @@ def solve(
     if fmt == SolveFormat.json:
         emit(json.dumps(solution.to_dict(), indent=2, ensure_ascii=False))
     else:
-        emit("\n".join(solution.lines()))
+        from ..report.table import terminal_width
+        from ..report.text_layout import fit_text
+
+        emit(fit_text("\n".join(solution.lines()), terminal_width()))

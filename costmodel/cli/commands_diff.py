@@ -9,7 +9,8 @@ import typer
 
 from ..core.conventions import DEFAULT
 from .app import (SPEC_EPILOG, ConventionOption, Format, FormatOption, InputOption, SpecArgument,
-                  Units, UnitsOption, app, emit, input_shape, show_warnings, user_errors)
+                  Units, UnitsOption, WideOption, app, emit, input_shape, show_warnings,
+                  user_errors)
 
 
 @app.command(epilog=SPEC_EPILOG)
@@ -22,6 +23,7 @@ def diff(
     units: UnitsOption = Units.macs,
     convention: ConventionOption = DEFAULT,
     input_size: InputOption = None,
+    wide: WideOption = False,
 ) -> None:
     """Where two networks' costs differ: by stage, by layer type and layer by layer (B − A).
 
@@ -39,4 +41,4 @@ def diff(
     if fmt == Format.json:
         emit(json.dumps(diff_json(result, units.value), indent=2))
     else:
-        emit(render_all(list(diff_tables(result, units.value)), fmt.value))
+        emit(render_all(list(diff_tables(result, units.value)), fmt.value, wide))

@@ -66,5 +66,4 @@ def explain(
     elif fmt == ExplainFormat.markdown:
         emit(with_warnings(explain_table(result), [network]).render("markdown"))
     else:
-        emit(to_text(with_warnings(explain_table(result), [network]), width=400).rstrip()
-             + "\n")
+        emit(to_text(with_warnings(explain_table(result), [network])))

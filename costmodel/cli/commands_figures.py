@@ -14,8 +14,8 @@ from ..core.conventions import DEFAULT
 from .. import limits
 from ..errors import CostModelError
 from ..safe_io import check_writable_target, printable
-from .app import (SPEC_EPILOG, ConventionOption, Format, FormatOption, SpecArgument, app, emit,
-                  user_errors)
+from .app import (SPEC_EPILOG, ConventionOption, Format, FormatOption, NoCaptionOption,
+                  SpecArgument, app, emit, user_errors)
 
 _FIGURE_SUFFIXES = (".png", ".svg")
 
@@ -54,6 +54,7 @@ def collapse(
         "--out", "-o", help="Also draw the figure to FILE (.png or .svg).",
         show_default=False)] = None,
     fmt: FormatOption = Format.table,
+    no_caption: NoCaptionOption = False,
 ) -> None:
     """MobileNet v2's ReLU experiment (Fig. 1): how much of a spiral survives ReLU in m dims.
 
@@ -70,8 +71,10 @@ def collapse(
     check_sizes(m_values, n)
     out = _figure_path(out, "--out")
     if out is not None:
+        from ..report.figure_style import captions
         from ..report.figures import plot_relu_collapse
-        result = plot_relu_collapse(out, m_values, n=n, seed=seed)
+        with captions(not no_caption):
+            result = plot_relu_collapse(out, m_values, n=n, seed=seed)
     else:
         from ..analysis.collapse import collapse as run
         result = run(m_values, n=n, seed=seed)
@@ -106,6 +109,7 @@ def breakdown(
     out: Annotated[Path, typer.Option(
         "--out", "-o", help="The figure to write (.png or .svg).", show_default=False)],
     convention: ConventionOption = DEFAULT,
+    no_caption: NoCaptionOption = False,
 ) -> None:
     """Draw where a network's MACs and parameters go, layer by layer.
 
@@ -113,6 +117,9 @@ def breakdown(
     layer type, with each type's share in the legend."""
     from ..report.breakdown import plot_breakdown
 
+    from ..report.figure_style import captions
+
     _figure_path(out, "--out")
-    plot_breakdown(spec, out, convention.value)
+    with captions(not no_caption):
+        plot_breakdown(spec, out, convention.value)
     typer.echo(f"wrote {printable(out, None)} ({convention.value} convention)", err=True)

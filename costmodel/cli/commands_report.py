@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .app import app, user_errors
+from .app import NoCaptionOption, app, user_errors
 
 
 REPORT_HELP = (
@@ -30,12 +30,15 @@ def report(
                        "macs_vs_alpha); repeatable.", show_default=False)] = None,
     quiet: Annotated[bool, typer.Option(
         "--quiet", "-q", help="No progress display and no summary line.")] = False,
+    no_caption: NoCaptionOption = False,
 ) -> None:
     """Regenerate the paper tables and figures (help: REPORT_HELP)."""
+    from ..report.figure_style import captions
     from ..report.generate import generate
 
     start = time.perf_counter()
-    paths = generate(out, progress=not quiet, only=only or None)
+    with captions(not no_caption):
+        paths = generate(out, progress=not quiet, only=only or None)
     if not quiet:
         typer.echo(f"Wrote {len(paths)} files to {out}/ in {time.perf_counter() - start:.1f} s; "
                    f"index: {out / 'README.md'}", err=True)

@@ -17,7 +17,8 @@ import typer
 from ..core.conventions import DEFAULT
 from ..errors import CostModelError
 from ..safe_io import check_writable_target, printable, write_atomic, write_atomic_with
-from .app import SPEC_EPILOG, ConventionOption, Dtype, SpecArgument, app, emit, user_errors
+from .app import (SPEC_EPILOG, ConventionOption, Dtype, NoCaptionOption, SpecArgument,
+                  WideOption, app, emit, user_errors)
 
 
 class SweepFormat(str, Enum):
@@ -25,6 +26,8 @@ class SweepFormat(str, Enum):
     csv = "csv"
     json = "json"
     parquet = "parquet"
+    markdown = "markdown"
+    latex = "latex"
 
 
 class YAxis(str, Enum):
@@ -34,7 +37,8 @@ class YAxis(str, Enum):
     activations = "activations"
 
 
-_SUFFIXES = {".csv": SweepFormat.csv, ".json": SweepFormat.json,
+_SUFFIXES = {".csv": SweepFormat.csv, ".json": SweepFormat.json, ".md": SweepFormat.markdown,
+             ".tex": SweepFormat.latex,
              ".parquet": SweepFormat.parquet, ".pq": SweepFormat.parquet}
 
 
@@ -86,6 +90,8 @@ def sweep(
         help="Rows shown at each end of a long table.", min=1)] = 10,
     quiet: Annotated[bool, typer.Option(
         "--quiet", "-q", help="No progress bar, no note of the files written.")] = False,
+    wide: WideOption = False,
+    no_caption: NoCaptionOption = False,
 ) -> None:
     """MACs, FLOPs, params and activations at every point of a grid of knob values (the
     Cartesian product of the LISTs), from closed forms compiled once: exact integers. A LIST
@@ -121,13 +127,15 @@ def sweep(
         result = sw.sweep(spec, lists, convention.value, check=check, progress=progress,
                           dtype=dtype.value if memory else None)
         if plot is not None:
+            from ..report.figure_style import captions
             from ..report.sweep_plot import plot as draw
 
-            draw(result, plot, y.value, x, hue)
+            with captions(not no_caption):
+                draw(result, plot, y.value, x, hue)
         if fmt == SweepFormat.parquet:
             out.write_parquet(result, output)
-        elif fmt == SweepFormat.table:
-            text = out.table(result, rows).render("table")
+        elif fmt in (SweepFormat.table, SweepFormat.markdown, SweepFormat.latex):
+            text = out.table(result, rows).render(fmt.value, wide)
             if output is None:
                 emit(text)
             else:

@@ -79,7 +79,9 @@ FRONT_ENDS: dict[str, FrontEnd] = {front_end.kind: front_end for front_end in (
 
 def resolve(text: str) -> Model:
     """The model any SPEC string names (see :mod:`costmodel.spec.ref`)."""
-    ref = parse_ref(text)
+    from ..zoo import parse_ref_naming_models
+
+    ref = parse_ref_naming_models(text)
     front_end = FRONT_ENDS[ref.kind]
     if not front_end.doing:
         return front_end.load(ref)

@@ -60,7 +60,8 @@ class TorchFileRef:
             with seeded_rng():  # the same weights every run: a branch on them goes one way
                 module = factory(**values)
         except Exception as exc:  # noqa: BLE001 - the user's factory: report, don't crash
-            raise CostModelError(f"{self.name}: calling {self.factory}"
+            raise CostModelError(f"{self.name}: {_user_frame(exc, Path(self.path))}calling "
+                                 f"{self.factory}"
                                  f"({', '.join(f'{k}={v!r}' for k, v in values.items())}) "
                                  f"raised {type(exc).__name__}: {exc}") from None
         if not isinstance(module, nn.Module):
@@ -78,6 +79,21 @@ class TorchFileRef:
             raise CostModelError(f"{self.path} has no function {self.factory!r}; its functions "
                                  f"and classes: {', '.join(found) or 'none'}")
         return factory
+
+
+def _user_frame(exc: BaseException, path: Path) -> str:
+    """Where in the user's own file ``exc`` was raised, ``net.py:22 in broken: return
+    Net(5); `` (the innermost frame of that file), else nothing: the user's line comes first,
+    never a traceback of costmodel's or torch's frames."""
+    import traceback
+
+    key = str(path.resolve())
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == key]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    line = f": {printable(frame.line, 120)}" if frame.line else ""
+    return f"{printable(path.name)}:{frame.lineno} in {printable(frame.name)}{line}; "
 
 
 def _import_file(path: Path):
@@ -113,8 +129,8 @@ def _import_file(path: Path):
             if isinstance(exc, ImportError) else None
         if hint is not None:
             raise hint from None
-        raise CostModelError(f"{shown}: running the file raised {type(exc).__name__}: "
-                             f"{printable(exc, 200)}") from None
+        raise CostModelError(f"{shown}: {_user_frame(exc, path)}running the file raised "
+                             f"{type(exc).__name__}: {printable(exc, 200)}") from None
     _LOADED[key] = module
     return module
 

@@ -157,13 +157,42 @@ class _Recorder:
     def miss(self, name: str, call: str, reason: str, out_size: Any,
              last: bool = False) -> Value | None:
         name = self.unique(name)
-        self.uncounted.append(Uncounted(name, call, reason))
+        self.uncounted.append(Uncounted(name, _as_written(call), reason))
         if out_size is None or not isinstance(out_size, (tuple, torch.Size)) \
                 or not all(isinstance(s, int) for s in out_size):
             return None
         size = tuple(out_size)
         shape = modern.as_last(size, name) if last else _shape(size, name)
         return Value(shape, size)
+
+
+def _user_frame(exc: BaseException) -> str:
+    """The innermost frame of ``exc`` in the user's code (not torch's, not costmodel's):
+    ``net.py:36 in forward: return x.view(7, -1, 5); ``, else nothing."""
+    import os
+    import traceback
+
+    own = tuple(os.path.dirname(os.path.dirname(m.__file__)) + os.sep
+                for m in (torch, ops))  # site-packages (torch, any library), costmodel/
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not f.filename.startswith(own) and not f.filename.startswith("<")]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    line = f": {printable(frame.line, 120)}" if frame.line else ""
+    return (f"{printable(os.path.basename(frame.filename))}:{frame.lineno} in "
+            f"{printable(frame.name)}{line}; ")
+
+
+def _as_written(call: str) -> str:
+    """A call as the user's model writes it, for a warning: ``F.gelu`` for the builtin that
+    torch defines as ``torch._C._nn.gelu``, ``torch.x`` for ``torch._C._VariableFunctions.x``."""
+    owner, _, name = call.rpartition(".")
+    if owner.startswith("torch._C") and name and not name.startswith("_"):
+        for prefix, namespace in (("F", nn.functional), ("torch", torch)):
+            if callable(getattr(namespace, name, None)):
+                return f"{prefix}.{name}"
+    return call
 
 
 class _TooLarge(CostModelError):
@@ -464,8 +493,9 @@ def trace_torch(module: nn.Module, input_shape: Sequence[int] = (1, 3, 224, 224)
                                      f"({reason[:160]}), and running it: {exc}") from None
             except Exception as exc:  # noqa: BLE001 - the user's forward, on a zero input
                 raise CostModelError(f"{_class_name(module)} failed on a "
-                                     f"{'×'.join(map(str, size))} input ({reason}; then, run "
-                                     f"with hooks: {type(exc).__name__}: {exc})") from None
+                                     f"{'×'.join(map(str, size))} input: {_user_frame(exc)}"
+                                     f"{type(exc).__name__}: {exc} (torch.fx: {reason})"
+                                     ) from None
             method = "hooks"
             warnings += [CostWarning("traced_with_hooks", detail=(
                 f"torch.fx could not trace this module ({reason[:160]}); it was traced "

@@ -62,11 +62,13 @@ def with_memory(per_layer: Table, network: Network, dtype: str = "fp32") -> Tabl
     rows = tuple({**row, "traffic_bytes": exact(by_name[row["name"]].traffic_bytes(dtype)),
                   "intensity": _float(by_name[row["name"]].intensity(dtype))}
                  for row in per_layer.rows)
-    return Table(per_layer.title, per_layer.columns + (
+    from dataclasses import replace
+
+    return replace(per_layer, columns=per_layer.columns + (
         Column("traffic_bytes", f"traffic ({dtype} bytes)", "count"),
-        Column("intensity", "MACs/byte", "text")), rows,
-        per_layer.notes + (traffic_note(dtype, False),
-                           peak_note(M.peak_memory(network), dtype)), per_layer.warnings)
+        Column("intensity", "MACs/byte", "text")), rows=rows,
+        notes=per_layer.notes + (traffic_note(dtype, False),
+                                 peak_note(M.peak_memory(network), dtype)))
 
 
 def _float(value: Any) -> float | None:
@@ -88,7 +90,7 @@ def guidelines_table(network: Network, checks) -> Table:
         "access cost (elements moved), not multiply-accumulates.",)
     return Table(f"{network.name}: ShuffleNet v2's guidelines", (
         Column("guideline", "G"), Column("status", "status"), Column("title", "guideline"),
-        Column("value", "value"), Column("measures", "value measures"),
+        Column("value", "value"), Column("measures", "value measures", drop=1),
         Column("layers", "flagged layers")), tuple(rows), notes)
 
 

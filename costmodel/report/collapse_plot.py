@@ -65,8 +65,11 @@ def plot_collapse(result: CollapseResult, path: str | Path) -> Path:
     for ax in axes[panels:]:
         ax.set_visible(False)
 
+    from .figure_style import captions_on
+
     fig.suptitle(TITLE, fontsize=14)
-    fig.supxlabel(_footnote(result), fontsize=10, linespacing=1.5)
+    if captions_on():
+        fig.supxlabel(_footnote(result), fontsize=10, linespacing=1.5)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

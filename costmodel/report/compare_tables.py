@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..analysis.compare import Row, comparison, settings_text
+from ..analysis.compare import Row, comparison, settings_text, shape_array
 from ..core.conventions import convention as get_convention
 from ..core.network import Network, exact
 from ..core.warnings import labelled
@@ -71,7 +71,8 @@ def summary_tables(network: Network, convention: str = "paper", units: str = "ma
         macs, params = exact(conv.layer_macs(layer)), exact(conv.layer_params(layer))
         layers.append({"name": layer.name, "type": layer.kind,
                        "shape": f"{' + '.join(map(str, layer.inputs))} → {layer.output}",
-                       "input": [str(s) for s in layer.inputs], "output": str(layer.output),
+                       "input": [shape_array(s) for s in layer.inputs],
+                       "output": shape_array(layer.output),
                        units: scale * macs, "params": params,
                        "macs_share": _share(macs, total_macs),
                        "params_share": _share(params, total_params)})
@@ -80,18 +81,19 @@ def summary_tables(network: Network, convention: str = "paper", units: str = "ma
         layers = [row for row in layers if row[units] or row["params"]]
     notes = (f"{network.name} ({settings_text(network.settings)}): total {label} "
              f"{_grouped(scale * total_macs)}, params {_grouped(total_params)}.",
-             UNIT_NOTE, convention_note(convention), "Shapes are H×W×C.",
+             UNIT_NOTE, convention_note(convention), _SHAPES_NOTE[network.input.rank],
              *([f"{len(hidden)} layers that cost nothing under this convention "
                 f"({', '.join(sorted({row['type'] for row in hidden}))}) are not shown; "
                 "--all shows them."] if hidden else []),
              *network.notes)
     per_image = any(w.kind == "per_image" for w in network.warnings)
     per_layer = Table(f"{network.name}: per-layer costs{' (per image)' if per_image else ''}", (
-        Column("name", "layer"), Column("type", "type"), Column("shape", "input → output"),
+        Column("name", "layer"), Column("type", "type"),
+        Column("shape", "input → output", display_only=True),
         Column(units, label, "count"), Column("params", "params", "count"),
         Column("macs_share", f"{label} %", "percent"),
         Column("params_share", "params %", "percent")), tuple(layers), notes,
-        labelled([network]))
+        labelled([network]), fields=("input", "output"))
     groups = []
     counts = {}
     for layer in network.layers:
@@ -124,3 +126,8 @@ def _share(part: Any, whole: Any) -> float | None:
         return 100.0 * float(part) / float(whole) if whole else None
     except TypeError:  # symbolic
         return None
+
+
+#: How the shapes in a per-layer table read, by the input's number of spatial axes.
+_SHAPES_NOTE = {1: "Shapes are L×C (length × channels).", 2: "Shapes are H×W×C.",
+                3: "Shapes are T×H×W×C (frames × height × width × channels)."}

@@ -19,19 +19,27 @@ from .table import UNIT_NOTE
 WIDE = 110
 
 
-def _pretty(label: str, expr: Expr) -> str:
+def _pretty(label: str, expr: Expr, wide: int = WIDE) -> str:
     """``label = expr`` by sympy's pretty printer (unicode, unwrapped); a formula wider than
-    :data:`WIDE` columns is printed as text instead, collected by powers of R and wrapped."""
+    :data:`WIDE` columns or ``wide`` (the terminal's, less the indent) is printed as text
+    instead, collected by powers of R and wrapped before a ``+`` or ``−``, never inside a
+    term."""
     # sympy's pretty printer imports sympy.physics.units on its first product (about 0.07 s)
     text = sympy.pretty(sympy.Eq(Symbol(label), expr, evaluate=False), use_unicode=True,
                         wrap_line=False)
-    if max(len(line) for line in text.splitlines()) <= WIDE:
+    if max(len(line) for line in text.splitlines()) <= min(wide, WIDE):
         return text
-    import textwrap
+    import re
 
     collected = sympy.collect(expr, S.R) if S.R in expr.free_symbols else expr
-    return textwrap.fill(f"{label} = {sympy.sstr(collected)}", width=WIDE,
-                         subsequent_indent=" " * (len(label) + 3), break_long_words=False)
+    terms = re.split(r"(?= [+-] )", f"{label} = {sympy.sstr(collected)}")
+    lines, indent = [terms[0]], " " * (len(label) + 3)
+    for term in terms[1:]:
+        if len(lines[-1]) + len(term) <= min(wide, WIDE):
+            lines[-1] += term
+        else:
+            lines.append(indent + term.lstrip())
+    return "\n".join(lines)
 
 
 def _indent(text: str, prefix: str = "  ") -> str:
@@ -51,9 +59,18 @@ def _count_text(value: Any) -> str:
     return str(value)
 
 
-def render_text(d: Derivation, values: Mapping[Any, Any] | None = None) -> str:
+def render_text(d: Derivation, values: Mapping[Any, Any] | None = None,
+                width: int | None = None) -> str:
     """The terminal rendering of ``costmodel derive``: the layers, each quantity by sympy's
-    pretty printer, the paper's form and whether it is equal, values at ``--at``."""
+    pretty printer, the paper's form and whether it is equal, values at ``--at``; within
+    ``width`` columns when given (prose wrapped between words)."""
+    from .text_layout import fit_text
+
+    text = _render_text(d, values, WIDE if width is None else width - 2)
+    return text if width is None else fit_text(text, width)
+
+
+def _render_text(d: Derivation, values: Mapping[Any, Any] | None, wide: int) -> str:
     out = [f"{d.name}: {d.title}", d.citation, ""]
     if d.steps:
         out.append("Layers (costmodel.core.ops primitives, summed):")
@@ -63,7 +80,7 @@ def render_text(d: Derivation, values: Mapping[Any, Any] | None = None) -> str:
                        f"MACs = {sympy.sstr(s.macs)}")
         out.append("")
     for q in d.quantities():
-        out.append(_indent(_pretty(q.label, q.expr)))
+        out.append(_indent(_pretty(q.label, q.expr, wide)))
         if q.paper_form is not None:
             verdict = "equal (exact sympy)" if equal(q.expr, q.paper_form) else "NOT EQUAL"
             out.append(f"    paper's form: {sympy.sstr(q.paper_form)} — {verdict}")

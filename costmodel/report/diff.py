@@ -18,6 +18,8 @@ def _percent(delta: Any, base: Any) -> float | None:
 
 def _record(row: DiffRow, scale: int, units: str) -> dict[str, Any]:
     return {"key": row.key, "a_detail": row.a.detail, "b_detail": row.b.detail,
+            "a_type": row.a.kind or None, "b_type": row.b.kind or None,
+            "a_size": list(row.a.size) or None, "b_size": list(row.b.size) or None,
             "a_layers": row.a.layers, "b_layers": row.b.layers,
             f"a_{units}": scale * row.a.macs, f"b_{units}": scale * row.b.macs,
             f"delta_{units}": scale * row.macs_delta,
@@ -28,12 +30,24 @@ def _record(row: DiffRow, scale: int, units: str) -> dict[str, Any]:
 
 def _columns(first: str, units: str, label: str, details: bool) -> tuple[Column, ...]:
     return (Column("key", first),
-            *((Column("a_detail", "A"), Column("b_detail", "B")) if details else ()),
+            *((Column("a_detail", "A", drop=1, display_only=True),
+               Column("b_detail", "B", drop=1, display_only=True)) if details else ()),
             Column(f"a_{units}", f"A {label}", "count"), Column(f"b_{units}", f"B {label}", "count"),
             Column(f"delta_{units}", f"Δ {label}", "count"),
             Column("delta_percent", f"Δ {label} %", "delta"),
             Column("a_params", "A params", "count"), Column("b_params", "B params", "count"),
             Column("delta_params", "Δ params", "count"))
+
+
+#: what JSON and CSV carry for the A and B columns: each side's type and size as numbers
+_SIDE_FIELDS = ("a_type", "a_size", "b_type", "b_size")
+
+
+def _json_record(row: DiffRow, scale: int, units: str) -> dict[str, Any]:
+    from .table import plain
+
+    return {k: plain(v) for k, v in _record(row, scale, units).items()
+            if k not in ("a_detail", "b_detail")}
 
 
 def diff_tables(result: NetworkDiff, units: str = "macs") -> tuple[Table, Table, Table]:
@@ -53,7 +67,7 @@ def diff_tables(result: NetworkDiff, units: str = "macs") -> tuple[Table, Table,
                   rows((*result.by_stage, result.total)),
                   ("A stage is the layers at one downsampling of the input (stride = input "
                    "side / output side, to a power of 2); head = the layers after the last "
-                   "spatial map.", *notes), warnings)
+                   "spatial map.", *notes), warnings, fields=_SIDE_FIELDS)
     costly = [r for r in result.by_type if any((r.a.macs, r.b.macs, r.a.params, r.b.params))]
     free = [r.key for r in result.by_type if r not in costly]
     short = (f"A = {result.a_spec}, B = {result.b_spec}; Δ = B − A; Δ % is relative to A; "
@@ -69,7 +83,7 @@ def diff_tables(result: NetworkDiff, units: str = "macs") -> tuple[Table, Table,
                   (f"{result.same_layers} layers with the same name cost the same in both; "
                    f"{len(result.by_layer)} differ or are in one network only"
                    + (f" (the {len(shown)} largest MACs differences shown; --format json "
-                      "lists all)" if more else "") + ".", *short))
+                      "lists all)" if more else "") + ".", *short), fields=_SIDE_FIELDS)
     return stage, kind, layer
 
 
@@ -89,9 +103,9 @@ def diff_json(result: NetworkDiff, units: str = "macs") -> dict[str, Any]:
                             "config": {k: plain(v) for k, v in n.config}}
     return {"a": side(result.a_spec, result.a), "b": side(result.b_spec, result.b),
             "convention": result.convention, "units": units,
-            "total": plain(_record(result.total, scale, units)),
-            "by_stage": [plain(_record(r, scale, units)) for r in result.by_stage],
-            "by_type": [plain(_record(r, scale, units)) for r in result.by_type],
-            "by_layer": [plain(_record(r, scale, units)) for r in result.by_layer],
+            "total": _json_record(result.total, scale, units),
+            "by_stage": [_json_record(r, scale, units) for r in result.by_stage],
+            "by_type": [_json_record(r, scale, units) for r in result.by_type],
+            "by_layer": [_json_record(r, scale, units) for r in result.by_layer],
             "warnings": [{"side": side, **record} for side, n in (("a", result.a), ("b", result.b))
                          for record in warning_records(n)]}

@@ -5,6 +5,8 @@ zoo's notes quote (:func:`why_lines`, :func:`why_note`). The explanation itself,
 
 from __future__ import annotations
 
+from ..core.numbers import plain
+
 from typing import Any
 
 from ..analysis.explain import Explanation
@@ -39,9 +41,9 @@ def explain_table(explanation: Explanation):
     """A :class:`~costmodel.report.table.Table`: a line per PyTorch call, then each
     convention's exact total and params."""
     e = explanation
-    columns = (Column("call", "PyTorch call"), Column("ops", "ops", "delta"),
-               Column("input", "input elements", "delta"),
-               Column("output", "output elements", "delta"),
+    columns = (Column("call", "PyTorch call"), Column("ops", "ops", "delta", drop=1),
+               Column("input", "input elements", "delta", drop=3),
+               Column("output", "output elements", "delta", drop=2),
                Column(e.base, e.base, "delta"),
                *(Column(t, t, "delta") for t in e.targets))
     rows = [{"call": f"{e.base} total", **{t: _n(e.macs[e.base]) for t in e.targets}}]
@@ -63,8 +65,9 @@ def explain_table(explanation: Explanation):
                if get_convention(t).tool is None),
              *(f"{t}: {get_convention(t).tool.version}, {get_convention(t).tool.how}."
                for t in e.targets if get_convention(t).tool is not None))
-    settings = ", ".join(f"{k}={v}" for k, v in e.config.items())
-    return Table(f"Why counters differ: {e.model} ({settings})", columns, tuple(rows), notes)
+    settings = ", ".join(f"{k}={plain(v, exact_fractions=True)}" for k, v in e.config.items())
+    return Table(f"Why counters differ: {e.model} ({settings})", columns, tuple(rows), notes,
+                 hidden_hint="--between paper NAME ... shows the conventions named; ")
 
 
 def _delta(value: Any, rule: str) -> str:

@@ -94,9 +94,31 @@ def _new_figure(width: float, height: float):
     return fig
 
 
+#: whether figures draw their captions into the image (``--no-caption``: a paper sets its
+#: own caption under the figure)
+_CAPTIONS = [True]
+
+
+@contextlib.contextmanager
+def captions(enabled: bool = True) -> Iterator[None]:
+    """Figures drawn inside draw their captions (the default) or leave them out."""
+    _CAPTIONS.append(enabled)
+    try:
+        yield
+    finally:
+        _CAPTIONS.pop()
+
+
+def captions_on() -> bool:
+    return _CAPTIONS[-1]
+
+
 def _footnote(fig, *lines: str) -> None:
     """The caption under the figure: what is drawn and where it comes from, then the unit
-    note. Laid out by constrained layout, so it is never clipped."""
+    note. Laid out by constrained layout, so it is never clipped. Left out under
+    ``captions(False)``."""
+    if not captions_on():
+        return
     width = int(fig.get_figwidth() * 12.5)  # characters of 10 pt text per line
     text = "\n".join(textwrap.fill(line, width) for line in [*lines, FOOTNOTE])
     fig.supxlabel(text, x=0.01, ha="left", fontsize=10, linespacing=1.4, color="0.25")

@@ -271,7 +271,7 @@ def _columns(rows: Sequence[Mapping[str, Any]]) -> tuple[Column, ...]:
     columns = [Column("label", "row (as printed)"), Column("spec", "model spec")]
     for what, name in (("macs", "MACs"), ("params", "params")):
         if has(f"published_{what}"):
-            columns += [Column(f"published_{what}", f"{name} published", "count"),
+            columns += [Column(f"published_{what}", f"{name} published", "figure"),
                         Column(f"computed_{what}", f"{name} computed", "count"),
                         Column(f"delta_{what}", f"Δ% {name}", "delta")]
     if has("top1_err"):

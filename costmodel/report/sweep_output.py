@@ -201,12 +201,20 @@ def write_json(result: SweepResult, out, progress: Progress | None = None) -> No
 
 
 def _quoted_axes(result: SweepResult) -> SweepResult:
-    """The same sweep with string knob values quoted, for JSON."""
+    """The same sweep with string knob values quoted, for JSON, and a fraction without a
+    finite decimal (alpha=1/3, which CSV writes exactly) as the nearest JSON number."""
     import dataclasses
     import json
 
-    axes = [a if a.numeric else Axis(a.knob, tuple(json.dumps(v) for v in a.values))
-            for a in result.axes]
+    def literal(axis: Axis) -> Axis:
+        if not axis.numeric:
+            return Axis(axis.knob, tuple(json.dumps(v) for v in axis.values))
+        if all("/" not in text for text in axis.texts):
+            return axis
+        return Axis(axis.knob, tuple(json.dumps(float(v)) if "/" in text else text
+                                     for v, text in zip(axis.values, axis.texts)))
+
+    axes = [literal(a) for a in result.axes]
     return dataclasses.replace(result, axes=axes)
 
 

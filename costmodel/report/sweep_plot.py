@@ -89,17 +89,25 @@ def plot(result: SweepResult, path, y: str = "macs", x: str | None = None,
     others = [f"{a.name}={a.texts[0]}" for a in result.axes if a.name not in (x, hue)
               and len(a.values) > 1]
     fixed = others + [f"{k}={text(v)}" for k, v in result.fixed.items()]
+    from .figure_style import captions_on
+
+    caption = "\n" + _wrap("fixed: " + ", ".join(fixed), 90) if fixed and captions_on() else ""
     ax.set_title(f"{result.model}: {unit.split(' (')[0]} vs {x} ({result.convention} "
-                 f"convention)\n" + _wrap("fixed: " + ", ".join(fixed) if fixed else "", 90),
-                 fontsize=10)
+                 f"convention){caption}", fontsize=10)
     if hue_axis:
-        shown = len(hue_index)
-        title = hue if shown == len(hue_axis.values) else \
-            f"{hue} ({shown} of {len(hue_axis.values)} values)"
-        ax.legend(title=title, fontsize=8, title_fontsize=9, loc="best")
+        left_out = [hue_axis.texts[i] for i in range(len(hue_axis.values)) if i not in hue_index]
+        title = hue if not left_out else \
+            f"{hue}: {len(hue_index)} of {len(hue_axis.values)}\nnot drawn: " + \
+            _wrap(", ".join(left_out[:12]) + (f" … (+{len(left_out) - 12})"
+                                               if len(left_out) > 12 else ""), 24)
+        # beside the axes, never over a curve
+        ax.legend(title=title, fontsize=8, title_fontsize=8, loc="upper left",
+                  bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     write_atomic_with(path, lambda temp: fig.savefig(temp, format=path.suffix.lower()[1:],
                                                      dpi=150), "plot")
-    return {"x": x, "hue": hue, "curves": len(hue_index), "y": y, "path": str(path)}
+    return {"x": x, "hue": hue, "curves": len(hue_index), "y": y, "path": str(path),
+            "left_out": [hue_axis.texts[i] for i in range(len(hue_axis.values))
+                         if i not in hue_index] if hue_axis else []}
 
 
 def _wrap(text: str, width: int) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 
 from ..core.network import Network
 from ..errors import CostModelError
+from ..limits import excerpt
 from ..safe_io import printable
 from ..spec.builder import build as build_spec, resolve_knobs, shown_knobs
 from ..spec.parser import parse_file, parse_text
@@ -133,7 +134,7 @@ def resolve(text: str, purpose: str = "zoo.resolve and zoo.build") -> ModelRef:
     where ``purpose`` needs its knobs (closed forms, budgets, sweeps): a front end's file
     (``.py``, ``.onnx``), counted at numbers only, is refused with the way to write it as a
     spec file (any SPEC: :func:`costmodel.frontends.resolve`)."""
-    ref = parse_ref(text)
+    ref = parse_ref_naming_models(text)
     if not ref.is_layer_spec:
         stem = Path(ref.target).stem
         raise CostModelError(f"{text}: {purpose} need a layer-spec model, and this file is "
@@ -146,3 +147,48 @@ def build(name: str, values: Mapping[str, Any] | None = None, **knobs: Any) -> N
     """Build zoo model (or layer-spec SPEC) ``name`` with knob values (numbers, strings, or sympy
     symbols to keep a knob symbolic)."""
     return resolve(name).build(**{**dict(values or {}), **knobs})
+
+
+def parse_ref_naming_models(text: str) -> SpecRef:
+    """:func:`~costmodel.spec.ref.parse_ref`, where an unknown name with a bare word after
+    its colon (``torchvision:mobilenet_v2``) is named as an unknown model first, with the
+    way to count a library's model, rather than as knob syntax."""
+    try:
+        return parse_ref(text)
+    except CostModelError:
+        base, colon, settings = text.partition(":")
+        if not colon or "=" in settings or not settings.strip() or "/" in base \
+                or "." in base or base in names():
+            raise
+        first = settings.split(",")[0].strip()
+        library = f"unknown model {excerpt(base)!r} in {excerpt(text)!r}"
+        traced = ("a library's model counts through a .py file: def build(): return "
+                  f"{excerpt(base)}.models.{excerpt(first)}(), then my_net.py:build")
+        if first in names():
+            raise CostModelError(f"{library}; {first} is built in (costmodel compare {first}), "
+                                 f"or {traced}") from None
+        raise CostModelError(f"{library}; {traced}") from None
+
+
+def knob_records(knobs) -> list[dict]:
+    """A model's knobs as ``list --format json`` gives them, with the names of the Python
+    API's :class:`~costmodel.spec.syntax.Knob`: ``default``, ``min`` and ``max`` as numbers (a
+    fraction such as 1/3 as text), a choice's default as its name; a knob that ``follows``
+    another has that knob's default."""
+    from ..core.numbers import plain, read_number
+
+    def number(text, knob):
+        return None if text is None else plain(read_number(text, knob.name),
+                                                exact_fractions=True)
+
+    defaults = {}
+    records = []
+    for knob in knobs:
+        default = (knob.default if knob.type == "choice" else
+                   defaults.get(knob.follows) if knob.follows else number(knob.default, knob))
+        defaults[knob.name] = default
+        records.append({"name": knob.name, "type": knob.type, "default": default,
+                        "follows": knob.follows, "choices": list(knob.choices),
+                        "min": number(knob.min, knob), "max": number(knob.max, knob),
+                        "help": knob.help})
+    return records
