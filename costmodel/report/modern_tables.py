@@ -48,6 +48,12 @@ MODEL_TABLES: tuple[ModelTable, ...] = (
                "than 25 million parameters'",
                ("The network as released (TF-slim, torchvision), at 299, without the "
                 "training-only auxiliary classifier.",)),
+    ModelTable("convnext_table1", "convnext", "Table 1", "ConvNeXt",
+               "Classification accuracy on ImageNet-1K (ConvNeXt rows, ImageNet-1K trained)",
+               ("At 224, as torchvision's convnext_tiny/small/base/large (the exact counts "
+                "equal its parameter sums and GFLOPS).",
+                "Table 1's FLOPs are multiply-adds; layer norms and layer scales are "
+                "counted in the params.")),
 )
 
 #: Why a row's exact count (paper convention) differs from the printed figure, keyed by
