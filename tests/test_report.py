@@ -63,8 +63,8 @@ def test_everything_is_regenerated(report):
             assert (out / "tables" / f"{name}.{ext}").stat().st_size > 0, (name, ext)
     assert {p.stem for p in (out / "tables").iterdir()} == set(P.TABLES)
     # MobileNet v1 2-9, ShuffleNet v1 1/2/5/6, v2 T4, SNv2 T5; EfficientNet T2, GhostNet T7,
-    # MobileNetV4 T6, Inception v3's abstract, ConvNeXt T1, MobileViT T1
-    assert len(P.TABLES) == 20
+    # MobileNetV4 T6, Inception v3's abstract, ConvNeXt T1, MobileViT T1, ViT T1
+    assert len(P.TABLES) == 21
 
 
 def test_only_some_tables(tmp_path):

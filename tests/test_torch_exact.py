@@ -76,6 +76,8 @@ SETTINGS: dict[str, list[dict[str, str]]] = {
                       {"alpha": "2", "impl": "torchvision", "classes": "10", "resolution": "96"}],
     "squeezenet": [{}, {"resolution": "224"}, {"classes": "10", "resolution": "160"}],
     "vgg16": [{}, {"resolution": "160"}, {"classes": "10", "resolution": "64"}],
+    "vit": [{}, {"variant": "b32", "resolution": "384", "classes": "10"},
+            {"variant": "l16", "resolution": "160"}],
     "xception": [{}, {"resolution": "224"}, {"classes": "10", "resolution": "160"}],
 }
 

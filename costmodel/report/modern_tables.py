@@ -64,6 +64,11 @@ MODEL_TABLES: tuple[ModelTable, ...] = (
                 "MACs include attention's projections and its two matmuls per layer; XS's "
                 "0.7G FLOPs, as paperswithcode transcribes the paper, is not reproduced "
                 "(1,025.9M; zoo note).")),
+    ModelTable("vit_table1", "vit", "Table 1", "ViT",
+               "Details of Vision Transformer model variants (Base, Large)",
+               ("Patch 16 at 224 with 1000 classes, as torchvision's vit_b_16/vit_l_16 (the "
+                "exact counts equal their num_params and GFLOPS).",
+                "Table 1 prints params only; the MACs include attention's two matmuls.")),
 )
 
 #: Why a row's exact count (paper convention) differs from the printed figure, keyed by
@@ -100,6 +105,9 @@ REASONS: dict[tuple[str, str, str], str] = {
     ("mobilenet_v4", "Table 6", "MNv4-Hybrid-L"):
         "Not reproduced: the authors' code (= timm, 37.76M params with batch norm) has "
         "7,711.9M MACs and 37.6M params, 7.1% and 4.7% above, as Conv-L (zoo note).",
+    ("vit", "Table 1", "ViT-Large"):
+        "Params not reproduced: 304,326,632 at 224 (torchvision's vit_l_16); a pre-logits "
+        "layer adds 1,049,600 (305.4M), still below 307M (zoo note).",
     ("inception_v3", "Abstract", "Inception-v3"):
         "'Less than 25 million' is a bound, and holds: 23,800,136 params (23,834,568 with "
         "batch norm) without the auxiliary classifier, which inference does not run; "

@@ -112,6 +112,15 @@ def check_mnv4_hybrid_l(key):
              "4.7%")
 
 
+def check_vit_large(key):
+    large = _net("vit:variant=l16,resolution=224")
+    params = int(large.params())
+    pre_logits = 1024 * 1024 + 1024
+    assert params == 304_326_632 and not agrees(params, 307, 1)
+    assert not agrees(params + pre_logits, 307, 1)
+    _in_text(key, f"{params:,}", f"{pre_logits:,}", f"{(params + pre_logits) / M:.1f}M")
+
+
 def check_inception_v3(key):
     from tests.zoo.test_inception_v3 import AUX_HEAD  # the auxiliary head, written as a spec
     from costmodel.spec import build, parse_text
@@ -134,5 +143,6 @@ MODERN_CHECKS = {
     ("mobilenet_v4", "Table 6", "MNv4-Conv-L"): check_mnv4_conv_l,
     ("mobilenet_v4", "Table 6", "MNv4-Hybrid-M"): check_mnv4_hybrid_m,
     ("mobilenet_v4", "Table 6", "MNv4-Hybrid-L"): check_mnv4_hybrid_l,
+    ("vit", "Table 1", "ViT-Large"): check_vit_large,
     ("inception_v3", "Abstract", "Inception-v3"): check_inception_v3,
 }
