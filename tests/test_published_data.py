@@ -38,6 +38,9 @@ ZOO_KNOBS = {
     "ghostnet": {"alpha"},
     "mobilenet_v4": {"variant"},
     "inception_v3": set(),
+    "convnext": {"variant"},
+    "mobilevit": {"variant"},
+    "vit": {"variant"},
 }
 # Knobs with a closed set of values.
 ALLOWED_VALUES = {
@@ -45,7 +48,10 @@ ALLOWED_VALUES = {
     ("shufflenet_v2", "alpha"): {0.5, 1.0, 1.5, 2.0},
     **{(f"resnet{d}", "variant"): {"v1", "v1.5"} for d in (18, 34, 50, 101, 152)},
     ("efficientnet", "variant"): {f"b{i}" for i in range(8)},
-    ("mobilenet_v4", "variant"): {"conv_s", "conv_m", "conv_l"},
+    ("mobilenet_v4", "variant"): {"conv_s", "conv_m", "conv_l", "hybrid_m", "hybrid_l"},
+    ("convnext", "variant"): {"t", "s", "b", "l"},
+    ("mobilevit", "variant"): {"xxs", "xs", "s"},
+    ("vit", "variant"): {"b16", "b32", "l16"},
 }
 
 

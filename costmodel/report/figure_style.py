@@ -39,7 +39,8 @@ PRETTY = {
     "resnet18": "ResNet-18", "resnet34": "ResNet-34", "resnet50": "ResNet-50",
     "resnet101": "ResNet-101", "resnet152": "ResNet-152", "resnext50_32x4d": "ResNeXt-50",
     "xception": "Xception", "efficientnet": "EfficientNet", "ghostnet": "GhostNet",
-    "mobilenet_v4": "MobileNetV4", "inception_v3": "Inception v3",
+    "mobilenet_v4": "MobileNetV4", "inception_v3": "Inception v3", "convnext": "ConvNeXt",
+    "mobilevit": "MobileViT",
 }
 
 #: One colour per model family (Okabe-Ito, readable by colour-blind readers).

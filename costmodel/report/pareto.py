@@ -50,8 +50,11 @@ def _short_label(model: str, config: dict[str, Any]) -> str:
         parts.append(f"g={config['g']}")
     if "variant" in config and model == "efficientnet":  # B0 ... B7
         parts.append(str(config["variant"]).upper())
-    if "variant" in config and model == "mobilenet_v4":  # conv_m -> Conv-M
-        parts.append("Conv-" + str(config["variant"]).removeprefix("conv_").upper())
+    if "variant" in config and model == "mobilenet_v4":  # conv_m -> Conv-M, hybrid_l -> Hybrid-L
+        kind, size = str(config["variant"]).split("_")
+        parts.append(f"{kind.capitalize()}-{size.upper()}")
+    if "variant" in config and model in ("convnext", "mobilevit"):  # ConvNeXt T, MobileViT XXS
+        parts.append(str(config["variant"]).upper())
     if "resolution" in config and int(config["resolution"]) != 224:
         parts.append(f"@{config['resolution']}")
     return " ".join(parts)

@@ -92,6 +92,35 @@ def check_mnv4_conv_l(key):
     _in_text(key, f"{int(big.macs()) / M:,.1f}M", f"{int(big.params()) / M:.1f}M", "8.1%", "4.6%")
 
 
+def check_mnv4_hybrid_m(key):
+    m = _net("mobilenet_v4:variant=hybrid_m,resolution=256")
+    paper, torch = int(m.params()), int(m.params("torch"))
+    assert agrees(m.macs(), 1.2, 0.1, G) and not agrees(m.macs(), 1.2, 0.01, G)
+    assert not agrees(paper, 10.5, 0.1) and agrees(torch, 11.07, 0.01)  # timm's
+    assert f"{(paper - 10.5 * M) / (10.5 * M) * 100:.1f}%" == "4.8%"
+    _in_text(key, f"{int(m.macs()) / M:,.1f}M", f"{paper:,}", f"{torch:,}", "4.8%")
+
+
+def check_mnv4_hybrid_l(key):
+    big = _net("mobilenet_v4:variant=hybrid_l,resolution=384")
+    printed = _printed("mobilenet_v4", "Table 6", "MNv4-Hybrid-L")
+    macs_over = (int(big.macs()) - printed.macs) / printed.macs * 100
+    params_over = (int(big.params()) - printed.params) / printed.params * 100
+    assert (f"{macs_over:.1f}", f"{params_over:.1f}") == ("7.1", "4.7")
+    assert agrees(big.params("torch"), 37.76, 0.01)  # timm's mobilenetv4_hybrid_large
+    _in_text(key, f"{int(big.macs()) / M:,.1f}M", f"{int(big.params()) / M:.1f}M", "7.1%",
+             "4.7%")
+
+
+def check_vit_large(key):
+    large = _net("vit:variant=l16,resolution=224")
+    params = int(large.params())
+    pre_logits = 1024 * 1024 + 1024
+    assert params == 304_326_632 and not agrees(params, 307, 1)
+    assert not agrees(params + pre_logits, 307, 1)
+    _in_text(key, f"{params:,}", f"{pre_logits:,}", f"{(params + pre_logits) / M:.1f}M")
+
+
 def check_inception_v3(key):
     from tests.zoo.test_inception_v3 import AUX_HEAD  # the auxiliary head, written as a spec
     from costmodel.spec import build, parse_text
@@ -112,5 +141,8 @@ MODERN_CHECKS = {
     ("mobilenet_v4", "Table 6", "MNv4-Conv-S"): check_mnv4_conv_s,
     ("mobilenet_v4", "Table 6", "MNv4-Conv-M"): check_mnv4_conv_m,
     ("mobilenet_v4", "Table 6", "MNv4-Conv-L"): check_mnv4_conv_l,
+    ("mobilenet_v4", "Table 6", "MNv4-Hybrid-M"): check_mnv4_hybrid_m,
+    ("mobilenet_v4", "Table 6", "MNv4-Hybrid-L"): check_mnv4_hybrid_l,
+    ("vit", "Table 1", "ViT-Large"): check_vit_large,
     ("inception_v3", "Abstract", "Inception-v3"): check_inception_v3,
 }

@@ -1,5 +1,6 @@
-"""MobileNetV4 Conv-S/M/L (Qin et al., arXiv 2404.10518) against Table 6, and the Universal
-Inverted Bottleneck's four instances and FusedIB worked by hand.
+"""MobileNetV4 Conv-S/M/L and Hybrid-M/L (Qin et al., arXiv 2404.10518) against Table 6 and
+timm's parameter counts, and the Universal Inverted Bottleneck's four instances, FusedIB and
+Mobile MQA worked by hand.
 
 Table 6 prints MACs in billions to one decimal and params in millions (Conv-L's to the
 million); an exact count agrees when rounding or truncating it to the printed digit gives it.
@@ -12,7 +13,7 @@ from costmodel.data.published import figures
 from tests.printed import agrees
 
 G, M = 10**9, 10**6
-RESOLUTION = {"conv_s": 224, "conv_m": 256, "conv_l": 384}
+RESOLUTION = {"conv_s": 224, "conv_m": 256, "conv_l": 384, "hybrid_m": 256, "hybrid_l": 384}
 
 
 def net(variant):
@@ -32,13 +33,16 @@ def layers(network):
     ("conv_s", 186_005_568, 3_748_936, 3_774_024),
     ("conv_m", 1_080_244_224, 9_647_608, 9_715_512),
     ("conv_l", 6_376_220_672, 32_441_312, 32_590_864),
+    ("hybrid_m", 1_271_183_360, 10_998_808, 11_074_648),
+    ("hybrid_l", 7_711_877_120, 37_600_224, 37_764_624),
 ])
 def test_exact_counts(variant, macs, params, torch_params):
     n = net(variant)
     assert (n.macs(), n.params(), n.params("torch")) == (macs, params, torch_params)
-    # timm's mobilenetv4_conv_small/medium/large print 3.77M, 9.72M and 32.59M parameters
-    assert agrees(n.params("torch"), {"conv_s": 3.77, "conv_m": 9.72, "conv_l": 32.59}[variant],
-                  0.01)
+    # timm's mobilenetv4_conv_small/medium/large and mobilenetv4_hybrid_medium/large print
+    # 3.77M, 9.72M, 32.59M, 11.07M and 37.76M parameters
+    timm = {"conv_s": 3.77, "conv_m": 9.72, "conv_l": 32.59, "hybrid_m": 11.07, "hybrid_l": 37.76}
+    assert agrees(n.params("torch"), timm[variant], 0.01)
 
 
 def test_table6_conv_s_agrees():
@@ -74,9 +78,50 @@ def test_table6_conv_l_is_not_reproduced():
         assert 1.07 < macs_ratio < 1.09 and 1.04 < params_ratio < 1.05, variant
 
 
-def test_hybrid_rows_are_left_out():
-    hybrids = [f for f in figures(source="mobilenet_v4", table="Table 6") if "Hybrid" in f.label]
-    assert len(hybrids) == 2 and all(f.model is None for f in hybrids)
+def test_table6_hybrid_m_macs_agree_truncated_params_do_not():
+    n, printed = net("hybrid_m"), row("hybrid_m")
+    assert agrees(n.macs(), printed.macs / G, 0.1, G)  # 1.271G truncated to 1.2G
+    assert round(int(n.macs()) / G, 1) == 1.3
+    assert not agrees(n.params(), printed.params / M, 0.1)
+    assert not agrees(n.params("torch"), printed.params / M, 0.1)
+
+
+def test_table6_hybrid_l_is_not_reproduced():
+    n, printed = net("hybrid_l"), row("hybrid_l")
+    assert not agrees(n.macs(), printed.macs / G, 0.1, G)
+    assert not agrees(n.params(), printed.params / M, 0.1)
+    # the same pattern as the convolutional rows: about 7% above in MACs, 4.7% in params
+    for variant in ("hybrid_m", "hybrid_l"):
+        assert 1.047 < int(net(variant).params()) / row(variant).params < 1.048, variant
+
+
+def test_mobile_mqa_by_hand():
+    m = layers(net("hybrid_m"))
+    # the first attention block of Hybrid-M: 16×16×160, 4 heads of 64, keys and values
+    # down-sampled to 8×8 by 3x3 stride-2 depthwise convolutions
+    n, kv, c, h, d = 16 * 16, 8 * 8, 160, 4, 64
+    attn = m["mobile_mqa1.attn"]
+    assert attn.counts.macs == (n * c * h * d            # queries
+                                + 2 * kv * c * 9         # two depthwise down-samplings
+                                + kv * c * 2 * d         # one key and one value head
+                                + h * n * kv * 2 * d     # q·kᵀ and the weights times v
+                                + n * h * d * c)         # output projection
+    assert attn.counts.weights == c * h * d + 2 * c * 9 + c * 2 * d + h * d * c
+    assert m["mobile_mqa1.norm"].op == "bn"
+    assert m["mobile_mqa1.layer_scale"].counts.weights == c
+    assert "mobile_mqa1.add1" in m
+    # without kv stride at 8×8 (the 256-channel stage): no down-sampling
+    late = m["mobile_mqa5.attn"]
+    assert late.counts.weights == 256 * h * d + 256 * 2 * d + h * d * 256
+    # every UIB of a hybrid ends in a layer scale; the convolutional models have none
+    assert m["extra_dw1.uib.layer_scale"].counts.weights == 80
+    assert not any(layer.op == "layerscale" for layer in net("conv_m").layers)
+
+
+def test_hybrid_l_uses_gelu():
+    ops = {layer.op for layer in net("hybrid_l").layers}
+    assert "gelu" in ops and "relu" not in ops
+    assert "gelu" not in {layer.op for layer in net("hybrid_m").layers}
 
 
 def test_uib_instances_by_hand():
