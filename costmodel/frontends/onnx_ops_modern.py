@@ -115,14 +115,11 @@ class ModernHandlers(OpHandlers):
         return dims if dims and all(isinstance(d, int) for d in dims) else None
 
     def tokens(self, tensor: str) -> Shape | None:
-        """The token Shape of a computed tensor (its state if it is one, else from dims)."""
+        """The token Shape of a computed tensor, or None for anything else."""
         state = self.state.get(tensor)
         if isinstance(state, Feature) and state.shape.layout == "last":
             return state.shape
-        dims = self.known(tensor)
-        if not isinstance(state, Feature) or dims is None or len(dims) < 2:
-            return None
-        return token_shape(dims, state.shape.producer)
+        return None  # a channels-first map's last axis is its width, not its features
 
     def moves(self, node, output: str | None = None) -> bool:
         """Free data movement: the output is read from its dims, from the same producer."""
@@ -203,10 +200,16 @@ class ModernHandlers(OpHandlers):
         return True
 
     def op_Softmax(self, node):
-        x, dims = self.tokens(node.input[0]), self.known(node.input[0])
-        if x is None or dims is None or \
-                int(self.attr(node, "axis", -1)) % len(dims) != len(dims) - 1:
-            return "not a softmax over the last axis"
+        state, dims = self.state.get(node.input[0]), self.known(node.input[0])
+        if not isinstance(state, Feature) or dims is None:
+            return "not on a known tensor"
+        axis = int(self.attr(node, "axis", -1)) % len(dims)
+        if state.shape.layout == "first" and axis == 1:  # over the channels of a map
+            self.emit(node, "softmax", [state.shape], {}, node.output[0])
+            return True
+        x = self.tokens(node.input[0])
+        if x is None or axis != len(dims) - 1:
+            return "not a softmax over the channels or the last axis"
         self.emit_tokens(node, "softmax", [x], {})
         return True
 
