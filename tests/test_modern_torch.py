@@ -1,5 +1,6 @@
 """count_torch on the networks people design now, transcribed from torchvision
-(tests/modern_modules.py): ConvNeXt-T, ViT-B/16, Inception v3 and R(2+1)D-18 count exactly
+(tests/modern_modules.py): ConvNeXt-T, ViT-B/16, Inception v3, R(2+1)D-18 and Faster R-CNN's
+RoI box head count exactly
 as torch's FlopCounterMode measures them, attention decomposed into its matmuls (gradients
 enabled and SDPA's math backend: under eval() and no_grad() torch's fused attention hides
 them from the counter), and their parameters are sum(p.numel() for p in parameters()),
@@ -152,3 +153,19 @@ def test_the_hook_fallback_counts_each_call_and_each_parameter_once():
     heads = [layer for layer in network.layers if layer.name.startswith("head")]
     assert [exact(layer.macs("torch")) for layer in heads] == [64 * 4 * 8 * 9, 16 * 4 * 8 * 9]
     assert exact(network.macs("torch")) == trace.measured_macs
+
+
+def test_a_detection_heads_roi_wise_linear_layers_count_once_per_roi():
+    # Faster R-CNN's box head on M = 150 RoIs of 256×7×7 (MultiScaleRoIAlign's output): the
+    # RoIs are the batch, every Linear runs once per RoI, and costmodel counts per sample
+    rois = 150
+    module = on_meta(mm.RoIBoxHead)
+    macs, held = decomposed(module, (rois, 256, 7, 7))
+    network = count_torch(module, (rois, 256, 7, 7))
+    per_roi = exact(network.macs("torch"))
+    assert per_roi == 256 * 7 * 7 * 1024 + 1024 * 1024 + 1024 * 91 + 1024 * 91 * 4
+    assert per_roi == macs  # decomposed() divides FlopCounterMode's total by the batch
+    assert exact(network.params("torch")) == held
+    assert [layer.op for layer in network.layers].count("fc") == 4
+    assert not [w for w in network.warnings if w.kind in ("uncounted", "measured_differs",
+                                                          "params_differ")]
