@@ -98,3 +98,19 @@ def test_tensors_the_exporter_stores_once_are_named_in_a_note(tmp_path):
     fewer = int(re.search(r"\(([\d,]+) params fewer", note).group(1).replace(",", ""))
     assert fewer > 0 and exact(net.params("torch")) == held - fewer
     assert exact(net.macs("torch")) == exact(count_torch(module, SIZE).macs("torch"))
+
+
+def test_a_detection_heads_export_counts_per_roi(tmp_path):
+    # Faster R-CNN's box head exported on 150 RoIs of 256×7×7: the reader counts one sample
+    # (one RoI), as count_torch does; its two outputs (scores, box deltas) are both read
+    module = randomised(mm.RoIBoxHead())
+    path = tmp_path / "box_head.onnx"
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
+            contextlib.redirect_stderr(io.StringIO()):
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module, (torch.randn(150, 256, 7, 7),), str(path),
+                          input_names=["rois"], dynamo=False)
+    net = load_spec(str(path)).build()
+    assert exact(net.macs("torch")) == exact(count_torch(module, (150, 256, 7, 7)).macs("torch"))
+    assert exact(net.params("torch")) == sum(p.numel() for p in module.parameters())
+    assert [layer.op for layer in net.layers].count("fc") == 4 and not net.warnings
