@@ -19,6 +19,9 @@ def _patch_merging_pad(x):
     return F.pad(x, (0, 0, 0, w % 2, 0, h % 2))
 
 
+torch.fx.wrap("_patch_merging_pad")  # as torchvision: a leaf of torch.fx's graph
+
+
 class PatchMerging(nn.Module):
     """Every 2×2 neighbours' features concatenated (4C), LayerNorm, Linear to 2C (no bias)."""
 
@@ -84,6 +87,9 @@ def shifted_window_attention(x, qkv_weight, proj_weight, bias, window, heads, sh
     if sum(shift) > 0:
         x = torch.roll(x, shifts=(shift[0], shift[1]), dims=(1, 2))
     return x[:, :h, :w, :].contiguous()
+
+
+torch.fx.wrap("shifted_window_attention")
 
 
 class ShiftedWindowAttention(nn.Module):

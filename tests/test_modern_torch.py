@@ -173,10 +173,10 @@ def test_a_detection_heads_roi_wise_linear_layers_count_once_per_roi():
 
 def test_the_swin_t_transcription_holds_torchvisions_published_figures():
     # tests/modern_swin.py against torchvision's swin_t (num_params 28,288,354, GFLOPS 4.49)
-    # as torch's own counter measures it; count_torch does not count it exactly yet: torch.fx
-    # cannot trace shifted_window_attention's Python branches on sizes (torchvision wraps it
-    # with torch.fx.wrap), and the hook fallback sees neither its F.linear and matmul calls
-    # nor that its 4-d tensors are channels last
+    # as torch's own counter measures it. count_torch does not count it exactly yet: torch.fx
+    # traces it (shifted_window_attention and _patch_merging_pad are leaves, torch.fx.wrap
+    # as in torchvision), but no rule reads those two calls, patch merging's strided
+    # [..., 0::2, 1::2, :] slices or its cat along the features (listed as not counted)
     from tests import modern_swin
 
     macs, held = decomposed(on_meta(modern_swin.SwinTransformer), (1, 3, 224, 224))
