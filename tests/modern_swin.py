@@ -38,7 +38,8 @@ class PatchMerging(nn.Module):
 
 
 def shifted_window_attention(x, qkv_weight, proj_weight, bias, window, heads, shift,
-                             qkv_bias=None, proj_bias=None):
+                             attention_dropout=0.0, dropout=0.0, qkv_bias=None,
+                             proj_bias=None):
     """torchvision's ``shifted_window_attention`` (v1): pad to whole windows, roll by the
     shift, cut into windows, attention per window with the relative position bias (and the
     shift's mask), windows back, roll back, crop."""
@@ -119,7 +120,9 @@ class ShiftedWindowAttention(nn.Module):
     def forward(self, x):
         return shifted_window_attention(x, self.qkv.weight, self.proj.weight,
                                         self.get_relative_position_bias(), self.window,
-                                        self.heads, self.shift, self.qkv.bias, self.proj.bias)
+                                        self.heads, shift=self.shift, attention_dropout=0.0,
+                                        dropout=0.0, qkv_bias=self.qkv.bias,
+                                        proj_bias=self.proj.bias)
 
 
 class MLP(nn.Sequential):

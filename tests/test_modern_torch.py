@@ -171,13 +171,25 @@ def test_a_detection_heads_roi_wise_linear_layers_count_once_per_roi():
                                                           "params_differ")]
 
 
-def test_the_swin_t_transcription_holds_torchvisions_published_figures():
-    # tests/modern_swin.py against torchvision's swin_t (num_params 28,288,354, GFLOPS 4.49)
-    # as torch's own counter measures it. count_torch does not count it exactly yet: torch.fx
-    # traces it (shifted_window_attention and _patch_merging_pad are leaves, torch.fx.wrap
-    # as in torchvision), but no rule reads those two calls, patch merging's strided
-    # [..., 0::2, 1::2, :] slices or its cat along the features (listed as not counted)
+def test_swin_t_counts_exactly_with_its_windowed_attention():
+    # tests/modern_swin.py against torchvision's swin_t (num_params 28,288,354, GFLOPS 4.49):
+    # shifted_window_attention and _patch_merging_pad are torch.fx leaves (torch.fx.wrap, as
+    # in torchvision), read as mhsa within each 7×7 window and as no pad; patch merging's
+    # strided slices are free and its cat joins the features
     from tests import modern_swin
 
-    macs, held = decomposed(on_meta(modern_swin.SwinTransformer), (1, 3, 224, 224))
+    module = on_meta(modern_swin.SwinTransformer)
+    macs, held = decomposed(module, (1, 3, 224, 224))
     assert held == 28_288_354 and f"{macs / 1e9:.2f}" == "4.49"
+    network = count_torch(module, (1, 3, 224, 224))
+    assert (exact(network.macs("torch")), exact(network.params("torch"))) == (macs, held)
+    attention = [layer for layer in network.layers if layer.op == "mhsa"]
+    assert len(attention) == 12 and attention[0].inputs[0].sizes == (64, 49)  # 8×8 windows
+    assert not [w for w in network.warnings if w.kind in ("uncounted", "measured_differs",
+                                                          "params_differ")]
+    # the relative position bias tables ((2·7 − 1)² × heads each) are read by the attention
+    # call but counted by no formula: parameter layers, named in a warning
+    tables = sum(p.numel() for n, p in module.named_parameters()
+                 if n.endswith("relative_position_bias_table"))
+    assert sum(exact(layer.params("torch")) for layer in network.layers
+               if layer.op == "parameter") == tables
