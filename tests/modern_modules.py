@@ -370,3 +370,45 @@ class R2Plus1D(nn.Module):
     def forward(self, x):
         x = self.layer4(self.layer3(self.layer2(self.layer1(self.stem(x)))))
         return self.fc(self.avgpool(x).flatten(1))
+
+
+# --- Faster R-CNN's box head (torchvision/models/detection/faster_rcnn.py) -----------------
+
+class TwoMLPHead(nn.Module):
+    """The box head: each RoI's pooled 256×7×7 features flattened, then two fully connected
+    layers with ReLU (``representation_size`` 1024)."""
+
+    def __init__(self, in_channels=256 * 7 * 7, representation_size=1024):
+        super().__init__()
+        self.fc6 = nn.Linear(in_channels, representation_size)
+        self.fc7 = nn.Linear(representation_size, representation_size)
+
+    def forward(self, x):
+        x = x.flatten(start_dim=1)
+        return F.relu(self.fc7(F.relu(self.fc6(x))))
+
+
+class FastRCNNPredictor(nn.Module):
+    """Class scores and per-class box deltas of each RoI."""
+
+    def __init__(self, in_channels=1024, num_classes=91):
+        super().__init__()
+        self.cls_score = nn.Linear(in_channels, num_classes)
+        self.bbox_pred = nn.Linear(in_channels, num_classes * 4)
+
+    def forward(self, x):
+        x = x.flatten(start_dim=1)
+        return self.cls_score(x), self.bbox_pred(x)
+
+
+class RoIBoxHead(nn.Module):
+    """TwoMLPHead then FastRCNNPredictor, run on M RoIs × 256×7×7 (the output of
+    MultiScaleRoIAlign): every Linear runs once per RoI."""
+
+    def __init__(self, num_classes=91):
+        super().__init__()
+        self.box_head = TwoMLPHead()
+        self.box_predictor = FastRCNNPredictor(1024, num_classes)
+
+    def forward(self, x):
+        return self.box_predictor(self.box_head(x))

@@ -1,5 +1,6 @@
 """count_torch on the networks people design now, transcribed from torchvision
-(tests/modern_modules.py): ConvNeXt-T, ViT-B/16, Inception v3 and R(2+1)D-18 count exactly
+(tests/modern_modules.py): ConvNeXt-T, ViT-B/16, Inception v3, R(2+1)D-18 and Faster R-CNN's
+RoI box head count exactly
 as torch's FlopCounterMode measures them, attention decomposed into its matmuls (gradients
 enabled and SDPA's math backend: under eval() and no_grad() torch's fused attention hides
 them from the counter), and their parameters are sum(p.numel() for p in parameters()),
@@ -152,3 +153,43 @@ def test_the_hook_fallback_counts_each_call_and_each_parameter_once():
     heads = [layer for layer in network.layers if layer.name.startswith("head")]
     assert [exact(layer.macs("torch")) for layer in heads] == [64 * 4 * 8 * 9, 16 * 4 * 8 * 9]
     assert exact(network.macs("torch")) == trace.measured_macs
+
+
+def test_a_detection_heads_roi_wise_linear_layers_count_once_per_roi():
+    # Faster R-CNN's box head on M = 150 RoIs of 256×7×7 (MultiScaleRoIAlign's output): the
+    # RoIs are the batch, every Linear runs once per RoI, and costmodel counts per sample
+    rois = 150
+    module = on_meta(mm.RoIBoxHead)
+    macs, held = decomposed(module, (rois, 256, 7, 7))
+    network = count_torch(module, (rois, 256, 7, 7))
+    per_roi = exact(network.macs("torch"))
+    assert per_roi == 256 * 7 * 7 * 1024 + 1024 * 1024 + 1024 * 91 + 1024 * 91 * 4
+    assert per_roi == macs  # decomposed() divides FlopCounterMode's total by the batch
+    assert exact(network.params("torch")) == held
+    assert [layer.op for layer in network.layers].count("fc") == 4
+    assert not [w for w in network.warnings if w.kind in ("uncounted", "measured_differs",
+                                                          "params_differ")]
+
+
+def test_swin_t_counts_exactly_with_its_windowed_attention():
+    # tests/modern_swin.py against torchvision's swin_t (num_params 28,288,354, GFLOPS 4.49):
+    # shifted_window_attention and _patch_merging_pad are torch.fx leaves (torch.fx.wrap, as
+    # in torchvision), read as mhsa within each 7×7 window and as no pad; patch merging's
+    # strided slices are free and its cat joins the features
+    from tests import modern_swin
+
+    module = on_meta(modern_swin.SwinTransformer)
+    macs, held = decomposed(module, (1, 3, 224, 224))
+    assert held == 28_288_354 and f"{macs / 1e9:.2f}" == "4.49"
+    network = count_torch(module, (1, 3, 224, 224))
+    assert (exact(network.macs("torch")), exact(network.params("torch"))) == (macs, held)
+    attention = [layer for layer in network.layers if layer.op == "mhsa"]
+    assert len(attention) == 12 and attention[0].inputs[0].sizes == (64, 49)  # 8×8 windows
+    assert not [w for w in network.warnings if w.kind in ("uncounted", "measured_differs",
+                                                          "params_differ")]
+    # the relative position bias tables ((2·7 − 1)² × heads each) are read by the attention
+    # call but counted by no formula: parameter layers, named in a warning
+    tables = sum(p.numel() for n, p in module.named_parameters()
+                 if n.endswith("relative_position_bias_table"))
+    assert sum(exact(layer.params("torch")) for layer in network.layers
+               if layer.op == "parameter") == tables

@@ -232,27 +232,27 @@ def test_add_mul_concat_split_and_channel_shuffle(tmp_path):
 
 def test_unsupported_ops_are_listed_by_name_and_count(tmp_path):
     nodes = [helper.make_node("Conv", ["x", "w"], ["a"], kernel_shape=[1, 1]),
-             helper.make_node("Softmax", ["a"], ["b"], axis=1),
+             helper.make_node("Hardmax", ["a"], ["b"], axis=1),
              helper.make_node("LeakyRelu", ["b"], ["c"]),
-             helper.make_node("Softmax", ["c"], ["d"], axis=1),
+             helper.make_node("Hardmax", ["c"], ["d"], axis=1),
              helper.make_node("Relu", ["d"], ["e"])]
     path = save(model(nodes, [weight("w", 4, 8, 1, 1)]), tmp_path)
     net = load_spec(path).build()
     assert [layer.op for layer in net.layers] == ["conv", "relu"]
     assert net.layers[1].sources == (net.layers[0].name,)  # reads past the uncounted ops
     assert [(w.kind, w.subject, w.count) for w in net.warnings] == \
-        [("uncounted", "Softmax", 2), ("uncounted", "LeakyRelu", 1)]
-    assert net.warnings[0].text() == ("not counted: Softmax × 2: no costmodel formula; the next "
+        [("uncounted", "Hardmax", 2), ("uncounted", "LeakyRelu", 1)]
+    assert net.warnings[0].text() == ("not counted: Hardmax × 2: no costmodel formula; the next "
                                       "layer reads past them")
     shown = subprocess.run([sys.executable, "-m", "costmodel", "summary", path], cwd=ROOT,
                            capture_output=True, text=True)
-    assert shown.returncode == 0 and "warning: model: not counted: Softmax × 2" in \
+    assert shown.returncode == 0 and "warning: model: not counted: Hardmax × 2" in \
         " ".join(shown.stdout.split())
     compared = subprocess.run([sys.executable, "-m", "costmodel", "compare", path], cwd=ROOT,
                               capture_output=True, text=True)
-    assert compared.returncode == 0 and "not counted: Softmax × 2" in \
+    assert compared.returncode == 0 and "not counted: Hardmax × 2" in \
         " ".join(compared.stdout.split())
-    assert "costmodel: warning: " in compared.stderr and "Softmax × 2" in compared.stderr
+    assert "costmodel: warning: " in compared.stderr and "Hardmax × 2" in compared.stderr
 
 
 def test_shared_and_computed_weights_are_counted_as_the_file_has_them(tmp_path):

@@ -17,7 +17,7 @@ import pytest
 pytestmark = pytest.mark.slow  # subprocesses, onnx and torch
 
 ROOT = Path(__file__).resolve().parents[1]
-SOFTMAX = "not counted: Softmax × 1: no costmodel formula; the next layer reads past them"
+HARDMAX = "not counted: Hardmax × 1: no costmodel formula; the next layer reads past them"
 
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
@@ -27,14 +27,14 @@ def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def softmax_onnx(tmp_path_factory) -> str:
-    """conv 8→4 1×1, Softmax (no costmodel formula), ReLU, on 1×8×16×16."""
+def hardmax_onnx(tmp_path_factory) -> str:
+    """conv 8→4 1×1, Hardmax (no costmodel formula), ReLU, on 1×8×16×16."""
     import onnx
     import numpy as np
     from onnx import TensorProto, helper, numpy_helper
 
     nodes = [helper.make_node("Conv", ["x", "w"], ["a"], kernel_shape=[1, 1]),
-             helper.make_node("Softmax", ["a"], ["b"], axis=1),
+             helper.make_node("Hardmax", ["a"], ["b"], axis=1),
              helper.make_node("Relu", ["b"], ["c"])]
     graph = helper.make_graph(
         nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 16, 16])],
@@ -49,62 +49,62 @@ def warned(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("costmodel: warning: ")]
 
 
-def test_compare_json_lists_each_models_warnings_and_stderr_says_them_once(softmax_onnx):
-    result = run("compare", softmax_onnx, "mobilenet_v1", "-f", "json")
+def test_compare_json_lists_each_models_warnings_and_stderr_says_them_once(hardmax_onnx):
+    result = run("compare", hardmax_onnx, "mobilenet_v1", "-f", "json")
     assert result.returncode == 0, result.stderr
     onnx_row, zoo_row = json.loads(result.stdout)
     assert [(w["kind"], w["subject"], w["count"]) for w in onnx_row["warnings"]] == \
-        [("uncounted", "Softmax", 1)]
-    assert onnx_row["warnings"][0]["message"] == SOFTMAX
+        [("uncounted", "Hardmax", 1)]
+    assert onnx_row["warnings"][0]["message"] == HARDMAX
     assert zoo_row["warnings"] == []
-    assert warned(result.stderr) == [f"costmodel: warning: soft: {SOFTMAX}"]
-    assert result.stderr == f"costmodel: warning: soft: {SOFTMAX}\n"  # nothing else, once
+    assert warned(result.stderr) == [f"costmodel: warning: soft: {HARDMAX}"]
+    assert result.stderr == f"costmodel: warning: soft: {HARDMAX}\n"  # nothing else, once
 
 
-def test_a_network_without_warnings_prints_none(softmax_onnx):
+def test_a_network_without_warnings_prints_none(hardmax_onnx):
     result = run("compare", "mobilenet_v1", "-f", "csv")
     assert result.returncode == 0 and result.stderr == ""
     assert not result.stdout.startswith("#")
 
 
-def test_csv_carries_warnings_as_comment_lines_before_the_header(softmax_onnx):
-    result = run("compare", softmax_onnx, "-f", "csv")
+def test_csv_carries_warnings_as_comment_lines_before_the_header(hardmax_onnx):
+    result = run("compare", hardmax_onnx, "-f", "csv")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == f"# warning: soft: {SOFTMAX}"
+    assert lines[0] == f"# warning: soft: {HARDMAX}"
     rows = list(csv.DictReader(line for line in lines if not line.startswith("#")))
     assert rows[0]["model"] == "soft" and int(rows[0]["macs"]) == 16 * 16 * 4 * 8
     assert len(warned(result.stderr)) == 1
 
 
 @pytest.mark.parametrize("command", ["summary", "memory", "latency", "explain"])
-def test_every_json_object_output_has_a_warnings_list(softmax_onnx, command):
-    result = run(command, softmax_onnx, "-f", "json")
+def test_every_json_object_output_has_a_warnings_list(hardmax_onnx, command):
+    result = run(command, hardmax_onnx, "-f", "json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert [w["message"] for w in data["warnings"]] == [SOFTMAX]
-    assert warned(result.stderr) == [f"costmodel: warning: soft: {SOFTMAX}"]
+    assert [w["message"] for w in data["warnings"]] == [HARDMAX]
+    assert warned(result.stderr) == [f"costmodel: warning: soft: {HARDMAX}"]
 
 
-def test_guidelines_and_diff_json_carry_the_warnings_too(softmax_onnx):
-    result = run("guidelines", softmax_onnx, "-f", "json")
+def test_guidelines_and_diff_json_carry_the_warnings_too(hardmax_onnx):
+    result = run("guidelines", hardmax_onnx, "-f", "json")
     assert result.returncode == 0, result.stderr
     checks = json.loads(result.stdout)
     assert [c["guideline"] for c in checks] == ["G1", "G2", "G3", "G4"]
-    assert all([w["subject"] for w in c["warnings"]] == ["Softmax"] for c in checks)
-    result = run("diff", "mobilenet_v1", softmax_onnx, "-f", "json")
+    assert all([w["subject"] for w in c["warnings"]] == ["Hardmax"] for c in checks)
+    result = run("diff", "mobilenet_v1", hardmax_onnx, "-f", "json")
     assert result.returncode == 0, result.stderr
     assert [(w["side"], w["subject"]) for w in json.loads(result.stdout)["warnings"]] == \
-        [("b", "Softmax")]
-    assert warned(result.stderr) == [f"costmodel: warning: soft: {SOFTMAX}"]
+        [("b", "Hardmax")]
+    assert warned(result.stderr) == [f"costmodel: warning: soft: {HARDMAX}"]
 
 
 @pytest.mark.parametrize("fmt", ["table", "markdown", "latex"])
-def test_human_formats_show_warnings_as_notes(softmax_onnx, fmt):
-    result = run("summary", softmax_onnx, "-f", fmt)
+def test_human_formats_show_warnings_as_notes(hardmax_onnx, fmt):
+    result = run("summary", hardmax_onnx, "-f", fmt)
     assert result.returncode == 0, result.stderr
     flat = " ".join(result.stdout.split())
-    expected = f"warning: soft: {SOFTMAX}"
+    expected = f"warning: soft: {HARDMAX}"
     if fmt == "latex":
         expected = expected.replace("×", r"$\times$")
     assert expected in flat
@@ -165,11 +165,11 @@ def test_without_torch_a_py_spec_is_one_line_naming_the_extra():
     assert result.returncode == 0 and json.loads(result.stdout)[0]["macs"] == 568_740_352
 
 
-def test_without_onnx_an_onnx_spec_is_one_line_naming_the_extra(softmax_onnx):
-    line = one_error_line(run_without("onnx", "compare", softmax_onnx))
+def test_without_onnx_an_onnx_spec_is_one_line_naming_the_extra(hardmax_onnx):
+    line = one_error_line(run_without("onnx", "compare", hardmax_onnx))
     assert "reading an ONNX file needs onnx" in line
     assert "pip install '.[onnx]' from a costmodel checkout (or pip install onnx)" in line
-    line = one_error_line(run_without("onnx,torch", "summary", softmax_onnx, "-f", "json"))
+    line = one_error_line(run_without("onnx,torch", "summary", hardmax_onnx, "-f", "json"))
     assert "pip install '.[onnx]'" in line
 
 

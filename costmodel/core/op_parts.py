@@ -148,6 +148,13 @@ def on_features(x: Shape, what: str) -> None:
                              "(N×C×H×W): write channels_last (or tokens) before it")
 
 
+def onnx_read(written: str, how: str = "") -> Onnx:
+    """The ONNX facts of an op exporters write as other ONNX ops (``written``), which the
+    ONNX reader reads back (frontends/onnx_ops_modern.py; ``how``, where it says more)."""
+    return Onnx((), note=f"exporters write {written}; the ONNX reader reads "
+                         f"{how or 'them as this op'}")
+
+
 def onnx_not_read(written: str) -> Onnx:
     """The ONNX facts of an op the ONNX reader does not read yet: how exporters write it
     (``written``); its nodes are then listed among the ops not counted."""

@@ -273,9 +273,9 @@ def add(xs: list[Shape]) -> Result:
                 {"torch.cat": _form("concat_function")}),
     onnx=Onnx(("Concat",)), memory=Memory())
 def concat(xs: list[Shape]) -> Result:
-    """Concatenation of branches along channels."""
+    """Concatenation of branches along channels (the features, the last axis, of tokens)."""
     _same_spatial(xs, "concat")
-    out = Shape(sum((x.c for x in xs), ZERO), xs[0].sizes)
+    out = Shape(sum((x.c for x in xs), ZERO), xs[0].sizes, layout=xs[0].layout)
     return Result(out, Counts(activations=out.numel), "concat")
 
 

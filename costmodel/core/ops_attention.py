@@ -15,7 +15,7 @@ from __future__ import annotations
 from sympy import Float, floor
 
 from ..errors import CostModelError
-from .op_parts import onnx_not_read, check_divides, known, modern_form, out_size, product
+from .op_parts import onnx_read, check_divides, known, modern_form, out_size, product
 from .opdef import Counts, Memory, Onnx, Result, Shape, Torch, attr, op
 from .ops_tokens import tokens_of
 
@@ -56,7 +56,7 @@ def _einsum_path(inputs, attrs) -> dict:
     torch=Torch("torch.matmul", modern_form("matmul_module"),
                 ("@", "Tensor.matmul", "torch.bmm", "Tensor.bmm", "torch.einsum"),
                 {"torch.matmul": modern_form("matmul_function")}),
-    onnx=onnx_not_read("MatMul of two computed tensors"), memory=Memory(stream="reducing"),
+    onnx=onnx_read("MatMul of two computed tensors"), memory=Memory(stream="reducing"),
     quantities=_einsum_path)
 def matmul(xs: list[Shape]) -> Result:
     """The matrix product of a (…×M×K, ``Shape(K, (…, M), "last")``) and b (…×K×N,

@@ -17,7 +17,7 @@ from __future__ import annotations
 from ..errors import CostModelError
 from sympy import floor
 
-from .op_parts import (onnx_not_read, 
+from .op_parts import (onnx_not_read, onnx_read,
     activation, check_divides, check_spatial, known, modern_form, module_form, on_features,
     product, unary_torch, window_kind)
 from .opdef import ZERO, Counts, Memory, Onnx, Result, Shape, Torch, attr, op, per_axis
@@ -37,7 +37,8 @@ def _affine(inputs, attrs) -> dict:
 @op("layernorm", attr("affine", "flag", 1), attr("bias", "flag", 1),
     category="normalization", display="layernorm",
     torch=Torch("nn.LayerNorm", modern_form("layer_norm"), ("F.layer_norm",)),
-    onnx=onnx_not_read("LayerNormalization (opset 17), or ReduceMean, Sub, Pow, Sqrt, Div"),
+    onnx=onnx_read("LayerNormalization (opset 17), or ReduceMean, Sub, Pow, Sqrt, Div",
+                   "LayerNormalization over the last axis as this op (not the older chain)"),
     memory=_NEW_BUFFER, quantities=_affine)
 def layer_norm(x: Shape, affine, bias) -> Result:
     """Layer norm over the features (``c``, the last axis) of each token or position:
@@ -82,7 +83,7 @@ def rms_norm(x: Shape, affine) -> Result:
 # --- activations -----------------------------------------------------------------------------
 
 activation("gelu", 1, unary_torch("nn.GELU", "F.gelu"),
-           onnx_not_read("Gelu (opset 20), or Div, Erf, Add, Mul"))
+           onnx_read("Gelu (opset 20), or Div, Erf, Add, Mul, Mul"))
 
 
 def _sums(inputs, attrs) -> dict:
@@ -95,7 +96,7 @@ def _sums(inputs, attrs) -> dict:
     torch=Torch("nn.Softmax", modern_form("softmax"), ("F.softmax", "torch.softmax",
                                                          "Tensor.softmax"),
                 {"F.softmax": modern_form("softmax_function")}),
-    onnx=onnx_not_read("Softmax"), memory=Memory(alias="fused"), quantities=_sums)
+    onnx=onnx_read("Softmax"), memory=Memory(alias="fused"), quantities=_sums)
 def softmax(x: Shape) -> Result:
     """Softmax over the channels (``dim=1`` of a channels-first map, the last axis of
     tokens): an exp and a divide per element and C − 1 adds per position, no MACs.
@@ -107,7 +108,7 @@ def softmax(x: Shape) -> Result:
 # --- learned tensors used directly ------------------------------------------------------------
 
 @op("layerscale", category="element-wise", display="layerscale",
-    torch=Torch("*", modern_form("layer_scale")), onnx=onnx_not_read("Mul by an initializer"),
+    torch=Torch("*", modern_form("layer_scale")), onnx=onnx_read("Mul by an initializer"),
     memory=_NEW_BUFFER)
 def layer_scale(x: Shape) -> Result:
     """A learned scale per channel, ``gamma * x`` (ConvNeXt, CaiT, MobileNetV4's hybrids):
@@ -116,7 +117,7 @@ def layer_scale(x: Shape) -> Result:
 
 
 @op("cls_token", attr("tokens", "positive int", 1), category="data movement", display="cls_token",
-    torch=Torch("torch.cat", modern_form("class_token")), onnx=onnx_not_read("Expand and Concat"),
+    torch=Torch("torch.cat", modern_form("class_token")), onnx=onnx_read("Expand and Concat"),
     memory=_NEW_BUFFER)
 def class_token(x: Shape, tokens) -> Result:
     """``tokens`` learned tokens put before a token sequence (ViT's class token, one): L →
@@ -130,7 +131,7 @@ def class_token(x: Shape, tokens) -> Result:
 
 @op("pos_embed", category="element-wise", display="pos_embed",
     torch=Torch("+", modern_form("position_embedding")),
-    onnx=onnx_not_read("Add of an initializer"),
+    onnx=onnx_read("Add of an initializer"),
     memory=_NEW_BUFFER)
 def position_embedding(x: Shape) -> Result:
     """A learned tensor of the input's shape added to it (ViT's position embedding): no MACs,

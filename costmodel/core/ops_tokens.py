@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..errors import CostModelError
-from .op_parts import onnx_not_read, known, modern_form, on_features, product
+from .op_parts import onnx_read, known, modern_form, on_features, product
 from .opdef import Counts, Memory, Onnx, Result, Shape, Torch, attr, op, per_axis
 
 _VIEW = Memory(alias="fused")  # a view, or a copy a fused kernel never makes
@@ -25,7 +25,7 @@ _VIEW = Memory(alias="fused")  # a view, or a copy a fused kernel never makes
 @op("linear", attr("c", "channels"), attr("bias", "flag", 1),
     category="multiply-accumulate", display="linear",
     torch=Torch("nn.Linear", modern_form("token_linear"), ("F.linear",)),
-    onnx=onnx_not_read("MatMul of a 3-D input by an initializer, and Add"),
+    onnx=onnx_read("MatMul (or Gemm) of tokens by an initializer, and Add"),
     memory=Memory(stream="reducing"))
 def linear(x: Shape, c, bias) -> Result:
     """A linear layer over the last axis of any tensor (``nn.Linear(C, c)`` on N×L×C or
@@ -43,7 +43,7 @@ def _permute_torch(factory: str) -> Torch:
 
 
 @op("channels_last", category="data movement", display="permute",
-    torch=_permute_torch("to_channels_last"), onnx=onnx_not_read("Transpose"), memory=_VIEW)
+    torch=_permute_torch("to_channels_last"), onnx=onnx_read("Transpose"), memory=_VIEW)
 def channels_last(x: Shape) -> Result:
     """N×C×H×W → N×H×W×C (``x.permute(0, 2, 3, 1)``): the same values, channels last, for
     the linear layers and norms that read the last axis. No arithmetic."""
@@ -53,7 +53,7 @@ def channels_last(x: Shape) -> Result:
 
 
 @op("channels_first", category="data movement", display="permute",
-    torch=_permute_torch("to_channels_first"), onnx=onnx_not_read("Transpose"), memory=_VIEW)
+    torch=_permute_torch("to_channels_first"), onnx=onnx_read("Transpose"), memory=_VIEW)
 def channels_first(x: Shape) -> Result:
     """N×H×W×C → N×C×H×W (``x.permute(0, 3, 1, 2)``), for the convolutions that read
     channels first. No arithmetic."""
@@ -65,7 +65,7 @@ def channels_first(x: Shape) -> Result:
 @op("merge_positions", category="data movement", display="reshape",
     torch=Torch("Tensor.flatten", modern_form("merge_positions"),
                 ("torch.flatten", "Tensor.reshape", "Tensor.view")),
-    onnx=onnx_not_read("Reshape or Flatten"), memory=_VIEW)
+    onnx=onnx_read("Reshape or Flatten"), memory=_VIEW)
 def merge_positions(x: Shape) -> Result:
     """The spatial axes as one sequence of H·W positions, in either layout (``x.flatten(2)``
     of N×C×H×W, ViT's patches before their transpose to tokens). No arithmetic."""
@@ -121,7 +121,7 @@ def unwindow(x: Shape, size, grid) -> Result:
 
 @op("select", attr("tokens", "positive int", 1), category="data movement", display="select",
     torch=Torch("SelectTokens", modern_form("select"), ("[]",)),
-    onnx=onnx_not_read("Gather or Slice"), memory=_VIEW)
+    onnx=onnx_read("Gather or Slice", "them as free data movement"), memory=_VIEW)
 def select(x: Shape, tokens) -> Result:
     """The first ``tokens`` tokens of each sequence (``x[:, 0]``: ViT's class token read out
     for the head). No arithmetic."""

@@ -102,10 +102,51 @@ def _evaluate(node, inputs: list[Value], attr: Callable[[str, Any], Any],
         if sum(len(value) for value in inputs) > limits.MAX_ONNX_CONSTANT_VALUES:
             return None
         return [v for value in inputs for v in value]
+    if op == "Mod" and len(inputs) == 2 and inputs[1] is not None and not attr("fmod", 0):
+        result = _binary(lambda a, b: a % b if b else None)(inputs[0], inputs[1])
+        return None if result is None or None in result else result
+    if op == "Equal" and len(inputs) == 2 and inputs[1] is not None:
+        return _binary(lambda a, b: int(a == b))(inputs[0], inputs[1])
+    if op == "Where" and len(inputs) == 3 and None not in inputs:
+        n = max(map(len, inputs))
+        if any(len(value) not in (1, n) for value in inputs):
+            return None
+        pick = [value if len(value) == n else value * n for value in inputs]
+        return [a if flag else b for flag, a, b in zip(*pick)]
+    if op == "ConstantOfShape":  # the value attribute is a one-element tensor (default 0)
+        count = math.prod(int(v) for v in inputs[0])
+        if not 0 <= count <= limits.MAX_ONNX_CONSTANT_VALUES:
+            return None
+        fill = attr("value", None)
+        fill = 0 if fill is None else _one_number(fill)
+        return None if fill is None else [fill] * count
+    if op == "Slice" and len(inputs) >= 3 and inputs[1] is not None and inputs[2] is not None:
+        steps = inputs[4] if len(inputs) > 4 else None
+        axes = inputs[3] if len(inputs) > 3 else None
+        if axes is not None and [int(a) for a in axes] not in ([0], [-1]):
+            return None  # a flat list is one axis
+        dims = slice_dims([len(inputs[0])], inputs[1][:1], inputs[2][:1], None,
+                          steps[:1] if steps else None)
+        if dims is None:
+            return None
+        start, step = int(inputs[1][0]), int(steps[0]) if steps else 1
+        start = max(0, min(len(inputs[0]), start + len(inputs[0]) if start < 0 else start))
+        return inputs[0][start:start + dims[0] * step:step]
     if op == "Floor" or op == "Ceil":
         rounding = math.floor if op == "Floor" else math.ceil
         return [rounding(v) for v in inputs[0]]
     return None
+
+
+def _one_number(tensor) -> Any:
+    """The number a one-element ONNX tensor holds (ConstantOfShape's value), or None."""
+    from onnx import numpy_helper
+
+    try:
+        flat = numpy_helper.to_array(tensor).reshape(-1).tolist()
+    except (ValueError, TypeError, AttributeError):
+        return None
+    return flat[0] if len(flat) == 1 else None
 
 
 def slice_dims(dims: list[int], starts: list, ends: list, axes: list | None,

@@ -15,6 +15,7 @@ a disagreement is an error naming the node, never a silent guess.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -29,7 +30,8 @@ from ..errors import CostModelError
 from ..safe_io import printable
 from . import onnx_consts, onnx_names
 from .onnx_notes import notes, warnings
-from .onnx_ops import CONST, Feature, OpHandlers, Opaque
+from .onnx_ops import CONST, Feature, Opaque
+from .onnx_ops_modern import ModernHandlers
 from .onnx_bounds import text
 from .onnx_values import tensor_values
 
@@ -45,7 +47,7 @@ def translate(model, path: str, name: str, config, folder: Path | None = None) -
                                                                                      config)
 
 
-class _Translator(OpHandlers):
+class _Translator(ModernHandlers):
     def __init__(self, model, path: str, folder: Path):
         self.model, self.graph, self.path, self.folder = model, model.graph, path, folder
         self.constants: dict[str, Any] = {}  # Constant nodes' tensors, read when needed
@@ -73,6 +75,15 @@ class _Translator(OpHandlers):
         self.folded_bias: list[int] = []
         self.folded_bn: list[int] = []  # conv layers that look like a conv and a BN fused
         self.has_bn = any(node.op_type == "BatchNormalization" for node in self.graph.node)
+        # the newer ops' readers (onnx_ops_modern)
+        self.consumers: dict[str, list[int]] = {}
+        for i, node in enumerate(self.graph.node):
+            for name in {n for n in node.input if n}:
+                self.consumers.setdefault(name, []).append(i)
+        self.origin: dict[str, str] = {}  # a constant made from one initializer -> it
+        self.absorbed: set[int] = set()  # nodes read as part of an earlier node's layer
+        self.moved: Counter = Counter()
+        self.scaled = self.erf_gelus = 0
 
     # --- the walk -------------------------------------------------------------------------
 
@@ -95,23 +106,27 @@ class _Translator(OpHandlers):
         doc = printable(text(self.model.doc_string).strip(), 300)
         return Network(name, tuple(config), source,
                        tuple(layers), doc or f"Read from the ONNX file {self.path}.",
-                       notes(self, layers),
+                       notes(self, layers) + self.modern_notes(),
                        warnings=warnings(self, layers))
 
     def node(self, node, index: int) -> None:
         self.index = index
+        if index in self.absorbed:
+            return
+        self.fill_dims(node)
         kinds = [self.state.get(n) for n in node.input if n]
         if all(kind == CONST for kind in kinds) or node.op_type in ("Shape", "Size"):
             self.structural[node.op_type] += 1
             self._remember_value(node)
+            self.note_origin(node)
             if node.op_type == "Identity":  # exporters alias one stored tensor this way
                 self.alias_of[node.output[0]] = self.alias_of.get(node.input[0], node.input[0])
             for output in node.output:
                 self.state[output] = CONST
             return
         handler = getattr(self, f"op_{node.op_type}", None)
-        reason = handler(node) if handler is not None and node.domain in ("", "ai.onnx") \
-            else None
+        reason = self.refuses(node) or (
+            handler(node) if handler is not None and node.domain in ("", "ai.onnx") else None)
         if reason is not True:
             self.skip(node, reason)
 
@@ -241,7 +256,9 @@ class _Translator(OpHandlers):
         dims = self.dims.get(output)
         if not dims or not all(isinstance(d, int) for d in dims):
             return
-        if len(dims) == 2:  # N×F after a fully connected layer: costmodel's F×1×1
+        if shape.layout == "last":  # tokens: the features last, the sizes in any grouping
+            matches = dims[-1] == shape.c and math.prod(dims) == shape.numel
+        elif len(dims) == 2:  # N×F after a fully connected layer: costmodel's F×1×1
             matches = dims[1] == shape.c and all(side == 1 for side in shape.sizes)
         else:
             matches = dims[1:] == [shape.c, *shape.sizes]

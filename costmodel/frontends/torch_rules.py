@@ -61,6 +61,9 @@ class Emit:
     #: a functional call reads, counted once however many layers read them
     call: str = ""
     params: tuple[str, ...] = ()
+    #: the shape the call returns, where the op's formula gives a regrouping of it of the
+    #: same elements (Swin's attention over windows, returned as the map)
+    output: Any = None
 
 
 @dataclass(frozen=True)

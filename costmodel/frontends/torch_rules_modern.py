@@ -392,6 +392,9 @@ def _cat(tensors: Any, dim: int = 0, **_: Any):
             and is_last(values[0]) and values[0].shape.rank == 1 and dim in (1, -2):
         return Emit("cls_token", (values[0],), {} if params[0].size[-2] == 1 else
                     {"tokens": params[0].size[-2]}, params=(params[0].name,))
+    if values and len(values) == len(tensors) and all(map(is_last, values)) \
+            and dim in (-1, len(values[0].size) - 1):
+        return Emit("concat", tuple(values))  # along the features (Swin's patch merging)
     return base.FUNCTION_RULES[torch.cat](tensors, dim)
 
 

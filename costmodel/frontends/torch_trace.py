@@ -47,6 +47,7 @@ from ..safe_io import printable
 from . import torch_params
 from . import torch_rules as rules
 from . import torch_rules_modern as modern
+from . import torch_rules_windows as windows
 from .torch_rules import Alias, Emit, Pieces, Unsupported, Value
 from .torch_rules_modern import Param, Returned
 
@@ -141,6 +142,8 @@ class _Recorder:
         except CostModelError as exc:
             return self.miss(name, call, f"{emit.op}: {exc}", out_size)
         size = tuple(out_size)
+        if emit.output is not None and emit.output.numel == result.shape.numel:
+            result = replace(result, shape=emit.output)
         if not _agrees(result.shape, size):
             return self.miss(name, call, f"costmodel's {emit.op} gives {result.shape}, torch "
                              f"gives {'×'.join(map(str, size))}", out_size,
@@ -374,6 +377,9 @@ def _fx_node(node: fx.Node, gm: fx.GraphModule, args, kwargs, out_size, recorder
     word = method or getattr(node.target, "__name__", "")
     if args and isinstance(args[0], Param) and word in modern.MOVES:
         return Param(args[0].name, tuple(out_size))  # a view of a parameter: the parameter
+    if word == "getitem" and len(args) == 2 and modern.is_last(args[0]) and \
+            windows.keeps_features(args[1]):
+        return modern._last(args[0], tuple(out_size))  # patch merging's strided slices
     if args and modern.is_last(args[0]) and word in modern.MOVES and \
             word not in ("getitem", "transpose", "permute", "view", "reshape", "flatten"):
         return modern._last(args[0], tuple(out_size))  # free: contiguous, unsqueeze, roll...
@@ -381,7 +387,8 @@ def _fx_node(node: fx.Node, gm: fx.GraphModule, args, kwargs, out_size, recorder
         is_reshape = isinstance(args[0], Value) and args[0].shape is not None and (
             modern.is_last(args[0]) or (args[1:2] or [0])[0] == 2)
     rule = (modern.METHOD_RULES.get(method) or rules.method_rule(method)) if method else \
-        (modern.FUNCTION_RULES.get(node.target) or rules.function_rule(node.target, call))
+        (modern.FUNCTION_RULES.get(node.target) or rules.function_rule(node.target, call)
+         or windows.rule_by_name(call))
     name_base = _op_word(method or getattr(node.target, "__name__", "call"))
     try:
         if is_reshape and isinstance(args[0], Value) and args[0].shape is not None:

@@ -489,7 +489,7 @@ def _cases() -> list[Case]:
 
     # --- uncounted ops stay listed (warnings kept) -------------------------------------------
     softmax = model([helper.make_node("Conv", ["x", "w"], ["a"], kernel_shape=[3, 3]),
-                     helper.make_node("Softmax", ["a"], ["y"], axis=1)],
+                     helper.make_node("Hardmax", ["a"], ["y"], axis=1)],
                     [_weight("w", 4, 3, 3, 3)])
     add("uncounted-softmax", ["compare", "s.onnx"], {"s.onnx": softmax}, expect="ok")
     add("uncounted-softmax-json", ["compare", "s.onnx", "-f", "json"], {"s.onnx": softmax},
