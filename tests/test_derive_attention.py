@@ -87,3 +87,14 @@ def test_crossover_from_the_command_line(tmp_path):
     assert "crossover" in json.dumps(record)
     refused = runner.invoke(app, ["derive", "mobilenet_v2", "--crossover"])
     assert refused.exit_code == 2 and "no attention layers" in refused.output
+
+
+def test_mobilevit_s_attention_overtakes_its_convolutions_from_576_px():
+    """The README's figures: crossing at 768·√1485354/1807 ≈ 518 px; 544 px does not build
+    (2×2 patches need a side of 64·q), 576 does, with attention ahead."""
+    d = attention_crossover("mobilevit")
+    R = S.R
+    assert d.expr == sympy.Rational(5421, 131072) * R**4 + 5571 * R**2
+    assert quantity(d, "convolution MACs") == 16668 * R**2
+    assert quantity(d, "crossover resolution") == 768 * sympy.sqrt(1485354) / 1807
+    assert quantity(d, "first R (a multiple of 32) where attention ≥ convolutions") == 576

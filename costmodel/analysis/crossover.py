@@ -72,7 +72,7 @@ def attention_crossover(spec, convention_name: str = DEFAULT, limit: int = 1 << 
     else:
         raise CostModelError(f"{ref.name}: its attention MACs stay below its convolutions' up "
                              f"to {limit:,} px")
-    _check_built(ref, given, first, period, convention_name)
+    first = _check_built(ref, given, first, period, convention_name)
     ratio = sympy.cancel(attention_r / convolutions_r)
     settings = tuple((k, v) for k, v in network.config if k != "resolution")
     return Derivation(
@@ -102,15 +102,38 @@ def _sum(network, ops: frozenset[str], convention_name: str) -> Expr:
                        if layer.op in ops))
 
 
-def _check_built(ref, given, first: int, period: int, convention_name: str) -> None:
-    """The closed forms' answer, checked on the network built at numbers: attention's MACs
-    reach the convolutions' at ``first`` and not one stride below it."""
-    for side, overtakes in ((first, True), (first - period, False)):
-        if side < period:
-            continue
-        built = ref.build(**{**given, "resolution": str(side)})
-        ahead = _sum(built, ATTENTION_OPS, convention_name) >= \
-            _sum(built, CONVOLUTION_OPS, convention_name)
-        if bool(ahead) != overtakes:
-            raise AssertionError(f"{ref.name} at R={side}: the closed forms and the built "
-                                 "network disagree on which costs more")
+def _check_built(ref, given, first: int, period: int, convention_name: str) -> int:
+    """The closed forms' answer, checked on the network built at numbers: the first multiple
+    of ``period`` from ``first`` at which the network builds (MobileViT's 2×2 patches need a
+    side of 64·q, more than its stride 32), where attention's MACs reach the convolutions',
+    and the last one below it that builds, where they do not. Returns that first side."""
+    def built(side: int):
+        try:
+            return ref.build(**{**given, "resolution": str(side)})
+        except CostModelError:
+            return None
+
+    def ahead(network) -> bool:
+        return bool(_sum(network, ATTENTION_OPS, convention_name)
+                    >= _sum(network, CONVOLUTION_OPS, convention_name))
+
+    side = first
+    network = built(side)
+    for _ in range(16):
+        if network is not None:
+            break
+        side += period
+        network = built(side)
+    if network is None or not ahead(network):
+        raise AssertionError(f"{ref.name} at R={side}: the closed forms and the built network "
+                             "disagree on which costs more")
+    below = side - period
+    while below >= period:
+        earlier = built(below)
+        if earlier is not None:
+            if ahead(earlier) and below < first:
+                raise AssertionError(f"{ref.name} at R={below}: attention already ahead below "
+                                     "the crossover")
+            break
+        below -= period
+    return side
