@@ -535,6 +535,16 @@ def test_committed_reports_have_the_numbers_computed_now(report):
             f"reports/tables/{path.name} is stale: run `costmodel report`"
 
 
+@pytest.mark.slow
+def test_committed_tables_are_regenerated_identically(report):
+    """Every committed table, Markdown and LaTeX too, is byte for byte what `costmodel report`
+    writes now: a change to a renderer comes with the regenerated reports."""
+    committed = Path(__file__).resolve().parent.parent / "reports" / "tables"
+    for path in sorted((report[0] / "tables").iterdir()):
+        assert path.read_bytes() == (committed / path.name).read_bytes(), \
+            f"reports/tables/{path.name} differs from what costmodel report writes now"
+
+
 def _pointwise_outputs(net) -> list[str]:
     return [str(layer.output) for layer in net.layers if layer.op in ("conv", "pw")]
 
