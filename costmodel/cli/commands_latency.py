@@ -220,7 +220,8 @@ def calibrate_kernels(out: Path, name: str, threads: int, budget: float, seed: i
 
     if not torch_available():
         raise CostModelError("calibrate measures kernels with PyTorch, which is not "
-                             "installed (pip install costmodel[torch]; or --roofline, or "
+                             "installed (pip install '.[torch]' from a costmodel checkout, or "
+                             "pip install torch; or --roofline, or "
                              "--from measured.csv)")
     import torch
 
