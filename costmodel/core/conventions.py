@@ -62,15 +62,13 @@ def call_of(layer: Any) -> str:
     over a video clip is ``nn.Conv3d``, ``F.adaptive_avg_pool2d`` over a sequence is
     ``F.adaptive_avg_pool1d`` (tools name these apart: fvcore counts only the 2-D adaptive
     pool)."""
-    from .opdef import definition_of  # the registry imports sympy: not for `costmodel --help`
+    from .opdef import call_for_rank, definition_of  # the registry imports sympy: not for
+    # `costmodel --help`
 
     if layer.call:
         return layer.call
-    call = definition_of(layer.op).torch.call
-    rank = layer.inputs[0].rank if layer.inputs else 2
-    if rank != 2 and call.endswith("2d") and 1 <= rank <= 3:
-        return f"{call[:-2]}{rank}d"
-    return call
+    return call_for_rank(definition_of(layer.op).torch.call,
+                         layer.inputs[0].rank if layer.inputs else 2)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ import sympy
 from sympy import Expr, Integer
 
 from ..errors import CostModelError, InputTooSmall
-from .opdef import OPS, Counts, Memory, Onnx, OpDef, Result, Shape, Torch, op, per_axis
+from .opdef import (  # noqa: F401  (same_padding: re-exported for the ops modules)
+    OPS, Counts, Memory, Onnx, OpDef, Result, Shape, Torch, op, per_axis, same_padding)
 
 # --- torch factories, imported only when to_torch calls them ------------------------------------
 
@@ -94,14 +95,6 @@ def product(values) -> Expr:
     for value in values:
         total *= value
     return total
-
-
-def same_padding(k, d, rank: int):
-    """torch's "same" padding d(K-1)/2 per axis, one value where the kernel is one value."""
-    if not isinstance(k, tuple) and not isinstance(d, tuple):
-        return d * (k - 1) // 2
-    return tuple(di * (ki - 1) // 2 for ki, di in zip(per_axis(k, rank, "k"),
-                                                     per_axis(d, rank, "d")))
 
 
 def check_divides(groups, channels, what: str) -> None:

@@ -231,6 +231,24 @@ def per_axis(value: Any, rank: int, name: str) -> tuple[Any, ...]:
     return value
 
 
+def same_padding(k: Any, d: Any, rank: int) -> Any:
+    """torch's "same" padding d(K-1)/2 per axis for a kernel ``k`` and dilation ``d`` (one
+    value where both are one value): the default padding of conv and dw, and what to_torch,
+    the readers and the spec writer take it to be."""
+    if not isinstance(k, tuple) and not isinstance(d, tuple):
+        return d * (k - 1) // 2
+    return tuple(di * (ki - 1) // 2 for ki, di in zip(per_axis(k, rank, "k"),
+                                                     per_axis(d, rank, "d")))
+
+
+def call_for_rank(call: str, rank: int) -> str:
+    """A 2-D torch call (``nn.Conv2d``, ``F.max_pool2d``) as written over ``rank`` spatial
+    axes (``nn.Conv3d`` for a clip, ``F.max_pool1d`` for a sequence); any other call as is."""
+    if rank != 2 and 1 <= rank <= 3 and call.endswith("2d"):
+        return f"{call[:-2]}{rank}d"
+    return call
+
+
 # --- the facts of an op ---------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -258,7 +276,7 @@ class Torch:
         (``nn.Conv2d``, ``F.max_pool2d``) its 1-D and 3-D forms, which to_torch writes for
         a sequence or a video clip."""
         written = (self.call, *self.also)
-        by_rank = tuple(f"{c[:-2]}{rank}d" for c in written if c.endswith("2d")
+        by_rank = tuple(call_for_rank(c, rank) for c in written if c.endswith("2d")
                         for rank in (1, 3))
         return written + tuple(c for c in by_rank if c not in written)
 

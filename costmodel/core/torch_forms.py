@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .opdef import same_padding
+
 
 class Add(nn.Module):
     """Element-wise sum of the inputs (residual connections)."""
@@ -89,15 +91,6 @@ def _by_rank(info: Any, family: str) -> Any:
     return getattr(nn, f"{family}{rank}d")
 
 
-def _same(k, d):
-    """torch's "same" padding d(K-1)/2, per axis where the kernel or dilation is."""
-    if isinstance(k, tuple) or isinstance(d, tuple):
-        ks = k if isinstance(k, tuple) else (k,) * len(d)
-        ds = d if isinstance(d, tuple) else (d,) * len(ks)
-        return tuple(di * (ki - 1) // 2 for ki, di in zip(ks, ds))
-    return d * (k - 1) // 2
-
-
 def conv(info: Any) -> nn.Module:
     """``nn.Conv1d/2d/3d`` (by the input's rank) for conv, dw (g = C, c = m·C) and pw (1×1)."""
     a, op, cin = info.attrs, info.layer.op, info.cin
@@ -107,7 +100,7 @@ def conv(info: Any) -> nn.Module:
         c, k, s, d, g = a["c"], 1, 1, 1, a["g"]
     else:
         c, k, s, d, g = a["c"], a["k"], a["s"], a["d"], a["g"]
-    p = 0 if op == "pw" else _same(k, d) if a["p"] is None else a["p"]
+    p = 0 if op == "pw" else same_padding(k, d, _rank(info)) if a["p"] is None else a["p"]
     return _by_rank(info, "Conv")(cin, c, k, s, p, d, g, bias=bool(a["bias"]))
 
 

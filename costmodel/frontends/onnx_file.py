@@ -72,7 +72,7 @@ class OnnxModelRef:
         fixed = input_dims(self.model, self.quoted)
         if len(fixed) == 3:
             return {"length": self._sizes(dict(self.values), fixed)[0]}
-        height, width = self._input_size(dict(self.values))
+        height, width = self._input_size(dict(self.values), fixed[-2:])
         return {"resolution": height} if height == width else {"height": height,
                                                                "width": width}
 
@@ -130,7 +130,7 @@ class OnnxModelRef:
         """Every spatial size: the image's height and width by :meth:`_input_size`, and
         for a sequence or the time axis of a video, the file's (or ``--input``'s) number."""
         if len(fixed) == 4:
-            return self._input_size(settings)
+            return self._input_size(settings, fixed[2:])
         if len(fixed) == 3 and settings:
             raise CostModelError(f"{self.quoted}: a sequence input (N×C×L) has no height or "
                                  "width; give its length with --input 1,C,L")
@@ -151,10 +151,9 @@ class OnnxModelRef:
             return (("resolution", Integer(height)),)
         return (("height", Integer(height)), ("width", Integer(width)))
 
-    def _input_size(self, settings: dict[str, Any],
-                    fixed: list[Any] | None = None) -> tuple[int, int]:
-        """Height and width: from the SPEC's values, else the file's fixed input dims."""
-        fixed = input_dims(self.model, self.quoted)[-2:] if fixed is None else fixed
+    def _input_size(self, settings: dict[str, Any], fixed: list[Any]) -> tuple[int, int]:
+        """Height and width: from the SPEC's values, else ``fixed``, the file's (or
+        ``--input``'s) last two input dims."""
         sides = []
         for axis, key in enumerate(("height", "width")):
             given = settings.get(key, settings.get("resolution"))
