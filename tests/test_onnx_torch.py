@@ -196,9 +196,13 @@ DYNAMO = {"shufflenet_v1", "shufflenet_v2", "alexnet"}
 
 
 def randomised(module):
-    """Distinct BN values (a fresh model's equal ones would be stored once, see above), and
-    non-zero shifts (a zero folded bias would be dropped by the dynamo exporter)."""
+    """Distinct values in every parameter (a fresh model's equal ones, BN's and layer norm's
+    ones and zeros or equal layer scales, would be stored once, see above), and non-zero
+    shifts (a zero folded bias would be dropped by the dynamo exporter)."""
     torch.manual_seed(0)
+    with torch.no_grad():
+        for parameter in module.parameters():
+            parameter.uniform_(0.5, 2)
     for bn in (m for m in module.modules() if isinstance(m, nn.BatchNorm2d)):
         for tensor in (bn.weight.data, bn.bias.data, bn.running_mean):
             tensor.uniform_(0.5, 2)
