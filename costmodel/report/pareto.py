@@ -144,8 +144,8 @@ def _place_labels(fig, ax, items: Sequence[tuple[float, float, str]],
     # Up and to the left first (above a Pareto front there are no points, by definition),
     # near before far; a leader line joins a label set further off to its point.
     candidates = sorted(((dx, dy, "right" if dx < 0 else "left", "bottom" if dy > 0 else "top")
-                         for dx in (-7, -20, -36, -54, 7, 20, 36, 54)
-                         for dy in (5, 14, 26, 40, 56, 72, -5, -14, -26, -40)),
+                         for dx in (-7, -20, -36, -54, -80, 7, 20, 36, 54, 80)
+                         for dy in (5, 14, 26, 40, 56, 72, -5, -14, -26, -40, -56, -72)),
                         key=lambda c: math.hypot(c[0], c[1]) + (15 if c[0] > 0 else 0)
                         + (25 if c[1] < 0 else 0))
 
@@ -211,7 +211,8 @@ def _draw_pareto(points: Sequence[AccuracyPoint]):
         ax.set_ylabel("ImageNet top-1 accuracy (%)")
         ax.set_title("Published top-1 accuracy against computed MACs")
         ax.set_xlim(6e6, 3e10)
-        ax.set_ylim(min(p.top1 for p in points) - 3, max(p.top1 for p in points) + 4)
+        # Headroom above the best point: the front's labels go up and to the left of it.
+        ax.set_ylim(min(p.top1 for p in points) - 3, max(p.top1 for p in points) + 6)
         present = [m for m in families if any(p.model == m for p in points)]
         handles = [Line2D([], [], ls="", marker="o", ms=7, color=COLOURS[m], label=_pretty(m))
                    for m in present]
