@@ -75,7 +75,11 @@ FusedOption = Annotated[bool, typer.Option(
 
 Convention = Enum("Convention", {name: name for name in CONVENTIONS}, type=str)
 
-FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+# The choices go in the help text, not the metavar: rich would break a long
+# [table|json|csv|markdown|latex] metavar at a bar in a narrow terminal.
+FormatOption = Annotated[Format, typer.Option(
+    "--format", "-f", metavar="FORMAT",
+    help="Output format: " + ", ".join(f.value for f in Format) + ".")]
 NoCaptionOption = Annotated[bool, typer.Option(
     "--no-caption", help="Figures without the caption drawn under them (for a paper, which "
                          "sets its own).")]
@@ -421,4 +425,18 @@ def _load_command_modules() -> None:
             importlib.import_module(f"{__package__}.{module}")
 
 
+def _one_line_summaries() -> None:
+    """Give each command a short help of its docstring's first paragraph on one line: in
+    rich mode typer keeps a docstring's line breaks in the commands panel, so a summary
+    written over two source lines broke mid-sentence wherever the terminal's width did not
+    happen to match the source's."""
+    import inspect
+
+    for info in app.registered_commands:
+        if info.short_help is None and info.help is None and info.callback is not None:
+            first = inspect.cleandoc(info.callback.__doc__ or "").split("\n\n")[0]
+            info.short_help = " ".join(first.split()) or None
+
+
 _load_command_modules()
+_one_line_summaries()
