@@ -6,6 +6,7 @@ import pytest
 
 from costmodel import zoo
 from costmodel.core import symbols as S
+from tests import readme_examples
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -91,14 +92,18 @@ def test_every_documented_option_exists_with_the_documented_choices():
 
 
 @pytest.mark.slow
-def test_the_compare_example_is_what_the_command_prints():
-    import os
-    import subprocess
-    import sys
+@pytest.mark.parametrize("example", readme_examples.examples(README),
+                         ids=lambda example: example.command)
+def test_every_console_example_is_what_the_command_prints(example):
+    # in a 100-column terminal, stdout and stderr; `python -m tests.readme_examples --write`
+    # rewrites the stale ones
+    printed = readme_examples.run(example.command)
+    assert readme_examples.matches(example.shown, printed), "\n".join(printed)
 
-    block = README.split("$ costmodel compare mobilenet_v1 vgg16", 1)[1].split("```", 1)[0]
-    shown = block.split("\n", 1)[1]
-    done = subprocess.run([sys.executable, "-m", "costmodel", "compare", "mobilenet_v1", "vgg16"],
-                          cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, "COLUMNS": "100"})
-    assert done.stdout == shown
+
+def test_an_elision_stands_for_lines_and_nothing_else():
+    assert readme_examples.matches(("a", "...", "d"), ("a", "b", "c", "d"))
+    assert readme_examples.matches(("a", "...", "c", "..."), ("a", "b", "c", "d"))
+    assert not readme_examples.matches(("a", "...", "e"), ("a", "b", "c", "d"))
+    assert not readme_examples.matches(("a", "c"), ("a", "b", "c"))
+    assert len(readme_examples.examples(README)) >= 9
