@@ -39,6 +39,7 @@ SPECS = {
     "groupnorm_plain": (8, "groupnorm g=1 affine=0"),
     "rmsnorm": (8, "channels_last\nrmsnorm"),
     "gelu": (8, "gelu"),
+    "tanh": (8, "tanh"),
     "softmax": (8, "softmax"),
     "softmax_tokens": (8, "channels_last\nsoftmax"),
     "layerscale": (8, "layerscale"),
@@ -107,6 +108,8 @@ class Tokens(nn.Module):
 CALLS = {
     "F.layer_norm": (lambda: Tokens(lambda t: F.layer_norm(t, (3,))), "layernorm_plain"),
     "F.gelu": (lambda: Tokens(lambda t: F.gelu(t), False), "gelu"),
+    "torch.tanh": (lambda: Tokens(lambda t: torch.tanh(t), False), "tanh"),
+    "Tensor.tanh": (lambda: Tokens(lambda t: t.tanh(), False), "tanh"),
     "F.softmax": (lambda: Tokens(lambda t: F.softmax(t, 1), False), "softmax"),
     "torch.softmax": (lambda: Tokens(lambda t: torch.softmax(t, 1), False), "softmax"),
     "Tensor.softmax": (lambda: Tokens(lambda t: t.softmax(1), False), "softmax"),

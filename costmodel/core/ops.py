@@ -239,10 +239,11 @@ def channel_shuffle(x: Shape, g) -> Result:
                 {"Tensor.chunk": _form("slice_function")}),
     onnx=Onnx(("Split", "Slice")), memory=Memory(alias="fused"))
 def channel_split(x: Shape, c) -> Result:
-    """Channel split (ShuffleNet v2): this branch takes ``c`` of the input channels."""
+    """Channel split (ShuffleNet v2): this branch takes ``c`` of the input channels (of
+    tokens, ``c`` of the features: MaxViT's q, k and v chunks)."""
     if _known(c) and _known(x.c) and not 0 < c <= x.c:
         raise CostModelError(f"split takes {c} channels of a {x.c}-channel input")
-    out = Shape(c, x.sizes)
+    out = Shape(c, x.sizes, layout=x.layout)
     return Result(out, Counts(activations=out.numel), "split")
 
 

@@ -84,6 +84,8 @@ def rms_norm(x: Shape, affine) -> Result:
 
 activation("gelu", 1, unary_torch("nn.GELU", "F.gelu"),
            onnx_read("Gelu (opset 20), or Div, Erf, Add, Mul, Mul"))
+activation("tanh", 1, unary_torch("nn.Tanh", "torch.tanh", "F.tanh", "Tensor.tanh"),
+           Onnx(("Tanh",), reads=("Tanh",)))  # MaxViT's head: LayerNorm, Linear, Tanh, Linear
 
 
 def _sums(inputs, attrs) -> dict:

@@ -35,7 +35,8 @@ from torch import nn
 from ..core import torch_modern
 from ..core.ops import Shape
 from . import torch_rules as base
-from .torch_rules import Alias, Emit, Unsupported, Value
+from .torch_rules import Alias, Emit, Pieces, Unsupported, Value
+from .torch_rules_partition import partition_step
 
 #: The batch N of the traced input: axes of N·k (windows folded into the batch) are k per
 #: sample. Set by the tracer for the span of one trace.
@@ -49,6 +50,14 @@ class Param:
 
     name: str
     size: tuple[int, ...]
+    #: how many numbers the parameter itself holds (its size where it is read, kept by its
+    #: views): a view of more (an index into a table, MaxViT's relative position bias) is
+    #: no position embedding however many elements it has
+    elements: int = -1
+
+    def __post_init__(self) -> None:
+        if self.elements < 0:
+            object.__setattr__(self, "elements", _numel(self.size))
 
 
 @dataclass(frozen=True)
@@ -365,16 +374,31 @@ def _mul(a: Any, b: Any) -> Emit | Unsupported:
         if numel == x.shape.c and p.size[-1 if is_last(x) else 0] == numel:
             return Emit("layerscale", (x,), params=(p.name,))
         return Unsupported("multiplies by a parameter that is not one scale per channel")
+    x, number = (a, b) if isinstance(a, Value) else (b, a)
+    if isinstance(number, (int, float)) and not isinstance(number, bool) \
+            and isinstance(x, Value) and x.shape is not None:  # MaxViT's k * d**-0.5
+        return Emit("mul", (x,))
     return base.FUNCTION_RULES[operator.mul](a, b)
 
 
 def _add(a: Any, b: Any) -> Emit | Unsupported:
     x, p = (a, b) if isinstance(b, Param) else (b, a)
     if isinstance(p, Param) and isinstance(x, Value) and x.shape is not None:
-        if p.size and p.size[0] == 1 and _numel(p.size) == x.shape.numel:
+        if p.size and p.size[0] == 1 and _numel(p.size) == x.shape.numel == p.elements:
             return Emit("pos_embed", (x,), params=(p.name,))
+        if _broadcasts(p.size, x.size):
+            # a bias gathered from a table (MaxViT's relative position bias): an add no
+            # counter sees; the table is held by a parameter layer, named in a warning
+            return Alias(x)
         return Unsupported("adds a parameter of another shape (a broadcast bias)")
     return base.FUNCTION_RULES[operator.add](a, b)
+
+
+def _broadcasts(small, size) -> bool:
+    """Whether a tensor of ``small`` size broadcasts to ``size`` without growing it."""
+    if len(small) > len(size):
+        return False
+    return all(int(s) in (1, int(t)) for s, t in zip(reversed(small), reversed(size)))
 
 
 def _numel(size) -> int:
@@ -412,6 +436,19 @@ def _getitem(x: Any, index: Any) -> Any:
     return base.FUNCTION_RULES[operator.getitem](x, index)
 
 
+def _chunk(x: Any, chunks: int, dim: int = 0, **_: Any) -> Pieces | Unsupported:
+    """Chunks of a token tensor's features (MaxViT's q, k, v out of one qkv Linear)."""
+    if is_last(x) and isinstance(chunks, int) and chunks > 0 \
+            and dim in (-1, len(x.size) - 1):
+        width = -(-int(x.size[-1]) // chunks)
+        widths, left = [], int(x.size[-1])
+        while left > 0:
+            widths.append(min(width, left))
+            left -= width
+        return Pieces(x, tuple(widths))
+    return base.FUNCTION_RULES[torch.chunk](x, chunks, dim)
+
+
 def _same_size(x: Any, *_: Any, **__: Any) -> Alias | Unsupported:
     """torch.roll (Swin's cyclic shift), contiguous, a no-op pad: the same values moved."""
     return Alias(x) if isinstance(x, Value) else Unsupported("of a non-tensor")
@@ -438,6 +475,7 @@ FUNCTION_RULES = {
     operator.getitem: _getitem,
     torch.roll: _same_size,
     F.pad: _pad,
+    torch.chunk: _chunk,
 }
 
 METHOD_RULES = {
@@ -445,12 +483,14 @@ METHOD_RULES = {
     "matmul": _matmul, "bmm": _matmul,
     "mul": _mul, "mul_": _mul, "add": _add, "add_": _add,
     "roll": _same_size,
+    "chunk": _chunk,
 }
 
 #: Methods and functions that view or move a tensor's values, never compute: on a Param
 #: they give the Param, on a last-layout Value a Value read again from the output's size.
 MOVES = ("view", "reshape", "permute", "transpose", "expand", "contiguous", "unsqueeze",
-         "squeeze", "flatten", "clone", "to", "getitem", "expand_as", "roll")
+         "squeeze", "flatten", "clone", "to", "getitem", "expand_as", "roll", "swapaxes",
+         "swapdims")
 
 
 def reshape(x: Value, out_size: tuple[int, ...], how: str, args: tuple):
@@ -466,6 +506,9 @@ def reshape(x: Value, out_size: tuple[int, ...], how: str, args: tuple):
         order[dims[0]], order[dims[1]] = order[dims[1]], order[dims[0]]
         dims = tuple(order)
     permute = how in ("permute", "transpose") and len(dims) == rank
+    step = partition_step(x, out_size, how, dims)
+    if step is not None:  # a window partition written as views (torch_rules_partition)
+        return step
     if is_last(x):
         if permute and rank >= 3 and dims == (0, rank - 1, *range(1, rank - 1)) \
                 and x.shape.rank == rank - 2:

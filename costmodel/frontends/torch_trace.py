@@ -123,7 +123,8 @@ class _Recorder:
             return result.value
         if isinstance(result, Pieces):
             pieces = out_size if isinstance(out_size, tuple) else ()
-            widths = tuple(int(m.shape[1]) for m in pieces) \
+            axis = -1 if modern.is_last(result.source) else 1  # features, or channels
+            widths = tuple(int(m.shape[axis]) for m in pieces) \
                 if pieces and all(hasattr(m, "shape") for m in pieces) else result.widths
             return Pieces(result.source, widths)
         if isinstance(result, Emit):
@@ -376,7 +377,7 @@ def _fx_node(node: fx.Node, gm: fx.GraphModule, args, kwargs, out_size, recorder
                                modern.is_last(args[0]) if args else False)
     word = method or getattr(node.target, "__name__", "")
     if args and isinstance(args[0], Param) and word in modern.MOVES:
-        return Param(args[0].name, tuple(out_size))  # a view of a parameter: the parameter
+        return replace(args[0], size=tuple(out_size))  # a view of a parameter: the parameter
     if word == "getitem" and len(args) == 2 and modern.is_last(args[0]) and \
             windows.keeps_features(args[1]):
         return modern._last(args[0], tuple(out_size))  # patch merging's strided slices
