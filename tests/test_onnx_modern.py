@@ -114,3 +114,30 @@ def test_a_detection_heads_export_counts_per_roi(tmp_path):
     assert exact(net.macs("torch")) == exact(count_torch(module, (150, 256, 7, 7)).macs("torch"))
     assert exact(net.params("torch")) == sum(p.numel() for p in module.parameters())
     assert [layer.op for layer in net.layers].count("fc") == 4 and not net.warnings
+
+
+# name -> (the module, its input): exported keeping the batch norms (PRESERVE), so the file's
+# params are the module's torch-convention params
+KEPT_BN = {
+    "inception_v3": (mm.Inception3, (1, 3, 299, 299)),
+    "r2plus1d_18": (mm.R2Plus1D, (1, 3, 8, 32, 32)),
+}
+
+
+@pytest.mark.parametrize("name", list(KEPT_BN))
+def test_inception_and_video_exports_count_as_the_module(name, tmp_path):
+    factory, size = KEPT_BN[name]
+    module = randomised(factory())
+    path = tmp_path / f"{name}.onnx"
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
+            contextlib.redirect_stderr(io.StringIO()):
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module, (torch.randn(*size),), str(path), dynamo=False,
+                          training=torch.onnx.TrainingMode.PRESERVE)
+    net = load_spec(str(path)).build()
+    assert exact(net.macs("torch")) == exact(count_torch(module, size).macs("torch"))
+    assert not net.warnings
+    held = sum(p.numel() for p in module.parameters())
+    # eval() never calls Inception's auxiliary classifier, so the traced export leaves it out
+    aux = sum(p.numel() for p in module.AuxLogits.parameters()) if name == "inception_v3" else 0
+    assert exact(net.params("torch")) == held - aux
