@@ -260,15 +260,21 @@ def _cat(tensors: Any, dim: int = 0, **_: Any) -> Emit | Unsupported:
     return Emit("concat", tuple(tensors))
 
 
-def _chunk(x: Value, chunks: int, dim: int = 0, **_: Any) -> Pieces | Unsupported:
-    if not _channel_dim(dim, x):
-        return Unsupported(f"chunk along dimension {dim}")
-    width = -(-x.size[1] // chunks)
-    widths, left = [], x.size[1]
+def chunk_widths(total: int, chunks: int) -> tuple[int, ...]:
+    """The widths torch.chunk cuts ``total`` into: pieces of ceil(total / chunks), the last
+    one what is left (so there may be fewer than ``chunks``)."""
+    width = -(-total // chunks)
+    widths, left = [], total
     while left > 0:
         widths.append(min(width, left))
         left -= width
-    return Pieces(x, tuple(widths))
+    return tuple(widths)
+
+
+def _chunk(x: Value, chunks: int, dim: int = 0, **_: Any) -> Pieces | Unsupported:
+    if not _channel_dim(dim, x):
+        return Unsupported(f"chunk along dimension {dim}")
+    return Pieces(x, chunk_widths(x.size[1], chunks))
 
 
 def _split(x: Value, sizes: Any, dim: int = 0, **_: Any) -> Pieces | Unsupported:

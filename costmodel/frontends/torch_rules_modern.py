@@ -440,12 +440,7 @@ def _chunk(x: Any, chunks: int, dim: int = 0, **_: Any) -> Pieces | Unsupported:
     """Chunks of a token tensor's features (MaxViT's q, k, v out of one qkv Linear)."""
     if is_last(x) and isinstance(chunks, int) and chunks > 0 \
             and dim in (-1, len(x.size) - 1):
-        width = -(-int(x.size[-1]) // chunks)
-        widths, left = [], int(x.size[-1])
-        while left > 0:
-            widths.append(min(width, left))
-            left -= width
-        return Pieces(x, tuple(widths))
+        return Pieces(x, base.chunk_widths(int(x.size[-1]), chunks))
     return base.FUNCTION_RULES[torch.chunk](x, chunks, dim)
 
 
