@@ -199,17 +199,15 @@ def _slice(array, parts: list) -> list | None:
         if not -array.ndim <= axis < array.ndim or step == 0:
             return None
         size = array.shape[axis]
-        # ONNX clamps to [0, size] (to [-1, size - 1] going backwards); Python's slice
-        # reads a negative bound as counted from the end, so clamped bounds are given as such
-        start, end = (_clamped(b, size, step) for b in (start, end))
-        index[axis % array.ndim] = slice(0, 0) if start < 0 else \
-            slice(start, end if end >= 0 else None, step)
+        # ONNX clamps to [0, size] (going backwards the start to [0, size - 1], the end to
+        # [-1, size - 1]); Python's slice reads -1 as the last element, so it is None here
+        start, end = (b + size if b < 0 else b for b in (start, end))
+        if step > 0:
+            start, end = max(0, min(size, start)), max(0, min(size, end))
+        else:
+            start, end = max(0, min(size - 1, start)), max(-1, min(size - 1, end))
+        index[axis % array.ndim] = slice(start, end if end >= 0 else None, step)
     return array[tuple(index)].reshape(-1).tolist()
-
-
-def _clamped(bound: int, size: int, step: int) -> int:
-    bound = bound + size if bound < 0 else bound
-    return max(0, min(size, bound)) if step > 0 else max(-1, min(size - 1, bound))
 
 
 def _gather(array, inputs: list, dims: list, axis: int) -> list | None:
