@@ -56,7 +56,7 @@ def notes(reader, layers: list[Layer]) -> tuple[str, ...]:
     if layers:
         out.append("Params are the tensors the file holds: an export keeps only what its "
                    "forward pass reads, so the parameters of modules that pass never calls (an "
-                   "auxiliary classifier under eval(), as Inception v3's AuxLogits) are not in "
+                   "auxiliary classifier in eval mode, as Inception v3's AuxLogits) are not in "
                    "it; count_torch counts them, as parameters() holds them.")
     if reader.structural:
         out.append(f"Constants and shape computations (no arithmetic on feature maps, not "
