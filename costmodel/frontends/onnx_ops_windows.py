@@ -27,19 +27,7 @@ _FLOATS = frozenset({1, 10, 11, 16})
 #: Ops that make a constant from another without computing with its numbers.
 _CARRIES = frozenset({"Identity", "Expand", "Reshape", "Unsqueeze", "Squeeze", "Cast",
                       "Transpose", "Flatten"})
-from .onnx_ops_modern import ModernHandlers
-
-
-def _feature_and_constant(reader, node):
-    names = list(node.input[:2])
-    if len(names) != 2:
-        return None, None
-    states = [reader.state.get(n) for n in names]
-    if isinstance(states[0], Feature) and states[1] == CONST:
-        return names[0], names[1]
-    if isinstance(states[1], Feature) and states[0] == CONST:
-        return names[1], names[0]
-    return None, None
+from .onnx_ops_modern import ModernHandlers, _feature_and_constant
 
 
 class WindowHandlers(ModernHandlers):
