@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import limits
+from . import onnx_tensors
 
 Value = list | None
 _LARGEST = 10 ** limits.MAX_ONNX_CONSTANT_DIGITS
@@ -66,12 +67,17 @@ _ARITHMETIC = {"Add": _binary(lambda a, b: a + b), "Sub": _binary(lambda a, b: a
 
 
 def evaluate(node, inputs: list[Value], attr: Callable[[str, Any], Any],
-             feature_dims: list | None) -> Value:
+             feature_dims: list | None, input_dims: list | None = None) -> Value:
     """The value of ``node``'s first output from its inputs' values (None where unknown).
-    ``feature_dims`` are the dims of its first input when that is a feature map (for Shape).
+    ``feature_dims`` are the dims of its first input when that is a feature map (for Shape);
+    ``input_dims`` the dims of each input, where known: when every known value's are, the ops
+    :mod:`.onnx_tensors` follows are evaluated on their axes, not as flat lists.
     Inputs and result are checked by :func:`bounded`."""
     inputs = [None if value is None else bounded(value) for value in inputs]
     try:
+        if node.op_type in onnx_tensors.FOLLOWED and input_dims is not None and all(
+                value is None or dims is not None for value, dims in zip(inputs, input_dims)):
+            return bounded(onnx_tensors.evaluate(node, inputs, input_dims, attr))
         return bounded(_evaluate(node, inputs, attr, feature_dims))
     except (ArithmeticError, ValueError, TypeError, IndexError):
         return None  # an infinity, a NaN, a bound exceeded: unknown
@@ -127,7 +133,7 @@ def _evaluate(node, inputs: list[Value], attr: Callable[[str, Any], Any],
             return None  # a flat list is one axis
         dims = slice_dims([len(inputs[0])], inputs[1][:1], inputs[2][:1], None,
                           steps[:1] if steps else None)
-        if dims is None:
+        if dims is None or (steps and steps[0] < 0):  # backwards: onnx_tensors reads it
             return None
         start, step = int(inputs[1][0]), int(steps[0]) if steps else 1
         start = max(0, min(len(inputs[0]), start + len(inputs[0]) if start < 0 else start))
@@ -151,8 +157,8 @@ def _one_number(tensor) -> Any:
 
 def slice_dims(dims: list[int], starts: list, ends: list, axes: list | None,
                steps: list | None) -> list[int] | None:
-    """The output dims of ONNX Slice on a tensor of ``dims`` (positive steps only); None
-    where a bound is not a whole number."""
+    """The output dims of ONNX Slice on a tensor of ``dims``; None where a bound is not a
+    whole number or a step is 0."""
     parts = [bounded(p) if p is not None else None for p in (starts, ends, axes, steps)]
     if parts[0] is None or parts[1] is None or any(
             p is not None and not all(float(v).is_integer() for v in p) for p in parts):
@@ -164,11 +170,15 @@ def slice_dims(dims: list[int], starts: list, ends: list, axes: list | None,
     for start, end, axis, step in zip(starts, ends, axes, steps):
         axis = int(axis) % len(dims)
         size = dims[axis]
-        if step <= 0:
+        if step == 0:
             return None
-        start = max(0, min(size, start + size if start < 0 else start))
-        end = max(0, min(size, end + size if end < 0 else end))
-        out[axis] = max(0, -(-(end - start) // step))
+        start, end = (b + size if b < 0 else b for b in (start, end))
+        if step > 0:
+            start, end = max(0, min(size, start)), max(0, min(size, end))
+            out[axis] = max(0, -(-(end - start) // step))
+        else:  # backwards: ONNX clamps the start to [0, size - 1], the end to [-1, size - 1]
+            start, end = max(0, min(size - 1, start)), max(-1, min(size - 1, end))
+            out[axis] = max(0, -(-(start - end) // -step))
     return out
 
 

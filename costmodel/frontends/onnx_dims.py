@@ -22,7 +22,8 @@ Dims = list[int]
 
 #: Ops whose output has the dims of their first input.
 SAME = frozenset({"Identity", "Cast", "Erf", "Gelu", "Softmax", "LayerNormalization", "Relu",
-                  "Sigmoid", "Tanh", "Sqrt", "Neg", "Exp", "Dropout", "HardSwish", "Clip"})
+                  "Sigmoid", "Tanh", "Sqrt", "Neg", "Exp", "Dropout", "HardSwish", "Clip",
+                  "Not"})
 #: Element-wise ops whose inputs broadcast (numpy's rule).
 BROADCAST = frozenset({"Add", "Sub", "Mul", "Div", "Pow", "Equal", "Where", "Max", "Min"})
 
@@ -77,6 +78,28 @@ def infer(node, dims: Callable[[str], Dims | None], value: Callable[[str], Any],
     if op == "Flatten":
         axis = int(attr("axis", 1)) % (len(first) + 1)
         return [math.prod(first[:axis]), math.prod(first[axis:])]
+    if op == "Pad" and len(names) > 1 and names[1]:
+        pads = value(names[1])
+        if pads is None or len(pads) != 2 * len(first) or (len(names) > 3 and names[3]):
+            return None  # (pads along chosen axes: not read)
+        out = [d + int(pads[i]) + int(pads[i + len(first)]) for i, d in enumerate(first)]
+        return out if min(out) >= 0 else None
+    if op == "Slice" and len(names) >= 3:
+        parts = [value(n) if n else None for n in (names[1:] + [""] * 4)[:4]]
+        if any(p is None and n for p, n in zip(parts, names[1:5])):
+            return None
+        return onnx_consts.slice_dims(first, *parts)
+    if op == "ConstantOfShape":
+        target = value(names[0])
+        return None if target is None else [int(t) for t in target]
+    if op == "Range" and len(names) == 3:
+        bounds = [value(n) for n in names]
+        if None in bounds or any(len(b) != 1 for b in bounds) or not bounds[2][0]:
+            return None
+        (start,), (limit,), (delta,) = bounds
+        return [max(math.ceil((limit - start) / delta), 0)]
+    if op == "ScatterND":
+        return first
     if op == "MatMul" and given[1] is not None and min(len(first), len(given[1])) >= 2:
         batch = broadcast([first[:-2], given[1][:-2]])
         return None if batch is None else [*batch, first[-2], given[1][-1]]

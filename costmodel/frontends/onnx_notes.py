@@ -53,6 +53,11 @@ def notes(reader, layers: list[Layer]) -> tuple[str, ...]:
            f"batch of 1 {_SAMPLE[image.rank]} of {'×'.join(map(str, (image.c, *image.sizes)))} "
            f"({'×'.join(('C', *_AXES[image.rank]))}): counts are per {_SAMPLE[image.rank]}."
            if image is not None else f"Read from the ONNX file {reader.path}."]
+    if layers:
+        out.append("Params are the tensors the file holds: an export keeps only what its "
+                   "forward pass reads, so the parameters of modules that pass never calls (an "
+                   "auxiliary classifier in eval mode, as Inception v3's AuxLogits) are not in "
+                   "it; count_torch counts them, as parameters() holds them.")
     if reader.structural:
         out.append(f"Constants and shape computations (no arithmetic on feature maps, not "
                    f"counted): {_listed(reader.structural)}.")

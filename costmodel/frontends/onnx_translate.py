@@ -31,7 +31,7 @@ from ..safe_io import printable
 from . import onnx_consts, onnx_names
 from .onnx_notes import notes, warnings
 from .onnx_ops import CONST, Feature, Opaque
-from .onnx_ops_modern import ModernHandlers
+from .onnx_ops_windows import WindowHandlers
 from .onnx_bounds import text
 from .onnx_values import tensor_values
 
@@ -47,7 +47,7 @@ def translate(model, path: str, name: str, config, folder: Path | None = None) -
                                                                                      config)
 
 
-class _Translator(ModernHandlers):
+class _Translator(WindowHandlers):
     def __init__(self, model, path: str, folder: Path):
         self.model, self.graph, self.path, self.folder = model, model.graph, path, folder
         self.constants: dict[str, Any] = {}  # Constant nodes' tensors, read when needed
@@ -176,7 +176,7 @@ class _Translator(ModernHandlers):
         if tensor in self.values:
             return self.values[tensor]
         stored = self.initializers.get(tensor, self.constants.get(tensor))
-        if stored is not None and len(stored.dims) <= 1:  # read only now that it is needed
+        if stored is not None:  # read only now that it is needed (small ones only)
             self.values[tensor] = onnx_consts.bounded(tensor_values(stored, self.folder,
                                                                     self.path))
             return self.values[tensor]
@@ -200,7 +200,8 @@ class _Translator(ModernHandlers):
         elif node.output and node.output[0] not in self.values:
             inputs = [self.value(n) if n else None for n in node.input]
             known = onnx_consts.evaluate(node, inputs, lambda k, d: self.attr(node, k, d),
-                                         self.tensor_dims(node.input[0]) if node.input else None)
+                                         self.tensor_dims(node.input[0]) if node.input else None,
+                                         [self.known_dims(n) for n in node.input])
             if known is not None:
                 self.values[node.output[0]] = known
 
@@ -215,6 +216,11 @@ class _Translator(ModernHandlers):
             return [1, int(shape.c), *map(int, shape.sizes)] if len(dims) > 2 else \
                 [1, int(shape.numel)]
         return None
+
+    def known_dims(self, tensor: str) -> list | None:
+        """A tensor's dims where every one is known ([] for a scalar), else None."""
+        dims = self.dims.get(tensor) if tensor else None
+        return dims if dims is not None and all(isinstance(d, int) for d in dims) else None
 
     def numel(self, tensor: str) -> int | None:
         dims = self.dims.get(tensor)
