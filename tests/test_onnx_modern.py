@@ -141,3 +141,5 @@ def test_inception_and_video_exports_count_as_the_module(name, tmp_path):
     # eval() never calls Inception's auxiliary classifier, so the traced export leaves it out
     aux = sum(p.numel() for p in module.AuxLogits.parameters()) if name == "inception_v3" else 0
     assert exact(net.params("torch")) == held - aux
+    assert name != "inception_v3" or any("never calls" in n and "AuxLogits" in n for n in net.notes)
+    assert "bn" in {layer.op for layer in net.layers}  # PRESERVE keeps the batch norms

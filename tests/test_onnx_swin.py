@@ -1,5 +1,5 @@
 """The ONNX reader on torch.onnx's exports (the TorchScript exporter, ``dynamo=False``,
-``training=PRESERVE`` so batch norms stay nodes) of three networks of issue 18's list, each
+``training=PRESERVE`` so batch norms stay nodes) of Swin-T, from issue 18's list,
 counted back exactly to count_torch's MACs (the torch convention) and to
 ``sum(p.numel() for p in parameters())``:
 
@@ -9,8 +9,8 @@ counted back exactly to count_torch's MACs (the torch convention) and to
   ``do_constant_folding=False``, since folding stores each table read at its fixed indices
   (heads·49² numbers instead of heads·13²): that export is counted as the file holds it, the
   difference named in a note (a small Swin shows it, to the parameter);
-* Inception v3 at 299, whose AuxLogits eval() never calls: the file does not hold them;
-* R(2+1)D on a clip of 8 frames of 32×32.
+
+Inception v3 and R(2+1)D, exported the same way, are in tests/test_onnx_modern.py.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ import torch
 from costmodel import count_torch
 from costmodel.core.network import exact
 from costmodel.frontends.onnx_file import load_spec
-from tests import modern_modules as mm
 from tests import modern_swin
 from tests.test_onnx_modern import randomised
 
@@ -88,19 +87,3 @@ def test_a_folded_relative_position_table_is_counted_as_the_file_holds_it(tmp_pa
     assert exact(net.macs("torch")) == exact(count_torch(module, (1, 3, 56, 56)).macs("torch"))
     assert not net.warnings
 
-
-@pytest.mark.parametrize("name", ["inception_v3", "r2plus1d"])
-def test_inception_and_r2plus1d_exports_count_as_the_modules(name, tmp_path):
-    factory, size = {"inception_v3": (mm.Inception3, (1, 3, 299, 299)),
-                     "r2plus1d": (mm.R2Plus1D, (1, 3, 8, 32, 32))}[name]
-    module = randomised(factory())
-    net = load_spec(export(module, size, tmp_path / f"{name}.onnx")).build()
-    assert exact(net.macs("torch")) == exact(count_torch(module, size).macs("torch"))
-    held = sum(p.numel() for p in module.parameters())
-    # eval() never calls Inception's auxiliary classifier, so the export does not hold it
-    uncalled = sum(p.numel() for p in module.AuxLogits.parameters()) \
-        if name == "inception_v3" else 0
-    assert exact(net.params("torch")) == held - uncalled
-    assert any("never calls" in note and "AuxLogits" in note for note in net.notes)
-    assert not [w.text() for w in net.warnings]
-    assert "bn" in {layer.op for layer in net.layers}  # PRESERVE keeps the batch norms
