@@ -48,6 +48,7 @@ from . import torch_inputs, torch_params
 from . import torch_rules as rules
 from . import torch_rules_modern as modern
 from . import torch_rules_windows as windows
+from .torch_messages import as_written, dtype_hint, quiet_torch_logs, user_frame
 from .torch_rules import Alias, Emit, Pieces, Unsupported, Value
 from .torch_rules_modern import Param, Returned
 
@@ -164,42 +165,13 @@ class _Recorder:
     def miss(self, name: str, call: str, reason: str, out_size: Any,
              last: bool = False) -> Value | None:
         name = self.unique(name)
-        self.uncounted.append(Uncounted(name, _as_written(call), reason))
+        self.uncounted.append(Uncounted(name, as_written(call), reason))
         if out_size is None or not isinstance(out_size, (tuple, torch.Size)) \
                 or not all(isinstance(s, int) for s in out_size):
             return None
         size = tuple(out_size)
         shape = modern.as_last(size, name) if last else _shape(size, name)
         return Value(shape, size)
-
-
-def _user_frame(exc: BaseException) -> str:
-    """The innermost frame of ``exc`` in the user's code (not torch's, not costmodel's):
-    ``net.py:36 in forward: return x.view(7, -1, 5); ``, else nothing."""
-    import os
-    import traceback
-
-    own = tuple(os.path.dirname(os.path.dirname(m.__file__)) + os.sep
-                for m in (torch, ops))  # site-packages (torch, any library), costmodel/
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if not f.filename.startswith(own) and not f.filename.startswith("<")]
-    if not frames:
-        return ""
-    frame = frames[-1]
-    line = f": {printable(frame.line, 120)}" if frame.line else ""
-    return (f"{printable(os.path.basename(frame.filename))}:{frame.lineno} in "
-            f"{printable(frame.name)}{line}; ")
-
-
-def _as_written(call: str) -> str:
-    """A call as the user's model writes it, for a warning: ``F.gelu`` for the builtin that
-    torch defines as ``torch._C._nn.gelu``, ``torch.x`` for ``torch._C._VariableFunctions.x``."""
-    owner, _, name = call.rpartition(".")
-    if owner.startswith("torch._C") and name and not name.startswith("_"):
-        for prefix, namespace in (("F", nn.functional), ("torch", torch)):
-            if callable(getattr(namespace, name, None)):
-                return f"{prefix}.{name}"
-    return call
 
 
 class _TooLarge(CostModelError):
@@ -304,23 +276,9 @@ def _fx_graph(module: nn.Module, sizes: tuple[tuple[int, ...], ...]
     # attention decomposed: with gradients nn.MultiheadAttention takes its unfused path,
     # and SDPA's math backend runs as matmuls FlopCounterMode counts (torch_params.py)
     with torch_params.decomposed_attention(), FlopCounterMode(display=False) as counter, \
-            contextlib.redirect_stderr(io.StringIO()), _quiet_torch_logs():
+            contextlib.redirect_stderr(io.StringIO()), quiet_torch_logs():
         ShapeProp(gm, fake).propagate(*xs)
     return gm, counter.get_total_flops()
-
-
-@contextlib.contextmanager
-def _quiet_torch_logs():
-    """No log record below CRITICAL while inside (torch's fake tensors log a failing op with
-    its traceback on stderr, through a handler that redirect_stderr does not reach)."""
-    import logging
-
-    previous = logging.root.manager.disable
-    logging.disable(logging.ERROR)
-    try:
-        yield
-    finally:
-        logging.disable(previous)
 
 
 def _walk_fx(gm: fx.GraphModule, sizes: tuple[tuple[int, ...], ...]) -> _Recorder:
@@ -522,10 +480,12 @@ def trace_torch(module: nn.Module, input_shape: Any = (1, 3, 224, 224),
                 raise CostModelError(f"torch.fx could not trace {_class_name(module)} "
                                      f"({reason[:160]}), and running it: {exc}") from None
             except Exception as exc:  # noqa: BLE001 - the user's forward, on a zero input
-                raise CostModelError(f"{_class_name(module)} failed on a "
-                                     f"{torch_inputs.shown(sizes)} input: {_user_frame(exc)}"
+                given = f"a {torch_inputs.shown(sizes)} input" if len(sizes) == 1 else \
+                    f"inputs {torch_inputs.shown(sizes)}"
+                raise CostModelError(f"{_class_name(module)} failed on {given}: "
+                                     f"{user_frame(exc)}"
                                      f"{type(exc).__name__}: {exc} (torch.fx: {reason})"
-                                     f"{_dtype_hint(exc)}") from None
+                                     f"{dtype_hint(exc)}") from None
             method = "hooks"
             warnings += [CostWarning("traced_with_hooks", detail=(
                 f"torch.fx could not trace this module ({reason[:160]}); it was traced "
@@ -579,13 +539,6 @@ def count_torch(module: nn.Module, input_shape: Any = (1, 3, 224, 224),
     for ``module(x, y)``; every input is a float tensor and has the same batch N. The first
     input is ``Network.input``, the others ``Network.extra_inputs`` (``input2``...)."""
     return trace_torch(module, input_shape, name).network
-
-
-def _dtype_hint(exc: BaseException) -> str:
-    """What to know when a forward failed for want of integer inputs."""
-    text = str(exc)
-    wanted = ("indices", "Long", "Int", "scalar type")
-    return f"; {torch_inputs.FLOAT_ONLY}" if any(w in text for w in wanted) else ""
 
 
 def uncounted_warnings(uncounted: Sequence[Uncounted]) -> list[CostWarning]:
