@@ -61,4 +61,4 @@ def dtype_hint(exc: BaseException) -> str:
     """What to know when a forward failed for want of integer inputs."""
     text = str(exc)
     wanted = ("indices", "Long", "Int", "scalar type")
-    return f"; {FLOAT_ONLY}" if any(w in text for w in wanted) else ""
+    return f" ({FLOAT_ONLY})" if any(w in text for w in wanted) else ""

@@ -482,10 +482,10 @@ def trace_torch(module: nn.Module, input_shape: Any = (1, 3, 224, 224),
             except Exception as exc:  # noqa: BLE001 - the user's forward, on a zero input
                 given = f"a {torch_inputs.shown(sizes)} input" if len(sizes) == 1 else \
                     f"inputs {torch_inputs.shown(sizes)}"
-                raise CostModelError(f"{_class_name(module)} failed on {given}: "
-                                     f"{user_frame(exc)}"
+                raise CostModelError(f"{_class_name(module)} failed on {given}"
+                                     f"{dtype_hint(exc)}: {user_frame(exc)}"
                                      f"{type(exc).__name__}: {exc} (torch.fx: {reason})"
-                                     f"{dtype_hint(exc)}") from None
+                                     ) from None
             method = "hooks"
             warnings += [CostWarning("traced_with_hooks", detail=(
                 f"torch.fx could not trace this module ({reason[:160]}); it was traced "
