@@ -122,6 +122,10 @@ MAX_ONNX_CONSTANT_DIGITS = 30
 #: forward-hook fallback allocates it and every feature map after it): 16M elements, 64 MB in
 #: fp32, a batch of 100 images of 224×224. torch.fx's trace runs on fake tensors, unbounded.
 MAX_TRACED_INPUT_ELEMENTS = 16_777_216
+#: Inputs of one traced module (``--input`` given that many times; a forward of a real
+#: multi-input network takes two or three), and axes of one input (N and up to 7 more).
+MAX_INPUTS = 16
+MAX_INPUT_RANK = 8
 #: How much of a long expression, name or string from a file an error message quotes.
 MAX_QUOTED_CHARS = 60
 #: How much of a path an error message quotes.

@@ -176,7 +176,7 @@ class Peak:
 def buffers(network: Network, fused: bool = False) -> dict[str, str]:
     """Layer name → the buffer its output lives in (the name of the layer that wrote it;
     "input" for the network's input). Aliased layers share their source's buffer."""
-    owner = {"input": "input"}
+    owner = {_input_name(s, i): _input_name(s, i) for i, s in enumerate(network.inputs)}
     for layer in network.layers:
         # a source that is no layer (an op a front end could not count) is its own buffer
         owner[layer.name] = owner.get(layer.sources[0], layer.sources[0]) \
@@ -211,9 +211,10 @@ def peak_memory(network: Network, fused: bool = False,
     by_name = {layer.name: layer for layer in network.layers}
     owner = buffers(network, fused)
     step_of = {name: i for i, name in enumerate(order)}
-    born = {"input": -1}
-    size = {"input": network.input.numel}
-    last = {"input": -1}
+    # every input is alive from the start (a second one as the first: input2, input3...)
+    born = {_input_name(s, i): -1 for i, s in enumerate(network.inputs)}
+    size = {_input_name(s, i): s.numel for i, s in enumerate(network.inputs)}
+    last = dict(born)
     for name in order:
         layer = by_name[name]
         if owner[name] == name:
@@ -236,6 +237,10 @@ def peak_memory(network: Network, fused: bool = False,
         best = max(range(len(totals)), key=lambda i: totals[i][0])  # first of equal peaks
         return Peak(totals[best][0], order[best], totals[best][1], order)
     return Peak(sympy.Max(*(total for total, _ in totals)), "", (), order)
+
+
+def _input_name(shape: Shape, index: int) -> str:
+    return "input" if index == 0 else shape.producer
 
 
 def _numeric_peak(order: tuple[str, ...], born: dict[str, int], last: dict[str, int],
@@ -313,8 +318,8 @@ def materialized(network: Network) -> tuple[Tensor, ...]:
             readers.setdefault(owner.get(source, source), set()).add(layer.name)
     by_name = {layer.name: layer for layer in network.layers}
     output = owner[network.layers[-1].name] if network.layers else "input"
-    streamed: dict[str, bool] = {"input": False}
-    tensors = [Tensor("input", network.input, False)]
+    streamed: dict[str, bool] = {_input_name(s, i): False for i, s in enumerate(network.inputs)}
+    tensors = [Tensor(_input_name(s, i), s, False) for i, s in enumerate(network.inputs)]
     for layer in network.layers:
         if owner[layer.name] != layer.name:
             continue

@@ -106,19 +106,29 @@ SPEC_EPILOG = ("SPEC is a built-in model's name (costmodel list shows them and t
                "PyTorch module to trace (needs torch). .cm files are data and never run; a "
                ".py:factory SPEC runs that file.")
 SpecArgument = Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)]
-InputOption = Annotated[str | None, typer.Option(
+InputOption = Annotated[list[str] | None, typer.Option(
     "--input", metavar="N,C,H,W", show_default=False,
     help="Input size, e.g. 1,3,224,224: a traced module runs on it; a spec takes H as its "
-         "resolution (a SPEC's own resolution= wins). Counts are per image: N > 1 adds a "
-         "warning saying so (latency takes N as its --batch).")]
+         "resolution (a SPEC's own resolution= wins). Repeat it for a module whose forward "
+         "takes several inputs (--input 1,3,224,224 --input 1,77), each N followed by its "
+         "sizes, one N for all. Counts are per image: N > 1 adds a warning saying so "
+         "(latency takes N as its --batch).")]
 
 
-def input_shape(text: str | None) -> tuple[int, ...] | None:
-    """The parsed ``--input`` (None when not given); imports nothing heavy."""
-    if text is None:
+def input_shape(texts: list[str] | str | None) -> tuple | None:
+    """The parsed ``--input`` (None when not given): one shape, a tuple of ints, when given
+    once; a tuple of shapes when repeated. Imports nothing heavy."""
+    if not texts:
         return None
     from ..frontends import parse_input_shape
-    return parse_input_shape(text)
+    from ..limits import MAX_INPUTS
+
+    texts = [texts] if isinstance(texts, str) else list(texts)
+    if len(texts) > MAX_INPUTS:
+        raise CostModelError(f"--input given {len(texts)} times is past MAX_INPUTS "
+                             f"({MAX_INPUTS})")
+    shapes = tuple(parse_input_shape(text) for text in texts)
+    return shapes[0] if len(shapes) == 1 else shapes
 
 
 def user_errors(command):

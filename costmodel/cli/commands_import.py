@@ -11,7 +11,8 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import CostModelError
-from .app import SPEC_EPILOG, SPEC_HELP, app, emit, show_warnings, user_errors
+from .app import (SPEC_EPILOG, SPEC_HELP, InputOption, app, emit, input_shape, show_warnings,
+                  user_errors)
 
 
 @app.command("import", epilog=SPEC_EPILOG)
@@ -22,6 +23,7 @@ def import_spec(
              "Python file; .cm files are data and never run).", show_default=False)],
     output: Annotated[Optional[Path], typer.Option(
         "--output", "-o", help="Write the file here instead of to standard output.")] = None,
+    input_size: InputOption = None,
 ) -> None:
     """Write SPEC as a layer-spec file that builds to exactly the same layers.
 
@@ -36,11 +38,17 @@ def import_spec(
 
     if output is not None:
         check_writable_target(output, "layer-spec file")  # before the work, not after it
-    ref = resolve(spec)
-    # an ONNX file with a dynamic input side is built at a default size, which the written
-    # file states (it keeps the side as its knob resolution)
-    for_import = getattr(ref, "build_for_import", None)
-    network, how = for_import() if for_import is not None else (ref.build(), "")
+    shape = input_shape(input_size)
+    if shape is not None:  # the size given: the network at it, as every command builds it
+        from ..frontends import build_spec
+
+        network, how = build_spec(spec, shape), ""
+    else:
+        ref = resolve(spec)
+        # an ONNX file with a dynamic input side is built at a default size, which the
+        # written file states (it keeps the side as its knob resolution)
+        for_import = getattr(ref, "build_for_import", None)
+        network, how = for_import() if for_import is not None else (ref.build(), "")
     show_warnings([network])  # the written file carries them too, as `note warning:` lines
     text = network_to_spec(network, source=f"{spec} ({how})" if how else spec)
     if output is None:

@@ -39,7 +39,7 @@ def latency(
     `costmodel calibrate`: compute, memory and overhead terms, the dominant one named)."""
     from ..analysis.latency import check_batch, estimate, load, record
     from ..report.beyond_tables import latency_table
-    from ..frontends import build_spec
+    from ..frontends import build_spec, per_sample
     from ..kernels.profile import is_kernel_profile
 
     from ..core.warnings import records as warning_records
@@ -52,7 +52,7 @@ def latency(
     profile = load(hw)  # a bad profile, or no peak for --dtype, is refused before the build
     profile.peak_for(dtype.value if dtype else profile.dtype)
     # counted for one image (so no per-image warning), then estimated for the batch
-    network = build_spec(spec, None if shape is None else (1, *shape[1:]))
+    network = build_spec(spec, per_sample(shape))
     show_warnings([network])
     est = estimate(network, profile, dtype.value if dtype else None, fused,
                    not no_overhead, batch)
@@ -67,7 +67,7 @@ def kernel_latency(spec: str, hw: str, dtype, fused: bool, no_overhead: bool, ba
                    shape, fmt) -> None:
     """`costmodel latency` with a kernel profile: the roofline-only options are refused."""
     from ..core.warnings import records as warning_records
-    from ..frontends import build_spec
+    from ..frontends import build_spec, per_sample
     from ..kernels.profile import load, predict
     from ..kernels.report import kernel_record, kernel_table
 
@@ -79,7 +79,7 @@ def kernel_latency(spec: str, hw: str, dtype, fused: bool, no_overhead: bool, ba
     if dtype is not None and dtype.value != profile.dtype:
         raise CostModelError(f"kernel profile {hw} was measured in {profile.dtype}, not "
                              f"{dtype.value}; calibrate in {dtype.value} or leave out --dtype")
-    network = build_spec(spec, None if shape is None else (1, *shape[1:]))
+    network = build_spec(spec, per_sample(shape))
     show_warnings([network])
     est = predict(network, profile, batch)
     if est.unknown:
@@ -92,12 +92,15 @@ def kernel_latency(spec: str, hw: str, dtype, fused: bool, no_overhead: bool, ba
         emit(with_warnings(kernel_table(est), [network]).render(fmt.value))
 
 
-def latency_batch(batch: int | None, shape: tuple[int, ...] | None) -> int:
+def latency_batch(batch: int | None, shape: tuple | None) -> int:
     """The batch an estimate is for: ``--batch``, else ``--input``'s N, else 1; the two
     given and different is a user error (which one was meant?)."""
-    given = None if shape is None else shape[0]
+    from ..frontends import first_input
+
+    first = first_input(shape)
+    given = None if first is None else first[0]
     if batch is not None and given is not None and batch != given:
-        raise CostModelError(f"--batch {batch} and --input {','.join(map(str, shape))} give "
+        raise CostModelError(f"--batch {batch} and --input {','.join(map(str, first))} give "
                              f"different batches; give one, or the same N in both")
     if batch is not None:
         return batch  # checked against MAX_LATENCY_BATCH by the caller, 0 included

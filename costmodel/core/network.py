@@ -75,12 +75,20 @@ class Network:
     #: What the count leaves out or assumes (:mod:`.warnings`): every command shows these,
     #: on stderr and in every format, where ``notes`` are shown by ``summary`` only.
     warnings: tuple[CostWarning, ...] = field(default=())
+    #: Inputs after the first (``input``), for a traced module whose forward takes several:
+    #: their producers are ``input2``, ``input3``... (layers read them by those names).
+    extra_inputs: tuple[Shape, ...] = field(default=())
 
     def holds_at(self, values: Mapping[Any, Any]) -> bool:
         """Whether every assumption holds at ``values`` (symbols or their names to numbers),
         i.e. whether the closed forms are valid there."""
         subs = {_as_symbol(key): value for key, value in values.items()}
         return all(bool(condition.subs(subs)) for condition in self.assumptions)
+
+    @property
+    def inputs(self) -> tuple[Shape, ...]:
+        """Every input, the first (``input``) first."""
+        return (self.input, *self.extra_inputs)
 
     @property
     def output(self) -> Shape:

@@ -96,15 +96,34 @@ def resolve(text: str) -> Model:
         raise error from None
 
 
-def build_spec(text: str, input_shape: Sequence[int] | None = None) -> Network:
-    """Resolve and build a SPEC, at ``--input`` N,C,H,W where given. Counts are per image
-    whatever N is; N > 1 adds a ``per_image`` warning saying so."""
+def build_spec(text: str, input_shape: Sequence[Any] | None = None) -> Network:
+    """Resolve and build a SPEC, at ``--input`` N,C,H,W where given: one shape, or a tuple
+    of shapes (``--input`` repeated) for a model whose ``several_inputs`` is true (a traced
+    module's forward). Counts are per image whatever N is; N > 1 adds a ``per_image``
+    warning saying so."""
     from dataclasses import replace
 
     from ..core.warnings import per_image
+    from ..errors import CostModelError
+    from ..limits import MAX_QUOTED_PATH_CHARS
+    from ..safe_io import printable
 
     shape = None if input_shape is None else tuple(input_shape)
-    network = resolve(text).build(input_shape=shape)
-    if shape is not None and shape[0] > 1:
-        network = replace(network, warnings=(*network.warnings, per_image(shape[0])))
+    several = bool(shape) and isinstance(shape[0], (tuple, list))
+    if several and len(shape) == 1:
+        shape, several = tuple(shape[0]), False
+    model = resolve(text)
+    if several and not getattr(model, "several_inputs", False):
+        raise CostModelError(f"{printable(text, MAX_QUOTED_PATH_CHARS)} takes one input; "
+                             f"--input was given {len(shape)} times (several inputs are for "
+                             "a PyTorch module, my_net.py:factory, whose forward takes them)")
+    if shape is not None and not several and not getattr(model, "several_inputs", False) \
+            and not 3 <= len(shape) <= 5:
+        raise CostModelError(f"{printable(text, MAX_QUOTED_PATH_CHARS)} takes --input N,C,H,W "
+                             f"(N,C,L for a sequence, N,C,T,H,W for video), not "
+                             f"{len(shape)} numbers")
+    network = model.build(input_shape=shape)
+    batch = (shape[0][0] if several else shape[0]) if shape is not None else 1
+    if batch > 1:
+        network = replace(network, warnings=(*network.warnings, per_image(batch)))
     return network

@@ -165,6 +165,9 @@ def network_to_spec(network: Network, source: str | None = None, check: bool = T
     ``source`` says where the network came from (shown in the docstring). ``check`` builds the
     text and compares every layer (see :func:`check_round_trip`). A graph the language cannot
     express raises a CostModelError naming the layer."""
+    if network.extra_inputs:  # the language's `input` line is the one input of a network
+        raise CostModelError(f"{printable(network.name)} takes {len(network.inputs)} inputs; "
+                             "a layer-spec file describes a network of one input")
     tree = scoped(network_tree(network))
     blocks, body = find_blocks(tree, flat_names=not any("." in layer.name
                                                         for layer in network.layers))

@@ -119,6 +119,9 @@ class SpecModule(nn.Module):
     def __init__(self, network: Network,
                  choose: Callable[[Layer], Choice | None] | None = None):
         super().__init__()
+        if network.extra_inputs:  # forward(x) runs the layers on one input
+            raise CostModelError(f"{network.name} takes {len(network.inputs)} inputs; "
+                                 "to_torch builds a module of one input")
         self.network_name = network.name
         self.input_shape = tuple(_int(v, "input", "input shape")
                                  for v in (network.input.c, *network.input.sizes))

@@ -46,9 +46,18 @@ class TorchFileRef:
     def config(self) -> dict[str, Any]:
         return {key: _number(value) for key, value in self.values}
 
-    def build(self, input_shape: Sequence[int] | None = None, **overrides: Any) -> Network:
+    #: its forward may take several inputs: ``build`` takes a tuple of shapes too
+    several_inputs = True
+
+    def build(self, input_shape: Sequence[Any] | None = None, **overrides: Any) -> Network:
+        """The module the factory returns, traced on ``input_shape``: one shape, or a tuple
+        of shapes (one per input of its forward); ``resolution=`` sets the first input's
+        height and width."""
         values = {**self.config(), **overrides}
-        size = list(input_shape or DEFAULT_INPUT)
+        several = bool(input_shape) and isinstance(input_shape[0], (tuple, list))
+        shapes = [list(s) for s in input_shape] if several else \
+            [list(input_shape or DEFAULT_INPUT)]
+        size = shapes[0]
         if "resolution" in values:
             resolution = values.pop("resolution")
             if not (isinstance(resolution, int) or getattr(resolution, "is_Integer", False)):
@@ -67,7 +76,8 @@ class TorchFileRef:
         if not isinstance(module, nn.Module):
             raise CostModelError(f"{self.name}: {self.factory}() returned "
                                  f"{printable(type(module).__name__)}, not an nn.Module")
-        return trace_torch(module, size, self.name, tuple(values.items())).network
+        shape = tuple(map(tuple, shapes)) if several else tuple(size)
+        return trace_torch(module, shape, self.name, tuple(values.items())).network
 
     def _factory(self):
         module = _import_file(Path(self.path))

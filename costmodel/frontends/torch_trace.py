@@ -44,10 +44,11 @@ from ..core.warnings import CostWarning
 from ..errors import CostModelError
 from ..limits import MAX_QUOTED_PATH_CHARS, MAX_TRACED_INPUT_ELEMENTS
 from ..safe_io import printable
-from . import torch_params
+from . import torch_inputs, torch_params
 from . import torch_rules as rules
 from . import torch_rules_modern as modern
 from . import torch_rules_windows as windows
+from .torch_messages import as_written, dtype_hint, quiet_torch_logs, user_frame
 from .torch_rules import Alias, Emit, Pieces, Unsupported, Value
 from .torch_rules_modern import Param, Returned
 
@@ -81,12 +82,16 @@ class Trace:
 class _Recorder:
     """Collects layers with unique names, turning rule answers into layers or Uncounted."""
 
-    def __init__(self, input_size: Sequence[int], module: nn.Module | None = None):
+    def __init__(self, input_sizes: Sequence[Sequence[int]], module: nn.Module | None = None):
         self.layers: list[Layer] = []
         self.uncounted: list[Uncounted] = []
-        self.used: set[str] = {"input"}
+        names = [torch_inputs.input_name(i) for i in range(len(input_sizes))]
+        self.used: set[str] = set(names)
+        self.input_names = set(names)
         self.counters: dict[str, int] = {}
-        self.input = Value(_shape(input_size, "input"), tuple(input_size))
+        self.inputs = tuple(torch_inputs.value_of(tuple(size), name)
+                            for size, name in zip(input_sizes, names))
+        self.input = self.inputs[0]
         #: parameters by qualified name, and those some layer counts already (a module
         #: called twice, a weight two calls read: counted once, at the first)
         self.parameters = torch_params.sizes(module) if module is not None else {}
@@ -161,42 +166,13 @@ class _Recorder:
     def miss(self, name: str, call: str, reason: str, out_size: Any,
              last: bool = False) -> Value | None:
         name = self.unique(name)
-        self.uncounted.append(Uncounted(name, _as_written(call), reason))
+        self.uncounted.append(Uncounted(name, as_written(call), reason))
         if out_size is None or not isinstance(out_size, (tuple, torch.Size)) \
                 or not all(isinstance(s, int) for s in out_size):
             return None
         size = tuple(out_size)
         shape = modern.as_last(size, name) if last else _shape(size, name)
         return Value(shape, size)
-
-
-def _user_frame(exc: BaseException) -> str:
-    """The innermost frame of ``exc`` in the user's code (not torch's, not costmodel's):
-    ``net.py:36 in forward: return x.view(7, -1, 5); ``, else nothing."""
-    import os
-    import traceback
-
-    own = tuple(os.path.dirname(os.path.dirname(m.__file__)) + os.sep
-                for m in (torch, ops))  # site-packages (torch, any library), costmodel/
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if not f.filename.startswith(own) and not f.filename.startswith("<")]
-    if not frames:
-        return ""
-    frame = frames[-1]
-    line = f": {printable(frame.line, 120)}" if frame.line else ""
-    return (f"{printable(os.path.basename(frame.filename))}:{frame.lineno} in "
-            f"{printable(frame.name)}{line}; ")
-
-
-def _as_written(call: str) -> str:
-    """A call as the user's model writes it, for a warning: ``F.gelu`` for the builtin that
-    torch defines as ``torch._C._nn.gelu``, ``torch.x`` for ``torch._C._VariableFunctions.x``."""
-    owner, _, name = call.rpartition(".")
-    if owner.startswith("torch._C") and name and not name.startswith("_"):
-        for prefix, namespace in (("F", nn.functional), ("torch", torch)):
-            if callable(getattr(namespace, name, None)):
-                return f"{prefix}.{name}"
-    return call
 
 
 class _TooLarge(CostModelError):
@@ -282,7 +258,8 @@ def _call_name(node: fx.Node, module: nn.Module | None = None) -> str:
 
 # --- torch.fx -------------------------------------------------------------------------------
 
-def _fx_graph(module: nn.Module, input_size: tuple[int, ...]) -> tuple[fx.GraphModule, int]:
+def _fx_graph(module: nn.Module, sizes: tuple[tuple[int, ...], ...]
+              ) -> tuple[fx.GraphModule, int]:
     """torch.fx's graph of ``module`` with every node's shape (ShapeProp on fake tensors), and
     FlopCounterMode's FLOPs of that pass. Any failure here means: fall back to hooks."""
     from torch._subclasses.fake_tensor import FakeTensorMode
@@ -293,41 +270,28 @@ def _fx_graph(module: nn.Module, input_size: tuple[int, ...]) -> tuple[fx.GraphM
     graph = tracer.trace(module)
     gm = fx.GraphModule(tracer.root, graph)
     fake = FakeTensorMode()
-    with fake:  # a fake input: no memory for it, whatever its size
-        x = torch.empty(input_size, device=_device(module))
+    with fake:  # fake inputs: no memory for them, whatever their size
+        xs = [torch.empty(size, device=_device(module)) for size in sizes]
     # ShapeProp prints a failing node's traceback before raising, and torch logs the failing
     # op's: the fallback reports the failure in one line
     # attention decomposed: with gradients nn.MultiheadAttention takes its unfused path,
     # and SDPA's math backend runs as matmuls FlopCounterMode counts (torch_params.py)
     with torch_params.decomposed_attention(), FlopCounterMode(display=False) as counter, \
-            contextlib.redirect_stderr(io.StringIO()), _quiet_torch_logs():
-        ShapeProp(gm, fake).propagate(x)
+            contextlib.redirect_stderr(io.StringIO()), quiet_torch_logs():
+        ShapeProp(gm, fake).propagate(*xs)
     return gm, counter.get_total_flops()
 
 
-@contextlib.contextmanager
-def _quiet_torch_logs():
-    """No log record below CRITICAL while inside (torch's fake tensors log a failing op with
-    its traceback on stderr, through a handler that redirect_stderr does not reach)."""
-    import logging
-
-    previous = logging.root.manager.disable
-    logging.disable(logging.ERROR)
-    try:
-        yield
-    finally:
-        logging.disable(previous)
-
-
-def _walk_fx(gm: fx.GraphModule, input_size: tuple[int, ...]) -> _Recorder:
+def _walk_fx(gm: fx.GraphModule, sizes: tuple[tuple[int, ...], ...]) -> _Recorder:
     """Each node of the graph through the rules, in order."""
-    recorder = _Recorder(input_size, gm)
+    recorder = _Recorder(sizes, gm)
     env: dict[fx.Node, Any] = {}
-    seen_input = False
+    placeholders = 0
     for node in gm.graph.nodes:
-        if node.op == "placeholder":
-            env[node] = recorder.input if not seen_input else None
-            seen_input = True
+        if node.op == "placeholder":  # the inputs given, in order; a default argument: None
+            env[node] = recorder.inputs[placeholders] \
+                if placeholders < len(recorder.inputs) else None
+            placeholders += 1
             continue
         if node.op == "output":
             continue
@@ -366,16 +330,24 @@ def _fx_node(node: fx.Node, gm: fx.GraphModule, args, kwargs, out_size, recorder
     if node.target is torch.permute and len(args) == 2:
         args = (args[0], *args[1])  # torch.permute(x, dims) as x.permute(*dims)
     if node.op == "call_module":
+        if torch_inputs.is_cross(module, args, kwargs):
+            return torch_inputs.cross_attention(recorder, module, node.target, args, kwargs,
+                                                out_size)
         rule = _module_rule(module)
         if not args:  # called with keywords only: MultiheadAttention(query=x, key=x, ...)
             args = tuple(v for v in kwargs.values() if isinstance(v, Value))[:1] or (None,)
         result = rule(module, args[0]) if rule and isinstance(args[0], Value) and \
             args[0].shape is not None else Unsupported(
                 "no rule for this module" if rule is None else "its input is not a feature map")
+        if rule is not None:
+            result, args = torch_inputs.retry_as_tokens(
+                result, lambda x, *_: rule(module, x), args[:1], recorder.input_names)
         names = tuple(f"{node.target}.{n}" for n, _ in module.named_parameters())
         return recorder.answer(result, node.target, call, out_size, names,
                                modern.is_last(args[0]) if args else False)
     word = method or getattr(node.target, "__name__", "")
+    if word == "getitem" and not node.users:  # `out, _ = attn(q, k, v)`: an item unread
+        return None
     if args and isinstance(args[0], Param) and word in modern.MOVES:
         return replace(args[0], size=tuple(out_size))  # a view of a parameter: the parameter
     if word == "getitem" and len(args) == 2 and modern.is_last(args[0]) and \
@@ -400,7 +372,10 @@ def _fx_node(node: fx.Node, gm: fx.GraphModule, args, kwargs, out_size, recorder
         elif rule is None:
             result = Unsupported("no rule for this call")
         else:
+            args = torch_inputs.beside_tokens(args, recorder.input_names)
             result = rule(*args, **kwargs)
+            result, args = torch_inputs.retry_as_tokens(
+                result, lambda *a: rule(*a, **kwargs), args, recorder.input_names)
     except (TypeError, ValueError, IndexError, AttributeError) as exc:
         result = Unsupported(f"arguments not understood ({exc})")
     if isinstance(result, Emit):
@@ -418,21 +393,26 @@ def _op_word(text: str) -> str:
 
 # --- forward hooks (the fallback) -------------------------------------------------------------
 
-def _trace_hooks(module: nn.Module, input_size: tuple[int, ...]) -> tuple[_Recorder, int]:
+def _trace_hooks(module: nn.Module, sizes: tuple[tuple[int, ...], ...]
+                 ) -> tuple[_Recorder, int]:
     from torch.utils.flop_counter import FlopCounterMode
 
-    elements = 1
-    for side in input_size:
-        elements *= side
+    elements = 0
+    for size in sizes:
+        count = 1
+        for side in size:
+            count *= side
+        elements += count
     if elements > MAX_TRACED_INPUT_ELEMENTS:  # real tensors from here on: bounded before
-        raise _TooLarge(f"{'×'.join(map(str, input_size))} = {elements:,} elements is past "
+        raise _TooLarge(f"{torch_inputs.shown(sizes)}: {elements:,} elements is past "
                         f"MAX_TRACED_INPUT_ELEMENTS ({MAX_TRACED_INPUT_ELEMENTS:,}) for a "
                         "module run with forward hooks; give a smaller --input")
-    recorder = _Recorder(input_size, module)
+    recorder = _Recorder(sizes, module)
     # a fixed seed: a forward that branches on its data takes the same path on every run
     generator = torch.Generator().manual_seed(SEED)
-    x = torch.randn(input_size, generator=generator).to(_device(module))
-    produced: dict[int, tuple[torch.Tensor, Value]] = {id(x): (x, recorder.input)}
+    xs = [torch.randn(size, generator=generator).to(_device(module)) for size in sizes]
+    produced: dict[int, tuple[torch.Tensor, Value]] = {
+        id(x): (x, value) for x, value in zip(xs, recorder.inputs)}
 
     def value_of(t: torch.Tensor) -> Value:
         known = produced.get(id(t))
@@ -462,7 +442,7 @@ def _trace_hooks(module: nn.Module, input_size: tuple[int, ...]) -> tuple[_Recor
     try:
         with torch_params.decomposed_attention(), FlopCounterMode(display=False) as counter, \
                 seeded_rng():
-            module(x)
+            module(*xs)
     finally:
         for handle in handles:
             handle.remove()
@@ -471,37 +451,40 @@ def _trace_hooks(module: nn.Module, input_size: tuple[int, ...]) -> tuple[_Recor
 
 # --- the entry points ---------------------------------------------------------------------------
 
-def trace_torch(module: nn.Module, input_shape: Sequence[int] = (1, 3, 224, 224),
+def trace_torch(module: nn.Module, input_shape: Any = (1, 3, 224, 224),
                 name: str | None = None, config: Sequence[tuple[str, Any]] = ()) -> Trace:
-    """Trace ``module`` on an input of ``input_shape`` (N×C×H×W for images, N×C×L for
-    sequences, N×C×T×H×W for video; counts are per sample)."""
+    """Trace ``module`` on inputs of ``input_shape``: one shape, a tuple of ints (N×C×H×W
+    for images, N×C×L or N×L×D for sequences, N×C×T×H×W for video, N×F for features), or a
+    list or tuple of shapes, one per argument of ``forward`` (:mod:`.torch_inputs`). Inputs
+    are float tensors; counts are per sample."""
     if not isinstance(module, nn.Module):
         raise CostModelError(f"expected an nn.Module, got {_safe_name(type(module).__name__)}")
-    size = tuple(int(s) for s in input_shape)
-    if not 3 <= len(size) <= 5 or min(size) < 1:
-        raise CostModelError(f"input shape must be N,C,H,W (N,C,L for a sequence, N,C,T,H,W "
-                             f"for video) with positive sizes, got {','.join(map(str, size))}")
+    sizes = torch_inputs.input_sizes(input_shape)
+    torch_inputs.check_arity(module, len(sizes), _class_name(module))
+    size = sizes[0]
     training = [(m, m.training) for m in module.modules()]
     module.eval()  # inference: dropout off, batch norm with its running statistics
     warnings = []
     batch = modern.BATCH.set(size[0])
     try:
         try:
-            graph, flops = _fx_graph(module, size)
+            graph, flops = _fx_graph(module, sizes)
         except Exception as exc:  # noqa: BLE001 - any failure of fx's tracing or shape pass
             graph, reason = None, f"{type(exc).__name__}: " + \
                 (str(exc).splitlines()[0] if str(exc) else "")
         if graph is not None:
-            recorder, method = _walk_fx(graph, size), "fx"
+            recorder, method = _walk_fx(graph, sizes), "fx"
         else:
             try:
-                recorder, flops = _trace_hooks(module, size)
+                recorder, flops = _trace_hooks(module, sizes)
             except _TooLarge as exc:
                 raise CostModelError(f"torch.fx could not trace {_class_name(module)} "
                                      f"({reason[:160]}), and running it: {exc}") from None
             except Exception as exc:  # noqa: BLE001 - the user's forward, on a zero input
-                raise CostModelError(f"{_class_name(module)} failed on a "
-                                     f"{'×'.join(map(str, size))} input: {_user_frame(exc)}"
+                given = f"a {torch_inputs.shown(sizes)} input" if len(sizes) == 1 else \
+                    f"inputs {torch_inputs.shown(sizes)}"
+                raise CostModelError(f"{_class_name(module)} failed on {given}"
+                                     f"{dtype_hint(exc)}: {user_frame(exc)}"
                                      f"{type(exc).__name__}: {exc} (torch.fx: {reason})"
                                      ) from None
             method = "hooks"
@@ -526,9 +509,10 @@ def trace_torch(module: nn.Module, input_shape: Sequence[int] = (1, 3, 224, 224)
         raise CostModelError(f"no layer of {_class_name(module)} could be counted"
                              + _uncounted_text(recorder.uncounted))
     network = Network(_safe_name(name) if name else _class_name(module),
-                      (("input", "×".join(map(str, size))), *tuple(config)),
+                      (("input", torch_inputs.shown(sizes)), *tuple(config)),
                       recorder.input.shape, tuple(recorder.layers),
-                      (inspect.getdoc(type(module)) or "").strip(), ())
+                      (inspect.getdoc(type(module)) or "").strip(), (),
+                      extra_inputs=tuple(v.shape for v in recorder.inputs[1:]))
     measured = flops // (2 * size[0])
     params = sum(p.numel() for p in module.parameters())
     warnings += uncounted_warnings(recorder.uncounted)
@@ -546,10 +530,15 @@ def trace_torch(module: nn.Module, input_shape: Sequence[int] = (1, 3, 224, 224)
     return Trace(network, method, tuple(recorder.uncounted), measured, params)
 
 
-def count_torch(module: nn.Module, input_shape: Sequence[int] = (1, 3, 224, 224),
+def count_torch(module: nn.Module, input_shape: Any = (1, 3, 224, 224),
                 name: str | None = None) -> Network:
-    """The Network of ``module`` on an ``input_shape`` input (counts per sample): costs,
-    shapes and the graph, as a spec builds them; calls not counted are its warnings."""
+    """The Network of ``module`` on inputs of ``input_shape`` (counts per sample): costs,
+    shapes and the graph, as a spec builds them; calls not counted are its warnings.
+
+    ``input_shape`` is one shape, a tuple of ints (``(1, 3, 224, 224)``), for
+    ``module(x)``, or several, a list or tuple of shapes (``[(1, 3, 224, 224), (1, 77)]``),
+    for ``module(x, y)``; every input is a float tensor and has the same batch N. The first
+    input is ``Network.input``, the others ``Network.extra_inputs`` (``input2``...)."""
     return trace_torch(module, input_shape, name).network
 
 

@@ -208,8 +208,9 @@ def _cases() -> list[Case]:
         Case("torch-escape-in-path", ("compare", "we\x1bird.py:build"),
              says=("no such file",)),
         # inputs: malformed, too large for a real run, or inconsistent
+        # N,F is a vector's input now (issue 18: inputs of any rank): a 2-D conv refuses it
         Case("torch-input-two", ("compare", "plain.py:build", "--input", "1,3"),
-             {"plain.py": PLAIN}, says=("N,C,H,W",)),
+             {"plain.py": PLAIN}, says=("failed on a 1×3 input",)),
         # N,C,L is a sequence's input now: a 2-D module refuses it in its own words, one line
         Case("torch-input-three", ("compare", "plain.py:build", "--input", "1,3,8"),
              {"plain.py": PLAIN}, says=("failed on a 1×3×8 input",)),
