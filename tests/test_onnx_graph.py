@@ -405,7 +405,7 @@ def test_the_input_option_takes_ascii_whole_numbers_of_bounded_length():
 
     assert parse_input_shape("1,3,224,224") == (1, 3, 224, 224)
     for bad in ("1,3,²,2", "1,3,224," + "9" * 61, "1,3,0,2"):
-        with pytest.raises(CostModelError, match="--input takes N,C,H,W as four positive"):
+        with pytest.raises(CostModelError, match="--input takes N,C,H,W as positive whole numbers"):
             parse_input_shape(bad)
 
 
