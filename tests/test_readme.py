@@ -95,7 +95,7 @@ def test_every_documented_option_exists_with_the_documented_choices():
 @pytest.mark.parametrize("example", readme_examples.examples(README),
                          ids=lambda example: example.command)
 def test_every_console_example_is_what_the_command_prints(example):
-    # in a 100-column terminal, stdout and stderr; `python -m tests.readme_examples --write`
+    # in a 100-column terminal, stdout and stderr; `costmodel report --readme README.md --python-examples`
     # rewrites the stale ones
     printed = readme_examples.run(example.command)
     assert readme_examples.matches(example.shown, printed), "\n".join(printed)
@@ -107,3 +107,35 @@ def test_an_elision_stands_for_lines_and_nothing_else():
     assert not readme_examples.matches(("a", "...", "e"), ("a", "b", "c", "d"))
     assert not readme_examples.matches(("a", "c"), ("a", "b", "c"))
     assert len(readme_examples.examples(README)) >= 9
+
+
+def test_a_readme_example_that_would_write_a_file_or_run_code_is_not_run():
+    from costmodel.cli.readme_examples import arguments
+    from costmodel.errors import CostModelError
+
+    assert arguments("costmodel compare mobilenet_v1") == ["compare", "mobilenet_v1"]
+    for command, why in [("rm -rf /", "only `costmodel"), ("costmodel report", "not run from"),
+                         ("costmodel sweep x -o out.csv", "not run from"),
+                         ("costmodel compare x -o f", "writes a file"),
+                         ("costmodel compare m.py:build", "--python-examples"),
+                         ("costmodel compare 'x", "quotation")]:
+        with pytest.raises(CostModelError, match=why):
+            arguments(command)
+
+
+@pytest.mark.slow
+def test_report_readme_rewrites_a_stale_example_and_keeps_the_rest(tmp_path):
+    import subprocess
+    import sys
+
+    readme = tmp_path / "README.md"
+    readme.write_text("Intro\n\n```console\n$ costmodel derive separable_ratio  # note\nold\n"
+                      "```\n\n```console\n$ costmodel report\nx\n```\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "costmodel", "report", "--readme",
+                           str(readme)], capture_output=True, text=True, cwd=ROOT)
+    text = readme.read_text(encoding="utf-8")
+    assert done.returncode == 1 and "left as is" in done.stderr and "rewrote" in done.stderr
+    assert text.startswith("Intro\n\n```console\n$ costmodel derive separable_ratio  # note\n")
+    assert "old\n" not in text and text.endswith("```console\n$ costmodel report\nx\n```\n")
+    assert readme_examples.matches(readme_examples.examples(readme)[0].shown,
+                                   readme_examples.run("costmodel derive separable_ratio"))

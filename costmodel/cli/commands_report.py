@@ -31,8 +31,22 @@ def report(
     quiet: Annotated[bool, typer.Option(
         "--quiet", "-q", help="No progress display and no summary line.")] = False,
     no_caption: NoCaptionOption = False,
+    readme: Annotated[Optional[Path], typer.Option(
+        "--readme", help="Instead: rewrite this Markdown file's ```console examples to what "
+                         "their commands print now (100 columns); examples that elide lines "
+                         "(...) are only checked.", show_default=False)] = None,
+    python_examples: Annotated[bool, typer.Option(
+        "--python-examples", help="With --readme: also run examples whose SPEC is a Python "
+                                  "file (that runs the file's code).")] = False,
 ) -> None:
     """Regenerate the paper tables and figures (help: REPORT_HELP)."""
+    if readme is not None:
+        from .readme_examples import rewrite
+
+        stale = rewrite(readme, python_examples, say=lambda line: typer.echo(line, err=True))
+        if stale:
+            raise typer.Exit(1)
+        return
     from ..report.figure_style import captions
     from ..report.generate import generate
 
