@@ -20,6 +20,7 @@ from costmodel.core.network import exact
 from costmodel.errors import CostModelError
 from costmodel.frontends import count_torch, to_torch
 from costmodel.frontends.torch_params import decomposed_attention
+from tests.hostile_paths.torch_inputs import TWO as TWO_TOWER_SOURCE  # TwoTower, as a .py file
 
 pytestmark = pytest.mark.slow  # imports torch
 
@@ -168,29 +169,9 @@ def test_a_network_of_several_inputs_is_not_written_as_one():
         to_torch(net)
 
 
-TWO_TOWER_FILE = '''
-import torch
-from torch import nn
-
-class TwoTower(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.image = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1), nn.ReLU(),
-                                   nn.AdaptiveAvgPool2d(1), nn.Flatten())
-        self.text = nn.Linear(77, 16)
-        self.head = nn.Linear(24, 10)
-
-    def forward(self, x, y):
-        return self.head(torch.cat([self.image(x), self.text(y)], dim=1))
-
-def build():
-    return TwoTower()
-'''
-
-
 def test_input_repeated_on_the_command_line(tmp_path, capsys):
     path = tmp_path / "two.py"
-    path.write_text(TWO_TOWER_FILE)
+    path.write_text(TWO_TOWER_SOURCE)
     spec = f"{path}:build"
     inputs = ["--input", "2,3,32,32", "--input", "2,77"]
     assert main(["compare", spec, *inputs, "--format", "json"]) == 0

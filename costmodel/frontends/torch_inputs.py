@@ -30,7 +30,7 @@ from torch import nn
 
 from ..core.ops import Shape
 from ..errors import CostModelError
-from ..limits import MAX_INPUT_RANK, MAX_INPUTS, MAX_NUMBER_DIGITS
+from ..limits import MAX_INPUT_RANK, MAX_INPUTS, MAX_NUMBER
 from ..safe_io import printable
 from . import torch_rules_modern as modern
 from .torch_rules import Emit, Unsupported, Value
@@ -79,7 +79,7 @@ def input_sizes(input_shape: Any) -> tuple[tuple[int, ...], ...]:
         raise CostModelError(f"{len(sizes)} inputs is past MAX_INPUTS ({MAX_INPUTS})")
     for size in sizes:
         if not 2 <= len(size) <= MAX_INPUT_RANK or min(size) < 1 or \
-                max(size) >= 10 ** MAX_NUMBER_DIGITS:
+                max(size) >= MAX_NUMBER:
             raise CostModelError(
                 f"an input shape is N followed by 1 to {MAX_INPUT_RANK - 1} positive sizes "
                 f"(N,C,H,W for an image, N,C,L or N,L,D for a sequence, N,F for features), "
