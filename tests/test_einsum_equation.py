@@ -1,4 +1,4 @@
-"""The ONNX reader's Einsum equations (costmodel/frontends/onnx_ops_attention.py), read as
+"""The ONNX reader's Einsum equations (costmodel/frontends/onnx_einsum.py), read as
 the file's text: split defensively, and grouped as a batched matmul's batch, M, K and N
 where they are one. (No onnx needed: the functions read the equation and the ranks only;
 tests/test_onnx_einsum.py reads whole graphs.)"""
@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from costmodel.frontends.onnx_ops_attention import (MAX_EINSUM_EQUATION_CHARS, Contraction,
-                                                    MalformedEquation, contraction,
-                                                    split_equation)
+from costmodel.frontends.onnx_einsum import (MAX_EINSUM_EQUATION_CHARS, Contraction,
+                                             MalformedEquation, contraction,
+                                             split_equation)
 
 
 def read(equation, ranks):
@@ -60,7 +60,7 @@ def test_a_well_formed_einsum_that_is_no_batched_matmul_is_said_why(equation, ra
     ("ijk,jk->ik", [2, 2], "operand 1 3 axes but that input has 2"),
     ("ij,jk->iz", [2, 2], "one no operand has"),
     ("ij,jk->ii", [2, 2], "names an axis twice"),
-    (b"ij,jk->ik", [2, 2], "not text"),
+    (b"ij,jk->i\xffk", [2, 2], "not UTF-8"),  # the file's bytes (UTF-8 ones are read)
     (7, [2, 2], "not text"),
     ("i" * (MAX_EINSUM_EQUATION_CHARS + 1), [2], "more than the"),
 ])
@@ -72,6 +72,7 @@ def test_an_equation_onnx_does_not_allow_is_refused_before_it_is_read(equation, 
 
 
 def test_the_longest_equation_read_is_read_and_unknown_ranks_are_not_checked():
+    assert split_equation(b"ij,jk->ik", 2, [2, 2]) == (["ij", "jk"], "ik")
     pad = " " * (MAX_EINSUM_EQUATION_CHARS - len("ij,jk->ik"))
     assert split_equation("ij,jk->ik" + pad, 2, [2, 2]) == (["ij", "jk"], "ik")
     assert split_equation("ijk,k->ij", 2, [None, None]) == (["ijk", "k"], "ij")
