@@ -25,6 +25,7 @@ five axes, and moves between its channels-first convolutions and its partitioned
 from __future__ import annotations
 
 import math
+
 from sympy import Integer
 
 from ..core.ops import Shape
