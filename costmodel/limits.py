@@ -118,6 +118,9 @@ MAX_ONNX_EXTERNAL_BYTES = 1_048_576
 #: magnitude of a folded integer (a shape computation needs far less than 2**63).
 MAX_ONNX_CONSTANT_VALUES = 4096
 MAX_ONNX_CONSTANT_DIGITS = 30
+#: Characters of an ONNX Einsum equation read (a batched matmul of rank-8 tensors, spaced as
+#: torch writes it, is under 60); a longer one is refused before onnx's shape inference.
+MAX_EINSUM_EQUATION_CHARS = 200
 #: Elements of the real input a PyTorch module runs on when torch.fx cannot trace it (the
 #: forward-hook fallback allocates it and every feature map after it): 16M elements, 64 MB in
 #: fp32, a batch of 100 images of 224×224. torch.fx's trace runs on fake tensors, unbounded.

@@ -25,7 +25,8 @@ from typing import Any
 from .. import limits
 from ..errors import CostModelError
 from ..safe_io import printable, read_bounded
-from .onnx_bounds import check_bounds
+from .onnx_bounds import check_bounds, text
+from .onnx_einsum import MalformedEquation, split_equation
 
 #: Protobuf cannot hold a message over 2 GiB; larger models keep their weights as external
 #: data, which costmodel does not need (it reads shapes, not weight values).
@@ -183,6 +184,28 @@ def check_graph(graph, path: str) -> None:
     order = topological_order(graph)
     if len(order) < len(graph.node):
         raise CostModelError(f"{path}: the graph has a cycle: {_cycle(graph, set(order))}")
+    _check_equations(graph, path)
+
+
+def _check_equations(graph, path: str) -> None:
+    """Every Einsum's equation is one ONNX allows (:mod:`.onnx_einsum`), checked before
+    onnx's checker and shape inference read it (one of them hangs on a malformed one), in
+    the subgraphs of If and Loop too (their nesting is bounded by :mod:`.onnx_bounds`)."""
+    for index, node in enumerate(graph.node):
+        for attribute in node.attribute:
+            for subgraph in (*([attribute.g] if attribute.HasField("g") else []),
+                             *attribute.graphs):
+                _check_equations(subgraph, path)
+        if node.op_type != "Einsum" or node.domain not in ("", "ai.onnx"):
+            continue
+        found = [a for a in node.attribute if a.name == "equation"]
+        equation = found[0].s if found and found[0].type == found[0].STRING else None
+        try:
+            split_equation(equation, len(node.input), [None] * len(node.input))
+        except MalformedEquation as exc:
+            shown = printable(limits.excerpt(text(equation or b'')), 80)
+            raise CostModelError(f"{path}: node {_label(node, index)}: {exc} ('{shown}'); "
+                                 "refused") from None
 
 
 def _reads(node) -> list[str]:

@@ -31,7 +31,7 @@ from ..safe_io import printable
 from . import onnx_consts, onnx_names
 from .onnx_notes import notes, warnings
 from .onnx_ops import CONST, Feature, Opaque
-from .onnx_ops_windows import WindowHandlers
+from .onnx_ops_attention import AttentionHandlers
 from .onnx_bounds import text
 from .onnx_values import tensor_values
 
@@ -47,7 +47,7 @@ def translate(model, path: str, name: str, config, folder: Path | None = None) -
                                                                                      config)
 
 
-class _Translator(WindowHandlers):
+class _Translator(AttentionHandlers):
     def __init__(self, model, path: str, folder: Path):
         self.model, self.graph, self.path, self.folder = model, model.graph, path, folder
         self.constants: dict[str, Any] = {}  # Constant nodes' tensors, read when needed
