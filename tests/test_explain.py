@@ -18,7 +18,7 @@ from costmodel.core.conventions import CONVENTIONS
 from costmodel.errors import CostModelError
 
 ROOT = Path(__file__).parent.parent
-runner = CliRunner()
+runner = CliRunner(env={"COLUMNS": "120"})  # the layout the asserts read, whatever the shell has
 
 
 def countable(network) -> list[str]:

@@ -3,29 +3,26 @@
 ``costmodel: error:`` line (a hint line may follow) and exit status 2, with no traceback.
 
 Every case runs ``python -m costmodel ...`` as its own process under a CPU-time cap and an
-address-space cap (``resource.setrlimit`` before exec), two at a time: about a second of
-start-up each, so the corpus costs about a minute on two cores.
+address-space cap, two at a time, forked from a server that has imported the libraries
+(tests/fork_server.py), so that a case costs its command's time, not a second of imports.
 """
 
 from __future__ import annotations
 
 import os
-import resource
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from tests.fork_server import servers, spawn
 from tests.hostile_cases import CASES
 
 pytestmark = pytest.mark.slow  # the hostile corpus, each case a capped subprocess
 
 ROOT = Path(__file__).resolve().parents[1]
-#: CPU seconds after which a case is killed, and the CPU time a refusal may take (start-up,
-#: importing sympy, is about one second of it).
+#: CPU seconds after which a case is killed, and the CPU time a refusal may take (the
+#: libraries are imported before the fork).
 CPU_SECONDS = 8
 REFUSAL_CPU_SECONDS = 4
 #: Wall-clock seconds before a case counts as hung (generous: the machine is shared).
@@ -34,16 +31,11 @@ WALL_SECONDS = 60
 MEMORY_BYTES = 2 * 1024 ** 3
 
 
-def _caps() -> None:
-    resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
-
-
 def _fill(text: str, folder: Path) -> str:
     return text.replace("{dir}", str(folder)).replace("{marker}", str(folder / "MARKER"))
 
 
-def run_case(case, base: Path):
+def run_case(case, base: Path, launch=spawn):
     case_id, files, argv = case
     folder = base / case_id
     folder.mkdir()
@@ -56,32 +48,19 @@ def run_case(case, base: Path):
             path.write_bytes(_fill(content, folder).encode("utf-8"))
     args = [_fill(a, folder) for a in argv]
     out, err = folder / ".stdout", folder / ".stderr"
-    with open(out, "wb") as stdout, open(err, "wb") as stderr:
-        process = subprocess.Popen([sys.executable, "-m", "costmodel", *args], cwd=ROOT,
-                                   stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
-                                   preexec_fn=_caps)
-        deadline = time.monotonic() + WALL_SECONDS
-        while True:  # reaped with wait4, which also reports the child's CPU time
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                process.kill()
-                os.wait4(process.pid, 0)
-                process.returncode = -9
-                return case_id, None, "", "timed out", folder, None
-            time.sleep(0.02)
-    process.returncode = os.waitstatus_to_exitcode(status)
+    ended = launch(args, ROOT, dict(os.environ), out, err, CPU_SECONDS, MEMORY_BYTES,
+                   WALL_SECONDS)
+    if ended["code"] is None:
+        return case_id, None, "", "timed out", folder, None
     read = lambda path: path.read_bytes().decode("utf-8", "replace")  # noqa: E731
-    return (case_id, process.returncode, read(out), read(err), folder,
-            usage.ru_utime + usage.ru_stime)
+    return case_id, ended["code"], read(out), read(err), folder, ended["cpu"]
 
 
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory):
     base = tmp_path_factory.mktemp("hostile")
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        results = list(pool.map(lambda case: run_case(case, base), CASES))
+    with servers(2) as launch, ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda case: run_case(case, base, launch), CASES))
     return {case_id: rest for case_id, *rest in results}
 
 

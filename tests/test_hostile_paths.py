@@ -4,29 +4,29 @@ input on stdout or stderr, no existing file damaged by a failed write, no hang, 
 1 GB, no traceback; bad input gets exit 2 and one ``costmodel: error:`` line.
 
 Each case runs ``python -m costmodel ...`` as its own process, under a CPU-time cap and an
-address-space cap set before exec, two at a time; its peak resident memory comes from wait4.
+address-space cap, two at a time; its peak resident memory comes from wait4. The processes
+are forks of a server that has imported the libraries (tests/fork_server.py: the same
+process but for their import, checked against real ``python -m costmodel`` processes by
+tests/test_fork_server.py), which takes the corpus from about nine minutes of CPU to a few.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import resource
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from tests.fork_server import servers, spawn
 from tests.hostile_paths import ALL_CASES, SECRET
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
-#: CPU seconds after which a case is killed, and that a case may take (importing torch or
-#: onnx and sympy is about two seconds of it).
+#: CPU seconds after which a case is killed, and that a case may take (the libraries are
+#: imported before the fork: these are the command's own seconds).
 CPU_SECONDS = 20
 CASE_CPU_SECONDS = 12
 WALL_SECONDS = 90
@@ -39,17 +39,14 @@ MAX_RSS_BYTES = 1024 ** 3
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
-def _caps() -> None:
-    resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
-    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_BYTES, ADDRESS_SPACE_BYTES))
-
-
 def _fill(text: str, folder: Path) -> str:
     return text.replace("{dir}", str(folder)).replace("{marker}", str(folder / "MARKER")) \
         .replace("{root}", str(ROOT))
 
 
-def run_case(case, base: Path) -> dict:
+def run_case(case, base: Path, launch=spawn) -> dict:
+    """Run one case with ``launch`` (tests/fork_server.py: a real process, or a fork of
+    the server); what it did."""
     folder = base / case.id
     folder.mkdir()
     for name, content in case.files.items():
@@ -68,32 +65,20 @@ def run_case(case, base: Path) -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "100",
            "HOME": str(folder / "home"), **{k: _fill(v, folder) for k, v in case.env.items()}}
     out, err = base / f"{case.id}.stdout", base / f"{case.id}.stderr"
-    with open(out, "wb") as stdout, open(err, "wb") as stderr:
-        process = subprocess.Popen([sys.executable, "-m", "costmodel", *args],
-                                   cwd=folder if case.cwd == "dir" else ROOT, env=env,
-                                   stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
-                                   preexec_fn=_caps)
-        deadline = time.monotonic() + WALL_SECONDS
-        while True:  # reaped with wait4, which also reports the child's CPU time and memory
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                process.kill()
-                os.wait4(process.pid, 0)
-                return {"code": None, "stdout": b"", "stderr": b"timed out", "folder": folder,
-                        "cpu": None, "rss": 0, "before": before}
-            time.sleep(0.02)
-    return {"code": os.waitstatus_to_exitcode(status), "stdout": out.read_bytes(),
-            "stderr": err.read_bytes(), "folder": folder, "before": before,
-            "cpu": usage.ru_utime + usage.ru_stime, "rss": usage.ru_maxrss * 1024}
+    ended = launch(args, folder if case.cwd == "dir" else ROOT, env, out, err, CPU_SECONDS,
+                   ADDRESS_SPACE_BYTES, WALL_SECONDS)
+    if ended["code"] is None:
+        return {**ended, "stdout": b"", "stderr": b"timed out", "folder": folder,
+                "before": before}
+    return {**ended, "stdout": out.read_bytes(), "stderr": err.read_bytes(), "folder": folder,
+            "before": before}
 
 
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory):
     base = tmp_path_factory.mktemp("hostile_paths")
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        results = list(pool.map(lambda case: run_case(case, base), ALL_CASES))
+    with servers(2) as launch, ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda case: run_case(case, base, launch), ALL_CASES))
     return {case.id: result for case, result in zip(ALL_CASES, results)}
 
 

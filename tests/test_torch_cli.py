@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow  # torch, and subprocesses
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = "examples/my_net.py:build"
-runner = CliRunner()
+runner = CliRunner(env={"COLUMNS": "120"})  # the layout the asserts read, whatever the shell has
 
 
 def invoke(*args):

@@ -199,6 +199,8 @@ def calibrate_from_csv(path: Path, out: Path, name: str, fused: bool) -> None:
     from ..frontends import build_spec
     from ..kernels.profile import from_json
     from ..kernels.whole import calibrate_from
+    from ..report.table import terminal_width
+    from ..report.text_layout import fit_text
     from ..safe_io import printable, write_atomic
 
     profile, fitted = calibrate_from(str(path), name, build_spec, fused)
@@ -206,9 +208,9 @@ def calibrate_from_csv(path: Path, out: Path, name: str, fused: bool) -> None:
     from_json(text, "the fitted profile")  # what is written must be a profile latency reads
     write_atomic(out, text, "profile file")
     errors = sorted(abs(p / r.seconds - 1) for r, p in fitted)
-    emit(f"{printable(name)}: fitted on {len(fitted)} measured networks; in-sample median "
-         f"error {100 * errors[len(errors) // 2]:.1f}%, max {100 * errors[-1]:.1f}% → "
-         f"{printable(out, 200)}")
+    emit(fit_text(f"{printable(name)}: fitted on {len(fitted)} measured networks; in-sample "
+                  f"median error {100 * errors[len(errors) // 2]:.1f}%, max "
+                  f"{100 * errors[-1]:.1f}% → {printable(out, 200)}", terminal_width()))
 
 
 def calibrate_kernels(out: Path, name: str, threads: int, budget: float, seed: int) -> None:

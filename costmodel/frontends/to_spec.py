@@ -206,8 +206,9 @@ def network_to_spec(network: Network, source: str | None = None, check: bool = T
         if carried:
             doc += ["", "The original's warnings (what its front end could not count is not "
                         "in this file either):"] + [f"* {n}" for n in carried]
+        # 79 columns: the file reads in an 80-column terminal and editor as it is printed
         doc = [wrapped for paragraph in doc
-               for wrapped in (textwrap.wrap(paragraph, 92, subsequent_indent="  " if
+               for wrapped in (textwrap.wrap(paragraph, 79, subsequent_indent="  " if
                                              paragraph.startswith("* ") else "") or [""])]
         lines = ['"""' + doc[0], *doc[1:], '"""', f"model {name}",
                  f"note Imported from {origin}.", *(f"note {n}" for n in notes),

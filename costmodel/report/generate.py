@@ -196,7 +196,8 @@ def _run(tasks: list[Task], progress: bool, figures_missing: bool) -> list[Outco
             outcomes.append(Outcome(task, task.run(), time.perf_counter() - start))
             bar.advance(job)
         n_tables = sum(t.kind == "table" for t in tasks)
-        bar.update(job, description=f"{n_tables} tables, {len(tasks) - n_tables} figures")
+        bar.update(job, description=f"{_count(n_tables, 'table')}, "
+                                    f"{_count(len(tasks) - n_tables, 'figure')}")
     return outcomes
 
 
@@ -246,3 +247,8 @@ def index(out: Path, outcomes: list[Outcome], tables: dict[str, TableInfo],
               "`costmodel summary reports/specs/shallow_mobilenet_v1.cm`.", ""]
     lines += [f"- [specs/{name}.cm](specs/{name}.cm)" for name in paper_tables.VARIANTS]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 table``, ``3 tables``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
