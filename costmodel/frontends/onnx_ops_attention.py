@@ -8,7 +8,7 @@ five axes, and moves between its channels-first convolutions and its partitioned
 
 * ``Einsum`` of two computed tensors whose equation is a batched matrix product is
   ``matmul``, its letters grouped as torch's einsum rule groups them
-  (frontends/torch_rules_modern.py): batch (in both operands and the output), K (in both,
+  (frontends/torch_rules_tensors.py): batch (in both operands and the output), K (in both,
   summed), M (the first and the output) and N (the second and the output), so MACs =
   batch·M·K·N as count_torch counts it. The equation is the file's text: it is read only
   when it is short (``limits.MAX_EINSUM_EQUATION_CHARS``) and made of letters, commas, spaces,

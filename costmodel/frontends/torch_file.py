@@ -19,7 +19,6 @@ from torch import nn
 
 from ..core.network import Network
 from ..errors import CostModelError
-from ..limits import MAX_QUOTED_PATH_CHARS
 from ..safe_io import printable
 from ..spec.ref import SpecRef
 from .torch_trace import seeded_rng, trace_torch

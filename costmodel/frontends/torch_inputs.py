@@ -32,7 +32,7 @@ from ..core.ops import Shape
 from ..errors import CostModelError
 from ..limits import MAX_INPUT_RANK, MAX_INPUTS, MAX_NUMBER
 from ..safe_io import printable
-from . import torch_rules_modern as modern
+from . import torch_tokens as tokens
 from .torch_rules import Emit, Unsupported, Value
 
 FLOAT_ONLY = ("costmodel runs a module on float inputs only: a forward that takes integer "
@@ -118,22 +118,22 @@ def value_of(size: tuple[int, ...], producer: str) -> Value:
     elif len(size) <= 5:
         shape = Shape(Integer(size[1]), tuple(Integer(s) for s in size[2:]), producer=producer)
     else:
-        shape = modern.as_last(size, producer)
+        shape = tokens.as_last(size, producer)
     return Value(shape, tuple(size))
 
 
 def _as_tokens(value: Any, inputs: set[str]) -> Any:
     """An input read channels first, read again as tokens; anything else as it is."""
     if isinstance(value, Value) and value.shape is not None and len(value.size) >= 3 \
-            and not modern.is_last(value) and value.shape.producer in inputs:
-        return modern._last(value)
+            and not tokens.is_last(value) and value.shape.producer in inputs:
+        return tokens.last_view(value)
     return value
 
 
 def beside_tokens(args: tuple, inputs: set[str]) -> tuple:
     """``args`` with its channels-first inputs read as tokens where another argument is
     tokens (``attn(q, kv, kv)[0] + q``: the query input beside the attention's output)."""
-    if not any(modern.is_last(a) for a in args):
+    if not any(tokens.is_last(a) for a in args):
         return args
     return tuple(_as_tokens(a, inputs) for a in args)
 
@@ -185,7 +185,7 @@ def cross_attention(recorder: Any, m: nn.MultiheadAttention, name: str, args: tu
     query, key, value = (_as_tokens(v, {v.shape.producer}) if isinstance(v, Value) and
                          v.shape is not None else v for v in attention_operands(args, kwargs))
     call = "nn.MultiheadAttention"
-    if not m.batch_first or not all(modern.is_last(v) and len(v.size) == 3
+    if not m.batch_first or not all(tokens.is_last(v) and len(v.size) == 3
                                     for v in (query, key, value)):
         return recorder.miss(name, call, "cross-attention other than batch_first=True over "
                              "N×L×D tokens", out_size)
@@ -208,7 +208,7 @@ def cross_attention(recorder: Any, m: nn.MultiheadAttention, name: str, args: tu
 
     def split(x: Value) -> Value:  # N×L×E as N×heads×L×E/heads: a view, no layer
         size = (batch, heads, x.size[1], per_head)
-        return Value(modern.as_last(size, x.shape.producer), size)
+        return Value(tokens.as_last(size, x.shape.producer), size)
 
     size = (batch, heads, query.size[1], per_head)
     attended = recorder.emit(Emit("sdpa", (split(q), split(k), split(v))), f"{name}.attention",
@@ -216,7 +216,7 @@ def cross_attention(recorder: Any, m: nn.MultiheadAttention, name: str, args: tu
     if attended is None:
         return None
     merged = (batch, query.size[1], width)
-    joined = Value(modern.as_last(merged, attended.shape.producer), merged)
+    joined = Value(tokens.as_last(merged, attended.shape.producer), merged)
     out = linear(joined, "out_proj", m.out_proj.out_features, m.out_proj.bias is not None)
     recorder.claimed.update(n for n in names if n in recorder.parameters)
     return out

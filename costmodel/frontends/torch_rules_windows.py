@@ -15,7 +15,7 @@ from sympy import Integer
 
 from ..core.ops import Shape
 from .torch_rules import Alias, Emit, Unsupported, Value
-from .torch_rules_modern import Param, is_last
+from .torch_tokens import Param, is_last
 
 
 def shifted_window_attention(x: Any, qkv_weight: Any, proj_weight: Any, bias: Any,

@@ -47,10 +47,12 @@ from ..safe_io import printable
 from . import torch_inputs, torch_params
 from . import torch_rules as rules
 from . import torch_rules_modern as modern
+from . import torch_rules_tensors as tensors
 from . import torch_rules_windows as windows
+from . import torch_tokens as tokens
 from .torch_messages import as_written, dtype_hint, quiet_torch_logs, user_frame
 from .torch_rules import Alias, Emit, Pieces, Unsupported, Value
-from .torch_rules_modern import Param, Returned
+from .torch_tokens import Param, Returned
 
 #: The seed of the input a module traced with forward hooks runs on (and of the weights a
 #: ``file.py:factory`` SPEC's factory draws): a fixed seed makes the count the same every run.
@@ -128,7 +130,7 @@ class _Recorder:
             return result.value
         if isinstance(result, Pieces):
             pieces = out_size if isinstance(out_size, tuple) else ()
-            axis = -1 if modern.is_last(result.source) else 1  # features, or channels
+            axis = -1 if tokens.is_last(result.source) else 1  # features, or channels
             widths = tuple(int(m.shape[axis]) for m in pieces) \
                 if pieces and all(hasattr(m, "shape") for m in pieces) else result.widths
             return Pieces(result.source, widths)
@@ -171,7 +173,7 @@ class _Recorder:
                 or not all(isinstance(s, int) for s in out_size):
             return None
         size = tuple(out_size)
-        shape = modern.as_last(size, name) if last else _shape(size, name)
+        shape = tokens.as_last(size, name) if last else _shape(size, name)
         return Value(shape, size)
 
 
@@ -217,7 +219,7 @@ def _agrees(shape: Shape, size: tuple[int, ...]) -> bool:
         total = 1
         for side in size:
             total *= side
-        return bool(size) and size[-1] == shape.c and total == modern.BATCH.get() * shape.numel
+        return bool(size) and size[-1] == shape.c and total == tokens.BATCH.get() * shape.numel
     got = _shape(size, "")
     return got is not None and (got.c, got.h, got.w) == (shape.c, shape.h, shape.w)
 
@@ -344,30 +346,30 @@ def _fx_node(node: fx.Node, gm: fx.GraphModule, args, kwargs, out_size, recorder
                 result, lambda x, *_: rule(module, x), args[:1], recorder.input_names)
         names = tuple(f"{node.target}.{n}" for n, _ in module.named_parameters())
         return recorder.answer(result, node.target, call, out_size, names,
-                               modern.is_last(args[0]) if args else False)
+                               tokens.is_last(args[0]) if args else False)
     word = method or getattr(node.target, "__name__", "")
     if word == "getitem" and not node.users:  # `out, _ = attn(q, k, v)`: an item unread
         return None
-    if args and isinstance(args[0], Param) and word in modern.MOVES:
+    if args and isinstance(args[0], Param) and word in tensors.MOVES:
         return replace(args[0], size=tuple(out_size))  # a view of a parameter: the parameter
-    if word == "getitem" and len(args) == 2 and modern.is_last(args[0]) and \
+    if word == "getitem" and len(args) == 2 and tokens.is_last(args[0]) and \
             windows.keeps_features(args[1]):
-        return modern._last(args[0], tuple(out_size))  # patch merging's strided slices
-    if args and modern.is_last(args[0]) and word in modern.MOVES and \
+        return tokens.last_view(args[0], tuple(out_size))  # patch merging's strided slices
+    if args and tokens.is_last(args[0]) and word in tensors.MOVES and \
             word not in ("getitem", "transpose", "permute", "view", "reshape", "flatten"):
-        return modern._last(args[0], tuple(out_size))  # free: contiguous, unsqueeze, roll...
+        return tokens.last_view(args[0], tuple(out_size))  # free: contiguous, unsqueeze, roll...
     if method in ("flatten",) or node.target is torch.flatten:
         is_reshape = isinstance(args[0], Value) and args[0].shape is not None and (
-            modern.is_last(args[0]) or (args[1:2] or [0])[0] == 2)
-    rule = (modern.METHOD_RULES.get(method) or rules.method_rule(method)) if method else \
-        (modern.FUNCTION_RULES.get(node.target) or rules.function_rule(node.target, call)
+            tokens.is_last(args[0]) or (args[1:2] or [0])[0] == 2)
+    rule = (tensors.METHOD_RULES.get(method) or rules.method_rule(method)) if method else \
+        (tensors.FUNCTION_RULES.get(node.target) or rules.function_rule(node.target, call)
          or windows.rule_by_name(call))
     name_base = _op_word(method or getattr(node.target, "__name__", "call"))
     try:
         if is_reshape and isinstance(args[0], Value) and args[0].shape is not None:
             how = method or node.target.__name__
             dims = args[1] if how == "permute" and len(args) == 2 else args[1:]  # permute(dims)
-            result = modern.reshape(args[0], tuple(out_size), how,
+            result = tensors.reshape(args[0], tuple(out_size), how,
                                     tuple(a for a in dims if isinstance(a, int)))
         elif rule is None:
             result = Unsupported("no rule for this call")
@@ -380,7 +382,7 @@ def _fx_node(node: fx.Node, gm: fx.GraphModule, args, kwargs, out_size, recorder
         result = Unsupported(f"arguments not understood ({exc})")
     if isinstance(result, Emit):
         name_base = result.op
-    last = any(modern.is_last(a) for a in args if isinstance(a, Value))
+    last = any(tokens.is_last(a) for a in args if isinstance(a, Value))
     return recorder.answer(result, recorder.auto_name(prefix, name_base) if not
                            isinstance(result, (Alias, Pieces)) else "", call, out_size,
                            last=last)
@@ -432,7 +434,7 @@ def _trace_hooks(module: nn.Module, sizes: tuple[tuple[int, ...], ...]
                 Unsupported("no rule for this module" if rule is None else "not a feature map")
             names = tuple(f"{name}.{n}" for n, _ in mod.named_parameters())
             value = recorder.answer(result, name, f"nn.{_class_name(mod)}",
-                                    tuple(output.shape), names, modern.is_last(x_value))
+                                    tuple(output.shape), names, tokens.is_last(x_value))
             if value is not None:
                 produced[id(output)] = (output, value)
         return record
@@ -465,7 +467,7 @@ def trace_torch(module: nn.Module, input_shape: Any = (1, 3, 224, 224),
     training = [(m, m.training) for m in module.modules()]
     module.eval()  # inference: dropout off, batch norm with its running statistics
     warnings = []
-    batch = modern.BATCH.set(size[0])
+    batch = tokens.BATCH.set(size[0])
     try:
         try:
             graph, flops = _fx_graph(module, sizes)
@@ -498,7 +500,7 @@ def trace_torch(module: nn.Module, input_shape: Any = (1, 3, 224, 224),
                     "so every run counts the same): where forward branches on its data "
                     "(if x.sum() > 0: ...), other inputs may take other paths at other costs"))]
     finally:
-        modern.BATCH.reset(batch)
+        tokens.BATCH.reset(batch)
         for m, mode in training:
             m.train(mode)
     held, not_called = torch_params.held_layers(module, recorder.claimed, recorder.input.shape,
