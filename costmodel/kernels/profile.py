@@ -5,8 +5,8 @@ A profile names the machine, the runtime and its version, the threads, how it wa
 the fusion rules it found, a fixed cost per forward call (``network_seconds``), per layer
 the runtime's executor steps through (``step_seconds``) and per byte a kernel writes inside
 a network (``written_seconds_per_byte``: fresh buffers and cold caches, which a kernel timed
-alone does not pay; :mod:`.synthetic`), the factor by which kernels in a network run slower
-than alone (``kernel_scale``), and for every kernel type the
+alone does not pay; :mod:`.synthetic`), a factor on every kernel's time (``kernel_scale``:
+1 as calibration now fits, kept for profiles that hold another), and for every kernel type the
 coefficients of its linear model (seconds per feature unit: ``macs``, ``bytes``, ``ops``,
 ``one``; :mod:`.detect`) with the fit's sample count and errors. A profile file is data from
 anywhere: read bounded, parsed by :mod:`json`, every key and value checked.
