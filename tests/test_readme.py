@@ -95,8 +95,8 @@ def test_every_documented_option_exists_with_the_documented_choices():
 @pytest.mark.parametrize("example", readme_examples.examples(README),
                          ids=lambda example: example.command)
 def test_every_console_example_is_what_the_command_prints(example):
-    # in a 100-column terminal, stdout and stderr; `costmodel report --readme README.md --python-examples`
-    # rewrites the stale ones
+    # in a 100-column terminal, stdout and stderr; `costmodel report --readme README.md
+    # --python-examples` rewrites the stale ones
     printed = readme_examples.run(example.command)
     assert readme_examples.matches(example.shown, printed), "\n".join(printed)
 

@@ -29,9 +29,10 @@ from ..safe_io import printable, read_bounded, write_atomic
 COLUMNS = 100
 ELISION = "..."
 BLOCK = re.compile(r"```console\n(.*?)```", re.S)
-# the commands an example may run: each prints its result and writes no file
+# the commands an example may run: each prints its result and writes no file (breakdown
+# is not one: it always writes its figure)
 READ_ONLY_COMMANDS = frozenset({"compare", "summary", "explain", "diff", "derive", "solve",
-                                "list", "memory", "guidelines", "hardware", "breakdown"})
+                                "list", "memory", "guidelines", "hardware"})
 WRITING_OPTIONS = ("-o", "--out", "--output")
 MAX_EXAMPLES = 200
 EXAMPLE_SECONDS = 120

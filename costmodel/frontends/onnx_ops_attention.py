@@ -93,10 +93,5 @@ class AttentionHandlers(WindowHandlers):
         x, dims = self.feature(node.input[0]), self.known(node.input[0])
         if x is not None and x.layout == "first" and dims is not None and len(dims) == 2 \
                 and dims[0] == 1 and int(self.attr(node, "axis", -1)) % 2 == 1:
-            scale, bias = (node.input[i] if len(node.input) > i and node.input[i] else ""
-                           for i in (1, 2))
-            self.emit_tokens(node, "layernorm", [x], dict(affine=1 if scale else 0,
-                                                          bias=1 if bias else 0),
-                             weights=(scale, bias))
-            return True
+            return self.emit_layernorm(node, x)
         return super().op_LayerNormalization(node)

@@ -23,7 +23,6 @@ dropped), ``Shape(D, (…), "last")``. Then:
 from __future__ import annotations
 
 import math
-from collections import Counter
 
 from sympy import Integer
 
@@ -192,6 +191,11 @@ class ModernHandlers(OpHandlers):
         if x is None or dims is None or int(self.attr(node, "axis", -1)) % len(dims) \
                 != len(dims) - 1:
             return "not a norm over the last axis of tokens"
+        return self.emit_layernorm(node, x)
+
+    def emit_layernorm(self, node, x: Shape) -> bool:
+        """A LayerNormalization node over ``x``'s features as ``layernorm``, its scale and
+        shift (inputs 2 and 3, either may be absent) its weights."""
         scale, bias = (node.input[i] if len(node.input) > i and node.input[i] else ""
                        for i in (1, 2))
         self.emit_tokens(node, "layernorm", [x], dict(affine=1 if scale else 0,

@@ -370,7 +370,7 @@ def _fx_node(node: fx.Node, gm: fx.GraphModule, args, kwargs, out_size, recorder
             how = method or node.target.__name__
             dims = args[1] if how == "permute" and len(args) == 2 else args[1:]  # permute(dims)
             result = tensors.reshape(args[0], tuple(out_size), how,
-                                    tuple(a for a in dims if isinstance(a, int)))
+                                     tuple(a for a in dims if isinstance(a, int)))
         elif rule is None:
             result = Unsupported("no rule for this call")
         else:
