@@ -524,7 +524,8 @@ def _smallest_resolution(spec: ModelSpec, knobs: dict[str, Any], model: str,
             return False
 
     failing = int(knobs["resolution"]) if knobs["resolution"].is_number else 0
-    working = max(failing, 1)
+    # the build at ``failing`` is the one that just failed: the doubling starts above it
+    working = 2 * failing if failing else 1
     while not works(working):
         failing, working = working, working * 2
         if working > limit:
