@@ -109,6 +109,22 @@ def test_measured_rules_fuse_chains_but_not_across_a_branch_point(toy):
     assert "add" in labels and labels[-2:] == ["gap", "fc"]
 
 
+def test_an_activation_after_a_folded_batch_norm_fuses_by_the_convolutions_rule(toy):
+    # ONNX Runtime's rules: bn folds into the conv, the activation into the conv; no bn->act
+    kernels = group(toy, frozenset({"conv->bn", "conv->act", "dwconv->bn", "dwconv->act"}))
+    assert [k.label for k in kernels][:3] == ["conv+bn+relu", "dwconv+bn+relu6", "pwconv+bn"]
+    # without conv->bn, the bn is a kernel of its own and the relu follows it
+    kernels = group(toy, frozenset({"conv->act"}))
+    assert [k.label for k in kernels][:3] == ["conv", "bn", "relu"]
+
+
+def test_depthwise_channels_off_the_vector_width_are_their_own_features():
+    net = build(parse_text("model m\ninput 100 8 8\ndw k=3\npw 96\ndw k=3\n"))
+    first, _, third = (dict(k.features) for k in group(net))
+    assert first["macs_c4"] == 0 and first["macs_c16"] == first["macs"] == 100 * 64 * 9
+    assert third["macs_c4"] == third["macs_c16"] == 0 and third["macs"] == 96 * 64 * 9
+
+
 def test_features_are_the_exact_counts(toy):
     conv = group(toy, frozenset({"conv->bn"}))[0]
     layer = toy.layers[0]

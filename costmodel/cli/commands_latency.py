@@ -144,6 +144,10 @@ def calibrate(
         "--budget", help="Seconds of kernel measurement (5 to 86400); the run stops "
                          "sampling when they are spent.")] = 180.0,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the kernel sampling.")] = 0,
+    runtime: Annotated[str, typer.Option(
+        "--runtime", help="What the kernels are measured with: torch (PyTorch eager) or "
+                          "onnxruntime (ONNX Runtime's CPU provider, on each kernel's "
+                          "torch.onnx export; pip install '.[onnxruntime]').")] = "torch",
     from_csv: Annotated[Optional[Path], typer.Option(
         "--from", help="Fit the kernel profile from whole-network latencies measured "
                        "anywhere: a CSV of SPEC,ms rows (at least 4; 10 or more for "
@@ -175,6 +179,9 @@ def calibrate(
         if from_csv is not None:
             raise CostModelError("--from fits a kernel profile (.json); it does not take "
                                  "--roofline, --size, --copy-mib, --repeats or --library")
+        if runtime != "torch":
+            raise CostModelError("--runtime measures kernels (a .json profile); the roofline "
+                                 "takes --library")
         options = {k: ROOFLINE_DEFAULTS[k] if v is None else v for k, v in given.items()}
         return calibrate_roofline(out or Path("this_machine.toml"), name, threads, **options)
     out = out or Path("this_machine.json")
@@ -191,8 +198,14 @@ def calibrate(
 
     check_writable_target(out, "profile file")  # before the measurement, not after it
     if from_csv is not None:
+        if runtime != "torch":
+            raise CostModelError("--from fits whole-network times measured elsewhere; "
+                                 "--runtime names what measures kernels here")
         return calibrate_from_csv(from_csv, out, name, not unfused)
-    calibrate_kernels(out, name, threads, budget, seed)
+    from ..kernels.runtimes import check
+
+    check(runtime)  # unknown or not installed: refused before any measurement
+    calibrate_kernels(out, name, threads, budget, seed, runtime)
 
 
 def calibrate_from_csv(path: Path, out: Path, name: str, fused: bool) -> None:
@@ -213,22 +226,17 @@ def calibrate_from_csv(path: Path, out: Path, name: str, fused: bool) -> None:
                   f"{100 * errors[-1]:.1f}% → {printable(out, 200)}", terminal_width()))
 
 
-def calibrate_kernels(out: Path, name: str, threads: int, budget: float, seed: int) -> None:
+def calibrate_kernels(out: Path, name: str, threads: int, budget: float, seed: int,
+                      runtime: str = "torch") -> None:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from ..analysis.calibrate import machine_description, torch_available
+    from ..analysis.calibrate import machine_description
     from ..kernels.calibration import profile_from
-    from ..kernels.measure import calibrate_samples
+    from ..kernels.measure import RUNS, calibrate_samples
     from ..kernels.profile import from_json
+    from ..kernels.runtimes import label
     from ..safe_io import printable, write_atomic
-
-    if not torch_available():
-        raise CostModelError("calibrate measures kernels with PyTorch, which is not "
-                             "installed (pip install '.[torch]' from a costmodel checkout, or "
-                             "pip install torch; or --roofline, or "
-                             "--from measured.csv)")
-    import torch
 
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=Console(stderr=True), transient=True) as bar:
@@ -237,17 +245,24 @@ def calibrate_kernels(out: Path, name: str, threads: int, budget: float, seed: i
         def progress(elapsed: float, count: int) -> None:
             bar.update(task, completed=min(elapsed, budget),
                        description=f"{count:,} kernels measured")
-        samples, rules, context = calibrate_samples(budget, seed, threads, progress)
+        measured = calibrate_samples(budget, seed, threads, progress, runtime=runtime)
+    samples = measured.samples
     profile = profile_from(
-        samples, rules, context, name, machine_description(),
-        f"torch {torch.__version__} eager (inference_mode)", threads,
-        f"costmodel calibrate: {len(samples):,} kernel samples in {budget:g} s (seed {seed}), "
-        "thread CPU time, median of 7 runs each, one fit per kernel type; "
-        f"in-context terms from {len(context)} random synthetic networks",
-        {"budget_seconds": budget, "seed": seed, "samples": len(samples)})
+        samples, measured.rules, measured.context, name, machine_description(),
+        label(runtime, threads), threads,
+        f"costmodel calibrate --runtime {runtime}: {len(samples):,} kernel samples in "
+        f"{budget:g} s (seed {seed}), thread CPU time, median of {RUNS} runs each, one fit "
+        f"per kernel type; in-context terms from {len(measured.context)} random synthetic "
+        "networks",
+        {"budget_seconds": budget, "seed": seed, "samples": len(samples),
+         "unsupported_samples": dict(measured.unsupported)})
     text = profile.to_json()
     from_json(text, "the measured profile")  # what is written must be a profile latency reads
     write_atomic(out, text, "profile file")
+    if measured.unsupported:
+        typer.echo("costmodel: note: " + ", ".join(
+            f"{count} {kind}" for kind, count in measured.unsupported) + f" sample(s) {runtime} "
+            "cannot run (no ONNX form) were left out and others drawn", err=True)
     errors = sorted(m.median_abs_error for _, m in profile.models)
     emit(f"{printable(name)}: {len(samples):,} kernels of {len(profile.models)} types measured "
          f"({profile.runtime}, {threads} thread(s)); median kernel-fit error per type "

@@ -1,8 +1,9 @@
-"""Measure kernels on this machine with PyTorch eager, and fit a kernel profile from them.
+"""Measure kernels on this machine, with PyTorch eager or ONNX Runtime (:mod:`.runtimes`), for
+a kernel profile.
 
 Method (fixed threads, warm-up, medians, the spread recorded): every sample is the op's own
 PyTorch form (the module :func:`costmodel.frontends.to_torch` builds for that layer, in eval
-mode, under ``torch.inference_mode``), called once to warm up, then timed in ``RUNS`` runs of
+mode, under ``torch.inference_mode``; on ONNX Runtime, its export), called once to warm up, then timed in ``RUNS`` runs of
 enough calls to last about ``RUN_SECONDS`` each; its time is the median run's per-call time
 and its spread ``(slowest − fastest) / median`` of the runs. Other jobs on a shared machine
 only ever slow a run down, so the spread is the noise the measurement saw.
@@ -12,7 +13,9 @@ channels, a 1×1 convolution, where the two ops take comparable times, so that t
 the larger cannot pass for the saving on the smaller; nn-Meter uses HW 28, 64 → 128 3×3);
 ``a → b`` fuses when ``T(a) + T(b) − T(a→b) > α · min(T(a), T(b))``, α = 0.5. In
 eager mode each call is its own kernel, so a chain of two modules can only fuse by accident
-of the cache; the rule table records what was found either way. A saving must also stand
+of the cache; ONNX Runtime runs ``a → b`` as one exported graph, which it may fuse (batch
+norm folded into the convolution by the export, activations into ORT's fused convolution).
+The rule table records what was found either way. A saving must also stand
 clear of the noise (two standard errors over the rounds, :func:`fusion_rule`).
 
 The clock is the thread's CPU time by default (``clock="cpu"``): on a machine shared with
@@ -33,6 +36,7 @@ from dataclasses import dataclass
 
 from ..core.network import Layer
 from .detect import features, kernel_type
+from .runtimes import Unsupported, compiled, node_seconds
 from .sample import Config
 
 RUNS = 7
@@ -49,7 +53,7 @@ MIN_CONTEXT_NETWORKS, MAX_CONTEXT_NETWORKS = 8, 60
 #: the features each kernel type's model uses (the rest: bytes and one)
 MODEL_FEATURES = {**{kind: ("macs", "bytes", "one") for kind in
                      ("conv", "pwconv", "gconv", "gpwconv", "fc")},
-                  "dwconv": ("macs", "bytes", "planes", "one"),
+                  "dwconv": ("macs", "macs_c4", "macs_c16", "bytes", "planes", "one"),
                   **{kind: ("ops", "bytes", "one") for kind in
                      ("maxpool", "avgpool", "gap", "adaptivepool", "lrn")},
                   "split": ("one",), "dropout": ("one",)}
@@ -118,10 +122,20 @@ def time_call(call: Callable, args: Sequence, runs: int = RUNS,
     return median, (max(per_call) - min(per_call)) / median
 
 
-def measure(config: Config, runs: int = RUNS) -> Sample:
+def time_kernel(runtime: str, module, inputs: Sequence, threads: int = 1,
+                runs: int = RUNS) -> tuple[float, float]:
+    """A kernel alone on ``runtime``: median seconds per call and the spread. PyTorch:
+    :func:`time_call`; ONNX Runtime: its profiler's node times (:func:`.runtimes.node_seconds`:
+    a kernel alone would pay layout conversions a network pays once)."""
+    if runtime == "torch":
+        return time_call(module, inputs, runs)
+    return node_seconds(module, inputs, threads, runs, RUN_SECONDS)
+
+
+def measure(config: Config, runs: int = RUNS, runtime: str = "torch",
+            threads: int = 1) -> Sample:
     layer = config.layer()
-    module, inputs = callable_of(layer, config.batch)
-    seconds, spread = time_call(module, inputs, runs)
+    seconds, spread = time_kernel(runtime, *callable_of(layer, config.batch), threads, runs)
     return Sample(kernel_type(layer), config, seconds, spread,
                   features((layer,), config.batch))
 
@@ -137,8 +151,23 @@ def _chain_layers(first: str, second: str) -> tuple[Layer, Layer]:
     return a, b
 
 
-def fusion_rule(first: str, second: str, runs: int = RUNS,
-                rounds: int = 5) -> tuple[str, bool, float]:
+def _chain(first, second):
+    """``second(first(*inputs))`` as one module (``nn.Sequential`` takes one input; ``add``
+    takes two)."""
+    torch = _torch()
+
+    class Chain(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.first, self.second = first, second
+
+        def forward(self, *inputs):
+            return self.second(self.first(*inputs))
+    return Chain().eval()
+
+
+def fusion_rule(first: str, second: str, runs: int = RUNS, rounds: int = 5,
+                runtime: str = "torch", threads: int = 1) -> tuple[str, bool, float]:
     """Whether ``first → second`` runs as one kernel: (rule key, fused, saved fraction of
     the smaller op's time). a, b and a→b are timed in ``rounds`` interleaved rounds; the
     saving ``T(a) + T(b) − T(a→b)`` of each round is averaged, and the rule holds only when
@@ -148,13 +177,14 @@ def fusion_rule(first: str, second: str, runs: int = RUNS,
     from .detect import rule_class, rule_key
 
     a, b = _chain_layers(first, second)
-    call_a, inputs = callable_of(a)
-    call_b, (middle,) = callable_of(b)
-    calls = ((call_a, inputs), (call_b, (middle,)),
-             (lambda *xs: call_b(call_a(*xs)), inputs))
+    module_a, inputs = callable_of(a)
+    module_b, middle = callable_of(b)
+    # on ONNX Runtime the chain is one exported graph, which the runtime may fuse
+    timed = ((module_a, inputs), (module_b, middle), (_chain(module_a, module_b), inputs))
     saved, smaller = [], []
     for _ in range(rounds):
-        t_a, t_b, t_ab = (time_call(call, args, runs)[0] for call, args in calls)
+        t_a, t_b, t_ab = (time_kernel(runtime, module, args, threads, runs)[0]
+                          for module, args in timed)
         saved.append(t_a + t_b - t_ab)
         smaller.append(min(t_a, t_b))
     mean = statistics.fmean(saved)
@@ -163,8 +193,10 @@ def fusion_rule(first: str, second: str, runs: int = RUNS,
     return rule_key(rule_class(a), rule_class(b)), mean - 2 * error > ALPHA * low, mean / low
 
 
-def time_networks(networks, runs: int = RUNS) -> list[float]:
-    """Seconds per forward of each network as ``to_torch`` runs it (median of ``runs``)."""
+def time_networks(networks, runs: int = RUNS, runtime: str = "torch",
+                  threads: int = 1) -> list[float]:
+    """Seconds per forward of each network as ``to_torch`` builds it, on ``runtime``
+    (median of ``runs``)."""
     torch = _torch()
     from ..frontends import to_torch
 
@@ -172,7 +204,8 @@ def time_networks(networks, runs: int = RUNS) -> list[float]:
     for network in networks:
         module = to_torch(network)
         x = torch.randn(1, int(network.input.c), int(network.input.h), int(network.input.w))
-        out.append(time_call(module, (x,), runs, run_seconds=0.05)[0])
+        out.append(time_call(*compiled(runtime, module, (x,), threads), runs,
+                             run_seconds=0.05)[0])
     return out
 
 
@@ -186,20 +219,33 @@ def plan(rng: random.Random, kinds: Sequence[str]) -> Callable[[], str]:
     return next_kind
 
 
+@dataclass(frozen=True)
+class Measured:
+    """What a calibration run measured: kernel samples, fusion rules (key, fused, saved
+    fraction), synthetic networks with their seconds, and how many drawn samples of each
+    kernel type the runtime could not run (:class:`.runtimes.Unsupported`)."""
+
+    samples: tuple[Sample, ...]
+    rules: tuple[tuple[str, bool, float], ...]
+    context: tuple[tuple[object, float], ...]
+    unsupported: tuple[tuple[str, int], ...] = ()
+
+
 def calibrate_samples(budget: float, seed: int = 0, threads: int = 1,
                       progress: Callable[[float, int], None] | None = None,
-                      runs: int = RUNS):
+                      runs: int = RUNS, runtime: str = "torch") -> Measured:
     """Fusion rules, then kernel samples and random synthetic networks (:mod:`.synthetic`,
     one per ``SECONDS_PER_CONTEXT`` of budget, at least ``MIN_CONTEXT_NETWORKS``) timed
-    whole, interleaved, until ``budget`` seconds have passed. Returns (samples, rules,
-    [(network, seconds)])."""
+    whole, interleaved, until ``budget`` seconds have passed, all on ``runtime``
+    (:mod:`.runtimes`)."""
     from .sample import draw, prior
     from .synthetic import networks
 
     torch = _torch()
     torch.set_num_threads(threads)
     start = time.perf_counter()
-    rules = [fusion_rule(a, b, runs) for a, b in FUSION_PAIRS]
+    rules = [fusion_rule(a, b, runs, runtime=runtime, threads=threads)
+             for a, b in FUSION_PAIRS]
     rng = random.Random(seed)
     kinds = [kind for kind in WEIGHTS if kind in prior()]
     next_kind = plan(rng, kinds)
@@ -209,15 +255,21 @@ def calibrate_samples(budget: float, seed: int = 0, threads: int = 1,
     pending = networks(MAX_CONTEXT_NETWORKS, seed)
     count = min(len(pending), max(MIN_CONTEXT_NETWORKS, int(budget / SECONDS_PER_CONTEXT)))
     context = []
+    unsupported: dict[str, int] = {}
     while time.perf_counter() - start < budget or len(context) < min(count, len(pending)):
         elapsed = time.perf_counter() - start
         if len(context) < count and elapsed >= budget * len(context) / count:
             network = pending[len(context)]
-            context.append((network, time_networks([network], runs)[0]))
+            context.append((network, time_networks([network], runs, runtime, threads)[0]))
         else:
-            config = draw(next_kind(), rng)
-            if config is not None:
-                samples.append(measure(config, runs))
+            kind = next_kind()
+            config = draw(kind, rng)
+            try:
+                if config is not None:
+                    samples.append(measure(config, runs, runtime, threads))
+            except Unsupported:
+                unsupported[kind] = unsupported.get(kind, 0) + 1
         if progress:
             progress(time.perf_counter() - start, len(samples))
-    return samples, rules, context
+    return Measured(tuple(samples), tuple(rules), tuple(context),
+                    tuple(sorted(unsupported.items())))

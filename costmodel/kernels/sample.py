@@ -4,7 +4,8 @@ The prior is every layer of the zoo's networks at their default settings (nn-Met
 samples from its zoo's layers the same way): a sample takes one of them and moves it, so the
 calibration covers the zoo's shapes *and beyond*: the spatial size scaled by 0.5 to 1.6 (a
 fifth of the time height and width independently, so rectangular maps are measured too) and
-the channel counts by 0.5 to 1.6 (groups kept dividing them). A third of the samples are
+the channel counts by 0.5 to 1.6 (groups kept dividing them; a depthwise kernel's rounded
+to a multiple of 1, 4, 8 or 16 alike). A third of the samples are
 drawn from broad log-uniform ranges instead, to cover what no zoo network has.
 """
 
@@ -65,6 +66,13 @@ def _scaled(value: int, factor: float, multiple: int = 1) -> int:
     return max(multiple, int(round(value * factor / multiple)) * multiple)
 
 
+def _alignment(rng: random.Random) -> int:
+    """The multiple a depthwise sample's channels are rounded to: real networks' channels
+    are mostly multiples of 8 or 16 (ShuffleNet v2's 116 and 232 are of 4), and runtimes run
+    those faster (:mod:`.detect`), so both kinds are drawn."""
+    return rng.choice((1, 4, 8, 16))
+
+
 def _moved(config: Config, rng: random.Random) -> Config:
     """``config`` with its spatial size and channels scaled (module doc)."""
     attrs = dict(config.attrs)
@@ -80,7 +88,7 @@ def _moved(config: Config, rng: random.Random) -> Config:
                       ((_scaled(c * h * w, rng.uniform(0.5, 1.6)), 1, 1),))
     groups = attrs.get("g", 1)
     if config.op == "dw" or config.op in ("split",):
-        c2 = _scaled(c, channels)
+        c2 = _scaled(c, channels, _alignment(rng) if config.op == "dw" else 1)
         if config.op == "split":
             attrs["c"] = max(1, min(c2, _scaled(attrs["c"], channels)))
         return Config(config.op, tuple(attrs.items()), ((c2, h2, w2),), config.batch)
@@ -122,7 +130,9 @@ def _broad(kind: str, template: Config, rng: random.Random) -> Config:
         side, width = max(side, attrs.get("k", 1)), max(width, attrs.get("k", 1))
         groups = attrs.get("g", 1)
         if kind == "dwconv":
-            return Config("dw", tuple(attrs.items()), ((c, side, width),))
+            align = _alignment(rng)
+            return Config("dw", tuple(attrs.items()), ((max(align, c // align * align), side,
+                                                        width),))
         c = max(groups, c // groups * groups)
         attrs["c"] = max(groups, _log_uniform(rng, 8, 1024) // groups * groups)
         return Config(template.op, tuple(attrs.items()), ((c, side, width),))
