@@ -6,12 +6,15 @@ ShuffleNet v2 Table 8 latencies the project holds.
     python benchmarks/latency_evidence.py                 # calibrate (180 s) + measure
     python benchmarks/latency_evidence.py --budget 600    # a longer calibration
     python benchmarks/latency_evidence.py --profile P.json  # reuse a kernel profile
+    python benchmarks/latency_evidence.py --runtime onnxruntime   # the same on ONNX Runtime
+                                                  # (into reports/latency/onnxruntime/)
 
 Calibration samples kernels from the zoo's layers at their *default* settings, moved
 (:mod:`costmodel.kernels.sample`); the test networks are zoo models at other widths and
 resolutions (rectangular ones and a batch of 4 among them) and torchvision's code written by
 hand (tests/torchvision_modules.py: batch norm and in-place activations as torchvision has
-them), none of them a network calibration ran. Measurement: PyTorch eager, one thread, fp32,
+them), none of them a network calibration ran. Measurement: PyTorch eager (or ONNX Runtime,
+on each network's torch.onnx export: :mod:`costmodel.kernels.runtimes`), one thread, fp32,
 inference mode, each network timed in ``--rounds`` interleaved rounds (median of 5 runs per
 round); measured = the median round, noise = (slowest − fastest round) / fastest.
 
@@ -55,11 +58,12 @@ TORCHVISION = {"torchvision MobileNetV2(0.75) @192": ("MobileNetV2", (0.75,), (1
                "torchvision SqueezeNet 1.0 @224": ("SqueezeNet", (), (1, 3, 224, 224)),
                "torchvision ShuffleNetV2(0.5) @224": ("ShuffleNetV2", (0.5,), (1, 3, 224, 224)),
                "torchvision ShuffleNetV2(1.5) @176": ("ShuffleNetV2", (1.5,), (1, 3, 176, 176))}
+RUNTIME_NAMES = {"torch": "PyTorch eager", "onnxruntime": "ONNX Runtime (CPU provider)"}
 BATCHED = {"mobilenet_v2:alpha=0.5,resolution=128 ×4": ("mobilenet_v2:alpha=0.5,resolution=128", 4)}
 
 
 def networks():
-    """(label, Network, module, input, batch) of every test network."""
+    """(label, Network, module, input, batch) of every test network, as PyTorch runs it."""
     import torch
 
     import torchvision_modules as tv
@@ -82,13 +86,27 @@ def networks():
     return out
 
 
+def on_runtime(items, runtime: str):
+    """``items`` with each module ready to call on ``runtime`` (a call, its arguments), and
+    the networks the runtime cannot run, with the reason."""
+    from costmodel.kernels.runtimes import Unsupported, compiled
+
+    ready, refused = [], []
+    for label, net, module, x, batch in items:
+        try:
+            ready.append((label, net, compiled(runtime, module, (x,)), x, batch))
+        except Unsupported as exc:
+            refused.append((label, str(exc)))
+    return ready, refused
+
+
 def measure_all(items, rounds: int, clock: str) -> dict[str, list[float]]:
     from costmodel.kernels.measure import time_call
 
     times: dict[str, list[float]] = {label: [] for label, *_ in items}
     for r in range(rounds):
-        for label, _, module, x, _ in items:
-            times[label].append(time_call(module, (x,), runs=5, run_seconds=0.05,
+        for label, _, (call, call_args), _, _ in items:
+            times[label].append(time_call(call, call_args, runs=5, run_seconds=0.05,
                                           clock=clock)[0])
             print(f"{clock} round {r + 1}: {label}: {times[label][-1] * 1e3:.2f} ms",
                   file=sys.stderr)
@@ -189,9 +207,13 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=180.0)
     parser.add_argument("--profile", type=Path, help="a kernel profile to use, not calibrate")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=ROOT / "reports" / "latency")
+    parser.add_argument("--out", type=Path, help="default reports/latency/ (for torch), "
+                        "reports/latency/onnxruntime/")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--runtime", choices=("torch", "onnxruntime"), default="torch")
     args = parser.parse_args()
+    args.out = args.out or ROOT / "reports" / "latency" / (
+        "onnxruntime" if args.runtime == "onnxruntime" else "")
 
     import torch
 
@@ -200,28 +222,34 @@ def main() -> None:
     from costmodel.kernels.calibration import profile_from
     from costmodel.kernels.measure import calibrate_samples
     from costmodel.kernels.profile import from_json, load, predict
+    from costmodel.kernels.runtimes import check, label
 
+    check(args.runtime)
     torch.set_num_threads(1)
     args.out.mkdir(parents=True, exist_ok=True)
-    lines = from_published(args.out)
-    print("\n".join(lines), file=sys.stderr)
+    if args.runtime == "torch":  # the published tables do not depend on the runtime
+        lines = from_published(args.out)
+        print("\n".join(lines), file=sys.stderr)
     started = time.perf_counter()
     if args.profile:
         profile = load(str(args.profile))
     else:
-        samples, rules, context = calibrate_samples(args.budget, args.seed)
-        profile = profile_from(samples, rules, context, "this_machine", machine_description(),
-                               f"torch {torch.__version__} eager (inference_mode)", 1,
-                               f"benchmarks/latency_evidence.py: {len(samples)} kernel "
-                               f"samples in {args.budget:g} s (seed {args.seed})",
-                               {"budget_seconds": args.budget, "samples": len(samples)})
+        measured = calibrate_samples(args.budget, args.seed, runtime=args.runtime)
+        samples = measured.samples
+        profile = profile_from(samples, measured.rules, measured.context, "this_machine",
+                               machine_description(), label(args.runtime, 1), 1,
+                               f"benchmarks/latency_evidence.py --runtime {args.runtime}: "
+                               f"{len(samples)} kernel samples in {args.budget:g} s (seed "
+                               f"{args.seed})",
+                               {"budget_seconds": args.budget, "samples": len(samples),
+                                "unsupported_samples": dict(measured.unsupported)})
         (args.out / "this_machine_kernels.json").write_text(profile.to_json(), encoding="utf-8")
         profile = from_json(profile.to_json(), "written")
     calibrated = time.perf_counter() - started
     roof = calibrate("this_machine", threads=1, library="torch")
     (args.out / "this_machine_roofline.toml").write_text(roof.toml(), encoding="utf-8")
     hardware = L.from_toml(roof.toml(), "roofline")
-    items = networks()
+    items, refused = on_runtime(networks(), args.runtime)
     times = measure_all(items, args.rounds, "cpu")
     walls = measure_all(items, args.rounds, "wall")
     rows = []
@@ -249,10 +277,10 @@ def main() -> None:
                                  ("roofline as measured (no fit)", "roofline_ms"))}
     summary["kernel model against wall-clock times"] = stats(
         [r["kernels_ms"] for r in rows], [r["wall_ms"] for r in rows])
-    write_outputs(args, rows, summary, profile, calibrated)
+    write_outputs(args, rows, summary, profile, calibrated, refused)
 
 
-def write_outputs(args, rows, summary, profile, calibrated: float) -> None:
+def write_outputs(args, rows, summary, profile, calibrated: float, refused=()) -> None:
     from costmodel.analysis.calibrate import machine_description
 
     with open(args.out / "evidence.csv", "w", newline="", encoding="utf-8") as f:
@@ -263,7 +291,8 @@ def write_outputs(args, rows, summary, profile, calibrated: float) -> None:
     lines = ["# Kernel latency model against measured times on this machine", "",
              f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by "
              "`python benchmarks/latency_evidence.py` on "
-             f"{machine_description()}; PyTorch eager, 1 thread, fp32. Calibration: "
+             f"{machine_description()}; {RUNTIME_NAMES[args.runtime]}, 1 thread, fp32 "
+             f"({profile.runtime}). Calibration: "
              f"{profile.method} ({calibrated:.0f} s). {len(rows)} networks, none seen by "
              "calibration.", "",
              "Measured: the thread's CPU time per forward (median of 5 runs, the median of "
@@ -290,12 +319,16 @@ def write_outputs(args, rows, summary, profile, calibrated: float) -> None:
                      f"{r['dominant']}{' (unknown: ' + r['unknown'] + ')' if r['unknown'] else ''}"
                      f" | {100 * (r['macs_fit_ms'] / r['measured_ms'] - 1):+.1f}% | "
                      f"{100 * (r['roofline_fit_ms'] / r['measured_ms'] - 1):+.1f}% |")
+    if refused:
+        lines += ["", f"Not run ({RUNTIME_NAMES[args.runtime]} cannot run them, so neither "
+                  "measured nor counted above):", ""]
+        lines += [f"- {label}: {reason}" for label, reason in refused]
     (args.out / "evidence.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines), file=sys.stderr)
-    figure(args.out, rows, summary)
+    figure(args.out, rows, summary, RUNTIME_NAMES[args.runtime])
 
 
-def figure(out: Path, rows, summary) -> None:
+def figure(out: Path, rows, summary, runtime: str = "PyTorch eager") -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -319,7 +352,7 @@ def figure(out: Path, rows, summary) -> None:
         ax.set_ylabel("predicted (ms)")
         ax.set_title(f"{name}: {100 * s['within10']:.0f}% within ±10%, ρ = {s['spearman']:.3f}",
                      fontsize=10)
-    fig.suptitle("Networks calibration never saw, PyTorch eager, 1 thread (dashed: ±10%, ±25%)",
+    fig.suptitle(f"Networks calibration never saw, {runtime}, 1 thread (dashed: ±10%, ±25%)",
                  fontsize=10)
     fig.tight_layout()
     for suffix in ("png", "svg"):

@@ -247,6 +247,11 @@ def calibrate_kernels(out: Path, name: str, threads: int, budget: float, seed: i
                        description=f"{count:,} kernels measured")
         measured = calibrate_samples(budget, seed, threads, progress, runtime=runtime)
     samples = measured.samples
+    if not samples:
+        raise CostModelError(f"--budget {budget:g}: the fusion rules and "
+                             f"{len(measured.context)} whole networks took it all before any "
+                             f"kernel was measured ({runtime}); give --budget "
+                             f"{max(30, 2 * int(budget))} or more (the default is 180 s)")
     profile = profile_from(
         samples, measured.rules, measured.context, name, machine_description(),
         label(runtime, threads), threads,

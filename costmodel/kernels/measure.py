@@ -49,6 +49,8 @@ WEIGHTS = {"conv": 5, "pwconv": 6, "dwconv": 5, "gconv": 2, "gpwconv": 2, "fc": 
            "adaptivepool": 0.5, "lrn": 0.5, "dropout": 0.3}
 MIN_SAMPLES = 6
 SECONDS_PER_CONTEXT = 3.0
+#: the most of the time so far the synthetic networks may have taken when the next is due
+NETWORK_SHARE = 0.4
 MIN_CONTEXT_NETWORKS, MAX_CONTEXT_NETWORKS = 8, 60
 #: the features each kernel type's model uses (the rest: bytes and one)
 MODEL_FEATURES = {**{kind: ("macs", "bytes", "one") for kind in
@@ -235,9 +237,9 @@ def calibrate_samples(budget: float, seed: int = 0, threads: int = 1,
                       progress: Callable[[float, int], None] | None = None,
                       runs: int = RUNS, runtime: str = "torch") -> Measured:
     """Fusion rules, then kernel samples and random synthetic networks (:mod:`.synthetic`,
-    one per ``SECONDS_PER_CONTEXT`` of budget, at least ``MIN_CONTEXT_NETWORKS``) timed
-    whole, interleaved, until ``budget`` seconds have passed, all on ``runtime``
-    (:mod:`.runtimes`)."""
+    one per ``SECONDS_PER_CONTEXT`` of budget, at most ``NETWORK_SHARE`` of the time, at
+    least ``MIN_CONTEXT_NETWORKS`` even past the budget) timed whole, interleaved, until
+    ``budget`` seconds have passed, all on ``runtime`` (:mod:`.runtimes`)."""
     from .sample import draw, prior
     from .synthetic import networks
 
@@ -256,11 +258,20 @@ def calibrate_samples(budget: float, seed: int = 0, threads: int = 1,
     count = min(len(pending), max(MIN_CONTEXT_NETWORKS, int(budget / SECONDS_PER_CONTEXT)))
     context = []
     unsupported: dict[str, int] = {}
-    while time.perf_counter() - start < budget or len(context) < min(count, len(pending)):
+    on_networks = 0.0
+    while True:
         elapsed = time.perf_counter() - start
-        if len(context) < count and elapsed >= budget * len(context) / count:
+        if elapsed >= budget and len(context) >= min(MIN_CONTEXT_NETWORKS, count):
+            break
+        # network i is due at i/count of the budget, and while the networks have taken
+        # less than their share of the time so far (a short budget keeps time for kernels)
+        due = len(context) < count and elapsed >= budget * len(context) / count and (
+            on_networks <= NETWORK_SHARE * elapsed or elapsed >= budget)
+        if due:
             network = pending[len(context)]
+            before = time.perf_counter()
             context.append((network, time_networks([network], runs, runtime, threads)[0]))
+            on_networks += time.perf_counter() - before
         else:
             kind = next_kind()
             config = draw(kind, rng)

@@ -145,9 +145,42 @@ def node_seconds(module, inputs: Sequence, threads: int, runs: int,
     return median, (max(per_run) - min(per_run)) / max(median, 1e-9)
 
 
+def _refuse_unexportable(module, inputs: Sequence) -> None:
+    """Raise :class:`Unsupported` for what the exporter would refuse, before it runs (its
+    refusal prints the whole TorchScript graph to the process's stderr, which nothing here
+    can catch): an adaptive pool whose output size does not divide its input's, which ONNX
+    has no operator for."""
+    import torch
+
+    pools = (torch.nn.AdaptiveAvgPool2d, torch.nn.AdaptiveMaxPool2d)
+    found: list[str] = []
+
+    def check(pool, args, _output) -> None:
+        sizes = tuple(args[0].shape[-2:])
+        wanted = pool.output_size if isinstance(pool.output_size, tuple) else \
+            (pool.output_size,) * 2
+        if any(w is not None and size % w for size, w in zip(sizes, wanted)):
+            found.append(f"{type(pool).__name__} from {sizes[0]}×{sizes[1]} to "
+                         f"{wanted[0]}×{wanted[1]}")
+    hooks = [m.register_forward_hook(check) for m in module.modules() if isinstance(m, pools)]
+    if not hooks:
+        return
+    try:
+        with torch.no_grad():
+            module(*inputs)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    if found:
+        raise Unsupported(f"ONNX has no adaptive pool whose output size does not divide its "
+                          f"input's ({found[0]})")
+
+
 def _session(module, inputs: Sequence, threads: int, profile: str | None = None):
     import onnxruntime
     import torch
+
+    _refuse_unexportable(module, inputs)
 
     names = [f"input{i}" for i in range(len(inputs))]
     buffer = io.BytesIO()
