@@ -118,10 +118,12 @@ def test_an_activation_after_a_folded_batch_norm_fuses_by_the_convolutions_rule(
     assert [k.label for k in kernels][:3] == ["conv", "bn", "relu"]
 
 
-def test_depthwise_channels_off_the_vector_width_are_their_own_features():
+def test_channels_off_the_vector_width_are_their_own_features():
     net = build(parse_text("model m\ninput 100 8 8\ndw k=3\npw 96\ndw k=3\n"))
-    first, _, third = (dict(k.features) for k in group(net))
+    first, second, third = (dict(k.features) for k in group(net))
     assert first["macs_c4"] == 0 and first["macs_c16"] == first["macs"] == 100 * 64 * 9
+    # a dense convolution: ragged if its input or its output is
+    assert second["macs_c4"] == 0 and second["macs_c16"] == second["macs"] == 100 * 96 * 64
     assert third["macs_c4"] == third["macs_c16"] == 0 and third["macs"] == 96 * 64 * 9
 
 

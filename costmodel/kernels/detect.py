@@ -12,16 +12,21 @@ its convolution or fully connected layer), ``bytes`` (feature maps read by the h
 written by the last layer, batch times, plus the weights once, in the dtype's bytes),
 ``ops`` (the other arithmetic: element-wise operations and pooling window positions),
 ``planes`` (output channels × batch: a depthwise kernel's cost per channel plane),
-``macs_c4`` and ``macs_c16`` (the MACs again, of a kernel whose output channels are not a
-multiple of 4, or of 16; else 0) and ``one`` (1: a fixed cost per kernel call).
+``written`` (the bytes of the map the last layer writes: a convolution's output costs more
+than its input to touch, and inside a network it is a fresh buffer, which the profile's
+in-context term prices again for every kernel),
+``macs_c4`` and ``macs_c16`` (the MACs again, of a convolution whose input or output
+channels are not a multiple of 4, or of 16; else 0) and ``one`` (1: a fixed cost per kernel
+call).
 
-The two alignment features are there because runtimes vectorize across channels, and a
-depthwise convolution, with no reduction over channels to hide it, pays for a ragged tail
-in full. Measured here (a 3×3 depthwise convolution on a 28² map, one thread): ONNX Runtime
-runs 96, 100 or 104 channels in 24–26 µs and 97, 98 or 102 in 159–165 µs (its blocked
-layout needs a multiple of 4); PyTorch eager runs 96, 112 or 128 channels at 56² in
-216–291 µs and 100, 104, 116 or 120 in 469–531 µs. Which of the two a runtime shows is left
-to the fit: a coefficient the measurements do not call for comes out 0. Every kernel type's model is linear in some of
+The two alignment features are there because runtimes vectorize across channels and pay for
+a ragged tail. Measured here (one thread): ONNX Runtime runs a 3×3 depthwise convolution on
+a 28² map in 24–26 µs with 96, 100 or 104 channels and in 159–165 µs with 97, 98 or 102 (its
+blocked layout needs a multiple of 4), and a dense 3×3 one in 1.09 ms with 96 channels but
+1.41–1.57 ms with 97 to 104 (blocks of 16); PyTorch eager runs the depthwise one at 56² in
+216–291 µs with 96, 112 or 128 channels and in 469–531 µs with 100, 104, 116 or 120. Which
+of them a runtime shows is left to the fit: a coefficient the measurements do not call for
+comes out 0. Every kernel type's model is linear in some of
 these (:mod:`.profile`).
 """
 
@@ -32,9 +37,10 @@ from dataclasses import dataclass
 from ..core.network import Layer, Network
 from ..errors import CostModelError
 
-FEATURES = ("macs", "bytes", "ops", "planes", "macs_c4", "macs_c16", "one")
-#: not a model feature: the bytes a kernel writes, which the in-context term prices
+#: the bytes a kernel writes: a convolution model's feature, and what the in-context term
+#: prices for every kernel
 WRITTEN = "written"
+FEATURES = ("macs", "bytes", "ops", "planes", "macs_c4", "macs_c16", WRITTEN, "one")
 
 #: activations: one rule class, one kernel type each
 ACTIVATIONS = ("relu", "relu6", "sigmoid", "hsigmoid", "hswish", "swish")
@@ -114,11 +120,11 @@ def features(layers: tuple[Layer, ...], batch: int = 1, dtype_bytes: int = 4
     ops = batch * _int(head.counts.elementwise, head)
     planes = batch * _int(last.output.c, last)
     written = batch * _numel(last.output, last) * dtype_bytes
-    channels = _int(head.output.c, head)
+    channels = (_int(head.inputs[0].c, head), _int(head.output.c, head))
     return (("macs", float(macs)), ("bytes", float((moved + weights) * dtype_bytes)),
             ("ops", float(ops)), ("planes", float(planes)),
-            ("macs_c4", float(macs if channels % 4 else 0)),
-            ("macs_c16", float(macs if channels % 16 else 0)), ("one", 1.0),
+            ("macs_c4", float(macs if any(c % 4 for c in channels) else 0)),
+            ("macs_c16", float(macs if any(c % 16 for c in channels) else 0)), ("one", 1.0),
             (WRITTEN, float(written)))
 
 

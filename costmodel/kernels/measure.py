@@ -53,9 +53,10 @@ SECONDS_PER_CONTEXT = 3.0
 NETWORK_SHARE = 0.4
 MIN_CONTEXT_NETWORKS, MAX_CONTEXT_NETWORKS = 8, 60
 #: the features each kernel type's model uses (the rest: bytes and one)
-MODEL_FEATURES = {**{kind: ("macs", "bytes", "one") for kind in
-                     ("conv", "pwconv", "gconv", "gpwconv", "fc")},
-                  "dwconv": ("macs", "macs_c4", "macs_c16", "bytes", "planes", "one"),
+MODEL_FEATURES = {**{kind: ("macs", "macs_c4", "macs_c16", "bytes", "written", "one")
+                     for kind in ("conv", "pwconv", "gconv", "gpwconv")},
+                  "fc": ("macs", "bytes", "one"),
+                  "dwconv": ("macs", "macs_c4", "macs_c16", "bytes", "written", "planes", "one"),
                   **{kind: ("ops", "bytes", "one") for kind in
                      ("maxpool", "avgpool", "gap", "adaptivepool", "lrn")},
                   "split": ("one",), "dropout": ("one",)}

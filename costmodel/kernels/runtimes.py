@@ -114,6 +114,21 @@ def exportable(module):
     return module
 
 
+def seconds_per_call(events: Sequence[dict]) -> list[float]:
+    """Seconds of each ``session.run`` in ORT's profile ``events``: its nodes' kernel times
+    summed, the layout nodes left out. A call's node events come before its ``model_run``
+    event, which closes it."""
+    per_call, current = [], 0.0
+    for event in events:
+        if event.get("cat") == "Node" and str(event.get("name", "")).endswith("_kernel_time"):
+            if event.get("args", {}).get("op_name") not in LAYOUT_NODES:
+                current += float(event["dur"]) * 1e-6
+        elif event.get("cat") == "Session" and event.get("name") == "model_run":
+            per_call.append(current)
+            current = 0.0
+    return per_call
+
+
 def node_seconds(module, inputs: Sequence, threads: int, runs: int,
                  run_seconds: float) -> tuple[float, float]:
     """Median seconds per call of ``module``'s nodes on ORT, layout nodes left out, over
@@ -129,15 +144,7 @@ def node_seconds(module, inputs: Sequence, threads: int, runs: int,
             session.run(None, feeds)
         with open(session.end_profiling(), encoding="utf-8") as f:
             events = json.load(f)
-    per_call, current = [], 0.0
-    for event in events:
-        if event.get("cat") == "Node" and str(event.get("name", "")).endswith("_kernel_time"):
-            if event.get("args", {}).get("op_name") not in LAYOUT_NODES:
-                current += float(event["dur"]) * 1e-6
-        elif event.get("cat") == "Session" and event.get("name") == "model_run":
-            per_call.append(current)
-            current = 0.0
-    per_call = per_call[1:]  # the warm-up call
+    per_call = seconds_per_call(events)[1:]  # the warm-up call left out
     if len(per_call) != runs * calls:
         raise RuntimeError(f"ORT's profile holds {len(per_call)} runs, not {runs * calls}")
     per_run = [statistics.fmean(per_call[r * calls:(r + 1) * calls]) for r in range(runs)]

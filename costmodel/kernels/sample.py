@@ -4,8 +4,8 @@ The prior is every layer of the zoo's networks at their default settings (nn-Met
 samples from its zoo's layers the same way): a sample takes one of them and moves it, so the
 calibration covers the zoo's shapes *and beyond*: the spatial size scaled by 0.5 to 1.6 (a
 fifth of the time height and width independently, so rectangular maps are measured too) and
-the channel counts by 0.5 to 1.6 (groups kept dividing them; a depthwise kernel's rounded
-to a multiple of 1, 4, 8 or 16 alike). A third of the samples are
+the channel counts by 0.5 to 1.6 (groups kept dividing them; a convolution's rounded to a
+multiple of 1, 4, 8 or 16 alike). A third of the samples are
 drawn from broad log-uniform ranges instead, to cover what no zoo network has.
 """
 
@@ -67,7 +67,7 @@ def _scaled(value: int, factor: float, multiple: int = 1) -> int:
 
 
 def _alignment(rng: random.Random) -> int:
-    """The multiple a depthwise sample's channels are rounded to: real networks' channels
+    """The multiple a convolution sample's channels are rounded to: real networks' channels
     are mostly multiples of 8 or 16 (ShuffleNet v2's 116 and 232 are of 4), and runtimes run
     those faster (:mod:`.detect`), so both kinds are drawn."""
     return rng.choice((1, 4, 8, 16))
@@ -93,8 +93,9 @@ def _moved(config: Config, rng: random.Random) -> Config:
             attrs["c"] = max(1, min(c2, _scaled(attrs["c"], channels)))
         return Config(config.op, tuple(attrs.items()), ((c2, h2, w2),), config.batch)
     if "c" in attrs and config.op in ("conv", "pw"):
-        c2 = _scaled(c, channels, groups)
-        attrs["c"] = _scaled(attrs["c"], rng.uniform(0.5, 1.6), groups)
+        multiple = math.lcm(groups, _alignment(rng))
+        c2 = _scaled(c, channels, multiple)
+        attrs["c"] = _scaled(attrs["c"], rng.uniform(0.5, 1.6), multiple)
         return Config(config.op, tuple(attrs.items()), ((c2, h2, w2),), config.batch)
     if config.op == "shuffle":
         c2 = _scaled(c, channels, groups)
@@ -133,8 +134,9 @@ def _broad(kind: str, template: Config, rng: random.Random) -> Config:
             align = _alignment(rng)
             return Config("dw", tuple(attrs.items()), ((max(align, c // align * align), side,
                                                         width),))
-        c = max(groups, c // groups * groups)
-        attrs["c"] = max(groups, _log_uniform(rng, 8, 1024) // groups * groups)
+        multiple = math.lcm(groups, _alignment(rng))
+        c = max(multiple, c // multiple * multiple)
+        attrs["c"] = max(multiple, _log_uniform(rng, 8, 1024) // multiple * multiple)
         return Config(template.op, tuple(attrs.items()), ((c, side, width),))
     return _moved(template, rng)
 
