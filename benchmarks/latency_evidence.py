@@ -242,7 +242,8 @@ def main() -> None:
                                f"{len(samples)} kernel samples in {args.budget:g} s (seed "
                                f"{args.seed})",
                                {"budget_seconds": args.budget, "samples": len(samples),
-                                "unsupported_samples": dict(measured.unsupported)})
+                                "unsupported_samples": dict(measured.unsupported),
+                                "profiler_seconds_per_node": measured.node_overhead})
         (args.out / "this_machine_kernels.json").write_text(profile.to_json(), encoding="utf-8")
         profile = from_json(profile.to_json(), "written")
     calibrated = time.perf_counter() - started

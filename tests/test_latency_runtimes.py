@@ -36,6 +36,9 @@ def test_the_profile_is_read_per_call_without_layout_nodes():
               node("ReorderOutput", 30), {"cat": "Node", "name": "Conv_fence_before",
                                           "dur": 7}, run]
     assert runtimes.seconds_per_call(events) == [87e-6, 93e-6]
+    # what the profiler adds to each node is taken off, never below 0
+    assert runtimes.seconds_per_call(events, 2e-6) == pytest.approx([85e-6, 88e-6 + 1e-6])
+    assert runtimes.seconds_per_call(events, 5e-6) == pytest.approx([82e-6, 85e-6])
 
 
 @pytest.mark.slow

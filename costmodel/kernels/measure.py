@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 from ..core.network import Layer
 from .detect import features, kernel_type
-from .runtimes import Unsupported, compiled, node_seconds
+from .runtimes import Unsupported, compiled, node_seconds, profiler_overhead
 from .sample import Config
 
 RUNS = 7
@@ -132,7 +132,7 @@ def time_kernel(runtime: str, module, inputs: Sequence, threads: int = 1,
     a kernel alone would pay layout conversions a network pays once)."""
     if runtime == "torch":
         return time_call(module, inputs, runs)
-    return node_seconds(module, inputs, threads, runs, RUN_SECONDS)
+    return node_seconds(module, inputs, threads, runs, RUN_SECONDS, profiler_overhead(threads))
 
 
 def measure(config: Config, runs: int = RUNS, runtime: str = "torch",
@@ -232,6 +232,8 @@ class Measured:
     rules: tuple[tuple[str, bool, float], ...]
     context: tuple[tuple[object, float], ...]
     unsupported: tuple[tuple[str, int], ...] = ()
+    #: seconds the runtime's profiler adds to a node, taken off every kernel sample (ORT)
+    node_overhead: float = 0.0
 
 
 def calibrate_samples(budget: float, seed: int = 0, threads: int = 1,
@@ -284,4 +286,5 @@ def calibrate_samples(budget: float, seed: int = 0, threads: int = 1,
         if progress:
             progress(time.perf_counter() - start, len(samples))
     return Measured(tuple(samples), tuple(rules), tuple(context),
-                    tuple(sorted(unsupported.items())))
+                    tuple(sorted(unsupported.items())),
+                    profiler_overhead(threads) if runtime == "onnxruntime" else 0.0)

@@ -24,8 +24,10 @@ at its edges is left to the in-context terms fitted on whole networks
 
 from __future__ import annotations
 
+import functools
 import io
 import json
+import math
 import os
 import statistics
 import tempfile
@@ -114,23 +116,60 @@ def exportable(module):
     return module
 
 
-def seconds_per_call(events: Sequence[dict]) -> list[float]:
+def seconds_per_call(events: Sequence[dict], node_overhead: float = 0.0) -> list[float]:
     """Seconds of each ``session.run`` in ORT's profile ``events``: its nodes' kernel times
-    summed, the layout nodes left out. A call's node events come before its ``model_run``
-    event, which closes it."""
+    summed, each less ``node_overhead`` (what profiling adds to a node, at least 0), the
+    layout nodes left out. A call's node events come before its ``model_run`` event, which
+    closes it."""
     per_call, current = [], 0.0
     for event in events:
         if event.get("cat") == "Node" and str(event.get("name", "")).endswith("_kernel_time"):
             if event.get("args", {}).get("op_name") not in LAYOUT_NODES:
-                current += float(event["dur"]) * 1e-6
+                current += max(0.0, float(event["dur"]) * 1e-6 - node_overhead)
         elif event.get("cat") == "Session" and event.get("name") == "model_run":
             per_call.append(current)
             current = 0.0
     return per_call
 
 
-def node_seconds(module, inputs: Sequence, threads: int, runs: int,
-                 run_seconds: float) -> tuple[float, float]:
+#: ReLUs in the chain that prices a node outside the profiler (:func:`profiler_overhead`)
+CHAIN = 41
+
+
+@functools.lru_cache(maxsize=8)
+def profiler_overhead(threads: int = 1) -> float:
+    """Seconds ORT's profiler adds to each node's time, measured: a ReLU on 128 elements as
+    the profiler times it, less its share of a chain of ``CHAIN`` such ReLUs timed whole
+    without the profiler (the chain less a single one, over ``CHAIN − 1``). Here: about 2 µs
+    a node (1.9–2.1 µs in three runs; the ReLU's own time in a chain is 0.2 µs); a small
+    kernel timed alone by the profiler would otherwise carry it into every kernel of every
+    prediction."""
+    import torch
+
+    x = torch.randn(1, 8, 4, 4)
+    profiled = node_seconds(torch.nn.ReLU(), (x,), threads, 7, 0.004)[0]
+    whole = []
+    for length in (1, CHAIN):
+        session, feeds = _session(torch.nn.Sequential(*[torch.nn.ReLU()] * length), (x,),
+                                  threads)
+        whole.append(_fastest_per_call(lambda: session.run(None, feeds)))
+    return max(0.0, profiled - (whole[1] - whole[0]) / (CHAIN - 1))
+
+
+def _fastest_per_call(call: Callable, calls: int = 300, runs: int = 7) -> float:
+    """The fastest of ``runs`` runs' per-call time (other jobs only ever slow a run)."""
+    call()
+    best = math.inf
+    for _ in range(runs):
+        start = time.thread_time()
+        for _ in range(calls):
+            call()
+        best = min(best, (time.thread_time() - start) / calls)
+    return best
+
+
+def node_seconds(module, inputs: Sequence, threads: int, runs: int, run_seconds: float,
+                 node_overhead: float = 0.0) -> tuple[float, float]:
     """Median seconds per call of ``module``'s nodes on ORT, layout nodes left out, over
     ``runs`` runs of about ``run_seconds`` (after one warm-up call), and the spread
     ``(slowest − fastest) / median`` of the runs: ORT's profiler, module doc."""
@@ -144,7 +183,7 @@ def node_seconds(module, inputs: Sequence, threads: int, runs: int,
             session.run(None, feeds)
         with open(session.end_profiling(), encoding="utf-8") as f:
             events = json.load(f)
-    per_call = seconds_per_call(events)[1:]  # the warm-up call left out
+    per_call = seconds_per_call(events, node_overhead)[1:]  # the warm-up call left out
     if len(per_call) != runs * calls:
         raise RuntimeError(f"ORT's profile holds {len(per_call)} runs, not {runs * calls}")
     per_run = [statistics.fmean(per_call[r * calls:(r + 1) * calls]) for r in range(runs)]
