@@ -125,6 +125,10 @@ def test_channels_off_the_vector_width_are_their_own_features():
     # a dense convolution: ragged if its input or its output is
     assert second["macs_c4"] == 0 and second["macs_c16"] == second["macs"] == 100 * 96 * 64
     assert third["macs_c4"] == third["macs_c16"] == 0 and third["macs"] == 96 * 64 * 9
+    # an RGB stem's 3 input channels are narrower than a block: a layout of its own
+    stem = group(build(parse_text("model s\ninput 3 8 8\nconv 32 k=3\nconv 24 k=3\n")))
+    assert [dict(k.features)["macs_c16"] for k in stem] == [0, 24 * 32 * 64 * 9]
+    assert [dict(k.features)["macs_c4"] for k in stem] == [0, 0]
 
 
 def test_features_are_the_exact_counts(toy):

@@ -16,7 +16,7 @@ written by the last layer, batch times, plus the weights once, in the dtype's by
 than its input to touch, and inside a network it is a fresh buffer, which the profile's
 in-context term prices again for every kernel),
 ``macs_c4`` and ``macs_c16`` (the MACs again, of a convolution whose input or output
-channels are not a multiple of 4, or of 16; else 0) and ``one`` (1: a fixed cost per kernel
+channels are not a multiple of 4, or of 16: :func:`ragged`; else 0) and ``one`` (1: a fixed cost per kernel
 call).
 
 The two alignment features are there because runtimes vectorize across channels and pay for
@@ -110,6 +110,13 @@ def _numel(shape, layer: Layer) -> int:
     return _int(shape.c, layer) * _int(shape.h, layer) * _int(shape.w, layer)
 
 
+def ragged(cin: int, cout: int, block: int) -> bool:
+    """Whether a convolution's channels leave a ragged tail on ``block``-wide vectors: its
+    output channels not a multiple, or its input channels at least a block wide and not a
+    multiple (an input narrower than a block, an RGB stem, is a layout of its own)."""
+    return bool(cout % block or (cin >= block and cin % block))
+
+
 def features(layers: tuple[Layer, ...], batch: int = 1, dtype_bytes: int = 4
              ) -> tuple[tuple[str, float], ...]:
     """The features of a kernel made of ``layers`` (head first), for ``batch`` images."""
@@ -120,11 +127,11 @@ def features(layers: tuple[Layer, ...], batch: int = 1, dtype_bytes: int = 4
     ops = batch * _int(head.counts.elementwise, head)
     planes = batch * _int(last.output.c, last)
     written = batch * _numel(last.output, last) * dtype_bytes
-    channels = (_int(head.inputs[0].c, head), _int(head.output.c, head))
+    cin, cout = _int(head.inputs[0].c, head), _int(head.output.c, head)
     return (("macs", float(macs)), ("bytes", float((moved + weights) * dtype_bytes)),
             ("ops", float(ops)), ("planes", float(planes)),
-            ("macs_c4", float(macs if any(c % 4 for c in channels) else 0)),
-            ("macs_c16", float(macs if any(c % 16 for c in channels) else 0)), ("one", 1.0),
+            ("macs_c4", float(macs if ragged(cin, cout, 4) else 0)),
+            ("macs_c16", float(macs if ragged(cin, cout, 16) else 0)), ("one", 1.0),
             (WRITTEN, float(written)))
 
 

@@ -59,7 +59,7 @@ MODEL_FEATURES = {**{kind: ("macs", "macs_c4", "macs_c16", "bytes", "written", "
                   "dwconv": ("macs", "macs_c4", "macs_c16", "bytes", "written", "planes", "one"),
                   **{kind: ("ops", "bytes", "one") for kind in
                      ("maxpool", "avgpool", "gap", "adaptivepool", "lrn")},
-                  "split": ("one",), "dropout": ("one",)}
+                  "dropout": ("one",)}
 DEFAULT_FEATURES = ("bytes", "one")
 FUSION_PAIRS = (("conv", "bn"), ("conv", "relu"), ("bn", "relu"), ("dw", "bn"),
                 ("dw", "relu"), ("fc", "relu"), ("add", "relu"), ("relu", "maxpool"))

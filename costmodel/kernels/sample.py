@@ -94,7 +94,7 @@ def _moved(config: Config, rng: random.Random) -> Config:
         return Config(config.op, tuple(attrs.items()), ((c2, h2, w2),), config.batch)
     if "c" in attrs and config.op in ("conv", "pw"):
         multiple = math.lcm(groups, _alignment(rng))
-        c2 = _scaled(c, channels, multiple)
+        c2 = c if c <= 4 else _scaled(c, channels, multiple)  # a stem keeps its RGB input
         attrs["c"] = _scaled(attrs["c"], rng.uniform(0.5, 1.6), multiple)
         return Config(config.op, tuple(attrs.items()), ((c2, h2, w2),), config.batch)
     if config.op == "shuffle":
