@@ -19,7 +19,8 @@ from costmodel.errors import CostModelError
 from costmodel.kernels import whole
 from costmodel.kernels.calibration import fit_context
 from costmodel.kernels.detect import group, kernel_type, rule_class
-from costmodel.kernels.fit import fit_offset, fit_relative, fit_robust, nonnegative_least_squares
+from costmodel.kernels.fit import (fit_offset, fit_offset_robust, fit_relative, fit_robust,
+                                   nonnegative_least_squares)
 from costmodel.kernels.profile import KernelModel, KernelProfile, from_json, load, predict
 from costmodel.kernels.sample import Config, draw, prior
 from costmodel.spec import build, parse_text
@@ -81,6 +82,19 @@ def test_the_robust_fit_drops_outliers_and_says_how_many():
     fit = fit_robust(("macs", "one"), x.tolist(), y.tolist())
     assert fit.dropped == 2
     assert dict(fit.coefficients)["macs"] == pytest.approx(2.0, rel=0.03)
+
+
+def test_the_robust_offset_fit_is_not_held_at_zero_by_one_outlier():
+    rng = np.random.default_rng(3)
+    rows = rng.uniform(1, 10, (30, 2))
+    offset = rng.uniform(5, 20, 30)
+    measured = offset + rows @ np.array([2.0, 0.5])
+    offset[7] = 3 * measured[7]  # one network the known part over-predicts threefold
+    fit = fit_offset_robust(("a", "b"), rows, offset, measured)
+    assert dict(fit.coefficients) == pytest.approx({"a": 2.0, "b": 0.5}, rel=1e-9)
+    assert fit.dropped == 1 and fit.errors[7] == pytest.approx(2.0 + 2.0 * rows[7][0] / measured[7]
+                                                               + 0.5 * rows[7][1] / measured[7])
+    assert dict(fit_offset(("a", "b"), rows, offset, measured).coefficients)["a"] < 1.9
 
 
 def test_the_offset_fit_prices_what_the_known_part_leaves():

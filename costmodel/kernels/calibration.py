@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from .detect import WEIGHTS, WRITTEN
-from .fit import fit_offset, fit_robust
+from .fit import fit_offset_robust, fit_robust
 from .measure import DEFAULT_FEATURES, MODEL_FEATURES, Sample
 from .profile import KernelModel, KernelProfile, predict
 
@@ -40,9 +40,9 @@ def fit_models(samples: Sequence[Sample]) -> tuple[tuple[str, KernelModel], ...]
 def fit_context(profile: KernelProfile, context) -> tuple[KernelProfile, tuple[float, ...]]:
     """``profile`` with the in-context terms fitted on whole networks ``context`` (pairs of
     network and measured seconds): seconds per byte written, per byte of weights, per layer
-    and per forward, all
-    ≥ 0, added to the kernels' own models (relative fit, :func:`.fit.fit_offset`). Returns it
-    and the fit's relative errors on ``context``.
+    and per forward, all ≥ 0, added to the kernels' own models (relative fit, refitted
+    without its outliers: :func:`.fit.fit_offset_robust`). Returns it and the fit's
+    relative errors on ``context``.
 
     The terms are added, never a factor on the kernels' times: the synthetic networks are
     small, and a factor fitted on them (1.13–1.24 on this machine) made every large dense
@@ -60,7 +60,7 @@ def fit_context(profile: KernelProfile, context) -> tuple[KernelProfile, tuple[f
                      sum(k.kernel.feature(WEIGHTS) for k in est.kernels if k.known),
                      float(sum(len(k.kernel.layers) for k in est.kernels if k.known)), 1.0])
         measured.append(seconds)
-    result = fit_offset(CONTEXT, rows, kernels, measured)
+    result = fit_offset_robust(CONTEXT, rows, kernels, measured)
     written, weights, layers, one = (c for _, c in result.coefficients)
     return replace(bare, network_seconds=one, step_seconds=layers,
                    written_seconds_per_byte=written, weight_seconds_per_byte=weights

@@ -95,11 +95,7 @@ def fit_robust(names: Sequence[str], rows: Sequence[Sequence[float]],
                measured: Sequence[float]) -> LinearFit:
     """:func:`fit_relative`, refitted once without the worst outliers (module doc)."""
     first = fit_relative(names, rows, measured)
-    typical = first.median_abs_error
-    if len(measured) < 10 or typical == 0:
-        return first
-    order = sorted(range(len(measured)), key=lambda i: -abs(first.errors[i]))
-    drop = {i for i in order[:len(measured) // 10] if abs(first.errors[i]) > TRIM * typical}
+    drop = _outliers(first)
     if not drop:
         return first
     keep = [i for i in range(len(measured)) if i not in drop]
@@ -125,3 +121,33 @@ def fit_offset(names: Sequence[str], rows: Sequence[Sequence[float]],
     beta = nonnegative_least_squares(scaled / scale, (y - base) / y) / scale
     errors = tuple(float(e) for e in (base + x @ beta) / y - 1)
     return LinearFit(tuple(zip(names, (float(b) for b in beta))), errors)
+
+
+def _outliers(fit: LinearFit) -> set[int]:
+    """The samples of the worst tenth whose error is beyond ``TRIM`` times the median (none
+    below 10 samples)."""
+    typical = fit.median_abs_error
+    if len(fit.errors) < 10 or typical == 0:
+        return set()
+    order = sorted(range(len(fit.errors)), key=lambda i: -abs(fit.errors[i]))
+    return {i for i in order[:len(fit.errors) // 10] if abs(fit.errors[i]) > TRIM * typical}
+
+
+def fit_offset_robust(names: Sequence[str], rows: Sequence[Sequence[float]],
+                      offset: Sequence[float], measured: Sequence[float]) -> LinearFit:
+    """:func:`fit_offset`, refitted once without the worst outliers, as :func:`fit_robust`:
+    one synthetic network the kernels over-predict by 100% would otherwise hold every
+    in-context term at 0 (a term ≥ 0 can only make it worse). The errors are of every
+    network."""
+    first = fit_offset(names, rows, offset, measured)
+    drop = _outliers(first)
+    if not drop:
+        return first
+    keep = [i for i in range(len(measured)) if i not in drop]
+    second = fit_offset(names, [rows[i] for i in keep], [offset[i] for i in keep],
+                        [measured[i] for i in keep])
+    x = np.asarray(rows, dtype=float).reshape(len(measured), len(names))
+    beta = np.array([c for _, c in second.coefficients])
+    errors = tuple(float(e) for e in (np.asarray(offset, dtype=float) + x @ beta)
+                   / np.asarray(measured, dtype=float) - 1)
+    return LinearFit(second.coefficients, errors, len(drop))
