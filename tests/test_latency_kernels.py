@@ -208,13 +208,11 @@ def test_the_context_fit_recovers_known_in_context_terms():
                                             "mobilenet_v3_large", "googlenet")]
     p = profile(**{k.type: {"macs": 1e-10, "bytes": 1e-11, "one": 2e-6}
                    for n in nets for k in group(n)})
-    truth = replace(p, network_seconds=3e-4, step_seconds=5e-6, written_seconds_per_byte=2e-12,
-                    weight_seconds_per_byte=4e-12)
+    truth = replace(p, network_seconds=3e-4, step_seconds=5e-6, written_seconds_per_byte=2e-12)
     context = [(n, predict(n, truth).total_seconds) for n in nets]
     fitted, errors = fit_context(replace(p, kernel_scale=1.3), context)  # a scale is dropped
     assert (fitted.kernel_scale, fitted.network_seconds, fitted.step_seconds,
-            fitted.written_seconds_per_byte, fitted.weight_seconds_per_byte) == \
-        pytest.approx((1.0, 3e-4, 5e-6, 2e-12, 4e-12), rel=1e-6)
+            fitted.written_seconds_per_byte) == pytest.approx((1.0, 3e-4, 5e-6, 2e-12), rel=1e-6)
     assert max(abs(e) for e in errors) < 1e-9
 
 
@@ -223,13 +221,13 @@ def test_the_context_fit_recovers_known_in_context_terms():
 def test_a_profile_round_trips_through_plain_json(tmp_path):
     p = replace(profile(conv={"macs": 2.5e-11, "bytes": 1e-10, "one": 4e-6}),
                 fusion=(("conv->bn", True),), network_seconds=1e-4, step_seconds=2e-6,
-                written_seconds_per_byte=3e-12, weight_seconds_per_byte=5e-12)
+                written_seconds_per_byte=3e-12)
     path = tmp_path / "p.json"
     path.write_text(p.to_json())
     again = load(str(path))
     assert again.models == p.models
-    assert (again.fused, again.network_seconds, again.written_seconds_per_byte,
-            again.weight_seconds_per_byte) == (frozenset({"conv->bn"}), 1e-4, 3e-12, 5e-12)
+    assert (again.fused, again.network_seconds, again.written_seconds_per_byte) == \
+        (frozenset({"conv->bn"}), 1e-4, 3e-12)
     assert json.loads(path.read_text())["format"] == "costmodel-kernel-profile"
 
 

@@ -10,14 +10,14 @@ from collections.abc import Sequence
 
 from dataclasses import replace
 
-from .detect import WEIGHTS, WRITTEN
+from .detect import WRITTEN
 from .fit import fit_offset_robust, fit_robust
 from .measure import DEFAULT_FEATURES, MODEL_FEATURES, Sample
 from .profile import KernelModel, KernelProfile, predict
 
-#: what a kernel in a network pays beyond its time alone: per byte it writes, per byte of
-#: its weights (read cold), per layer the executor steps, per forward
-CONTEXT = ("written", "weights", "layers", "one")
+#: what a kernel in a network pays beyond its time alone: per byte it writes, per layer
+#: the executor steps, per forward
+CONTEXT = ("written", "layers", "one")
 
 
 def fit_models(samples: Sequence[Sample]) -> tuple[tuple[str, KernelModel], ...]:
@@ -39,10 +39,9 @@ def fit_models(samples: Sequence[Sample]) -> tuple[tuple[str, KernelModel], ...]
 
 def fit_context(profile: KernelProfile, context) -> tuple[KernelProfile, tuple[float, ...]]:
     """``profile`` with the in-context terms fitted on whole networks ``context`` (pairs of
-    network and measured seconds): seconds per byte written, per byte of weights, per layer
-    and per forward, all ≥ 0, added to the kernels' own models (relative fit, refitted
-    without its outliers: :func:`.fit.fit_offset_robust`). Returns it and the fit's
-    relative errors on ``context``.
+    network and measured seconds): seconds per byte written, per layer and per forward, all
+    ≥ 0, added to the kernels' own models (relative fit, refitted without its outliers:
+    :func:`.fit.fit_offset_robust`). Returns it and the fit's relative errors on ``context``.
 
     The terms are added, never a factor on the kernels' times: the synthetic networks are
     small, and a factor fitted on them (1.13–1.24 on this machine) made every large dense
@@ -50,21 +49,18 @@ def fit_context(profile: KernelProfile, context) -> tuple[KernelProfile, tuple[f
     note: 39% of the test networks within ±10% with the factor, 61% without, on the same
     measurements). ``kernel_scale`` stays 1 (older profiles that carry one still load)."""
     bare = replace(profile, network_seconds=0.0, step_seconds=0.0,
-                   written_seconds_per_byte=0.0, weight_seconds_per_byte=0.0,
-                   kernel_scale=1.0)
+                   written_seconds_per_byte=0.0, kernel_scale=1.0)
     rows, kernels, measured = [], [], []
     for network, seconds in context:
         est = predict(network, bare)
         kernels.append(est.total_seconds)
         rows.append([sum(k.kernel.feature(WRITTEN) for k in est.kernels if k.known),
-                     sum(k.kernel.feature(WEIGHTS) for k in est.kernels if k.known),
                      float(sum(len(k.kernel.layers) for k in est.kernels if k.known)), 1.0])
         measured.append(seconds)
     result = fit_offset_robust(CONTEXT, rows, kernels, measured)
-    written, weights, layers, one = (c for _, c in result.coefficients)
+    written, layers, one = (c for _, c in result.coefficients)
     return replace(bare, network_seconds=one, step_seconds=layers,
-                   written_seconds_per_byte=written, weight_seconds_per_byte=weights
-                   ), result.errors
+                   written_seconds_per_byte=written), result.errors
 
 
 def profile_from(samples: Sequence[Sample], rules: Sequence[tuple[str, bool, float]],

@@ -41,9 +41,6 @@ from ..errors import CostModelError
 #: prices for every kernel
 WRITTEN = "written"
 FEATURES = ("macs", "bytes", "ops", "planes", "macs_c4", "macs_c16", WRITTEN, "one")
-#: not a model feature: the bytes of a kernel's weights, which the in-context term prices
-#: (alone, a kernel reads them from cache; in a network, after the others evicted them)
-WEIGHTS = "weight_bytes"
 
 #: activations: one rule class, one kernel type each
 ACTIVATIONS = ("relu", "relu6", "sigmoid", "hsigmoid", "hswish", "swish")
@@ -135,7 +132,7 @@ def features(layers: tuple[Layer, ...], batch: int = 1, dtype_bytes: int = 4
             ("ops", float(ops)), ("planes", float(planes)),
             ("macs_c4", float(macs if ragged(cin, cout, 4) else 0)),
             ("macs_c16", float(macs if ragged(cin, cout, 16) else 0)), ("one", 1.0),
-            (WRITTEN, float(written)), (WEIGHTS, float(weights * dtype_bytes)))
+            (WRITTEN, float(written)))
 
 
 def consumers(network: Network) -> dict[str, int]:

@@ -5,11 +5,10 @@ A profile names the machine, the runtime and its version, the threads, how it wa
 the fusion rules it found, a fixed cost per forward call (``network_seconds``), per layer
 the runtime's executor steps through (``step_seconds``) and per byte a kernel writes inside
 a network (``written_seconds_per_byte``: fresh buffers and cold caches, which a kernel timed
-alone does not pay; :mod:`.synthetic`) and per byte of weights it reads there
-(``weight_seconds_per_byte``: the rest of the network evicted them), a factor on every kernel's time (``kernel_scale``:
+alone does not pay; :mod:`.synthetic`), a factor on every kernel's time (``kernel_scale``:
 1 as calibration now fits, kept for profiles that hold another), and for every kernel type the
 coefficients of its linear model (seconds per feature unit: ``macs``, ``bytes``, ``ops``,
-``written``, ``one``...; :mod:`.detect`) with the fit's sample count and errors. A profile file is data from
+``one``; :mod:`.detect`) with the fit's sample count and errors. A profile file is data from
 anywhere: read bounded, parsed by :mod:`json`, every key and value checked.
 """
 
@@ -22,7 +21,7 @@ from dataclasses import dataclass, field
 from .. import limits
 from ..errors import CostModelError
 from ..safe_io import printable, read_text_bounded
-from .detect import FEATURES, WEIGHTS, WRITTEN, Kernel, group
+from .detect import FEATURES, WRITTEN, Kernel, group
 
 FORMAT = "costmodel-kernel-profile"
 VERSION = 1
@@ -70,9 +69,6 @@ class KernelProfile:
     written_seconds_per_byte: float = 0.0
     #: how much slower (or faster) a kernel runs inside a network than timed alone
     kernel_scale: float = 1.0
-    #: the in-context cost of a byte of weights, read after the rest of the network evicted
-    #: them from the caches (a kernel timed alone reads them hot)
-    weight_seconds_per_byte: float = 0.0
 
     @property
     def fused(self) -> frozenset[str]:
@@ -88,7 +84,6 @@ class KernelProfile:
                 "network_seconds": self.network_seconds, "step_seconds": self.step_seconds,
                 "written_seconds_per_byte": self.written_seconds_per_byte,
                 "kernel_scale": self.kernel_scale,
-                "weight_seconds_per_byte": self.weight_seconds_per_byte,
                 "fusion": {key: fuses for key, fuses in self.fusion},
                 "kernels": {kind: {"coefficients": dict(m.coefficients), "samples": m.samples,
                                    "median_abs_error": m.median_abs_error,
@@ -103,7 +98,7 @@ class KernelProfile:
 
 TOP_KEYS = {"format", "version", "name", "machine", "runtime", "threads", "dtype", "created",
             "method", "network_seconds", "step_seconds", "written_seconds_per_byte",
-            "kernel_scale", "weight_seconds_per_byte", "fusion", "kernels", "notes"}
+            "kernel_scale", "fusion", "kernels", "notes"}
 MODEL_KEYS = {"coefficients", "samples", "median_abs_error", "max_abs_error", "median_spread"}
 
 
@@ -195,9 +190,7 @@ def from_json(text: str, where: str) -> KernelProfile:
                          tuple((printable(k, 80), v) for k, v in notes.items()),
                          _number(data.get("written_seconds_per_byte", 0.0),
                                  "written_seconds_per_byte", where, MAX_SECONDS_PER_UNIT),
-                         _number(data.get("kernel_scale", 1.0), "kernel_scale", where, 100.0),
-                         _number(data.get("weight_seconds_per_byte", 0.0),
-                                 "weight_seconds_per_byte", where, MAX_SECONDS_PER_UNIT))
+                         _number(data.get("kernel_scale", 1.0), "kernel_scale", where, 100.0))
 
 
 def is_kernel_profile(path: str) -> bool:
@@ -284,10 +277,8 @@ def predict(network, profile: KernelProfile, batch: int = 1) -> KernelEstimate:
             continue
         terms = {name: profile.kernel_scale * value
                  for name, value in model.terms(kernel).items()}
-        # in context: each layer stepped by the executor, each byte written to a fresh
-        # buffer, each byte of weights read cold
+        # in context: each layer stepped by the executor, each byte written to a fresh buffer
         terms["overhead"] += profile.step_seconds * len(kernel.layers)
-        terms["memory"] += profile.written_seconds_per_byte * kernel.feature(WRITTEN) + \
-            profile.weight_seconds_per_byte * kernel.feature(WEIGHTS)
+        terms["memory"] += profile.written_seconds_per_byte * kernel.feature(WRITTEN)
         times.append(KernelTime(kernel, tuple(terms.items())))
     return KernelEstimate(network.name, profile, batch, tuple(times), len(network.layers))

@@ -30,10 +30,9 @@ def kernel_table(est: KernelEstimate) -> Table:
              f"Profile: {printable(profile.runtime, None)}, {profile.threads} thread(s), "
              f"{printable(profile.machine, None)}; {printable(profile.method, None)}.",
              f"In context: {profile.network_seconds * 1e6:.3g} µs per forward, "
-             f"{profile.step_seconds * 1e6:.3g} µs per layer stepped (overhead term), "
+             f"{profile.step_seconds * 1e6:.3g} µs per layer stepped (overhead term) and "
              f"{profile.written_seconds_per_byte * 1e12:.3g} ps per byte written to a fresh "
-             f"buffer and {profile.weight_seconds_per_byte * 1e12:.3g} ps per byte of "
-             "weights read cold (memory term), on top of each kernel timed alone."]
+             "buffer (memory term), on top of each kernel timed alone."]
     if est.unknown:
         notes.insert(0, f"INCOMPLETE: the profile has no model for {', '.join(est.unknown)} "
                         f"({sum(1 for k in est.kernels if not k.known)} kernels); the total "
