@@ -72,3 +72,10 @@ def test_calibrate_writes_a_profile_latency_reads_with_neither_runtime(tmp_path,
     estimate = json.loads(result.stdout)
     assert estimate["batch"] == 2 and estimate["total_seconds"] > 0
     assert estimate["dominant"] in ("compute", "memory", "overhead")
+
+
+def test_a_kernel_the_runtime_optimizes_away_times_above_zero():
+    # a graph of one Identity, priced less than the profiler's own cost: floored, never 0
+    seconds, spread = runtimes.node_seconds(torch.nn.Dropout(0.5).eval(),
+                                            (torch.randn(1, 8, 4, 4),), 1, 3, 0.002, 1.0)
+    assert seconds == runtimes.FLOOR_SECONDS and spread == 0

@@ -141,8 +141,8 @@ def calibrate(
     name: Annotated[str, typer.Option("--name", help="The profile's name.")] = "this_machine",
     threads: Annotated[int, typer.Option("--threads", help="Threads to use (1 to 256).")] = 1,
     budget: Annotated[float, typer.Option(
-        "--budget", help="Seconds of kernel measurement (5 to 86400); the run stops "
-                         "sampling when they are spent.")] = 180.0,
+        "--budget", help="Seconds the calibration takes (5 to 86400): it stops measuring "
+                         "5% before, to fit and write the profile within them.")] = 180.0,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the kernel sampling.")] = 0,
     runtime: Annotated[str, typer.Option(
         "--runtime", help="What the kernels are measured with: torch (PyTorch eager) or "

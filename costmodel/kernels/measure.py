@@ -51,6 +51,9 @@ MIN_SAMPLES = 6
 SECONDS_PER_CONTEXT = 3.0
 #: the most of the time so far the synthetic networks may have taken when the next is due
 NETWORK_SHARE = 0.4
+#: of the budget, kept for the sample in flight at the deadline, the fits and the writing,
+#: so that the whole command ends within it
+SLACK = 0.05
 MIN_CONTEXT_NETWORKS, MAX_CONTEXT_NETWORKS = 8, 60
 #: the features each kernel type's model uses (the rest: bytes and one)
 MODEL_FEATURES = {**{kind: ("macs", "macs_c4", "macs_c16", "bytes", "written", "one")
@@ -242,13 +245,15 @@ def calibrate_samples(budget: float, seed: int = 0, threads: int = 1,
     """Fusion rules, then kernel samples and random synthetic networks (:mod:`.synthetic`,
     one per ``SECONDS_PER_CONTEXT`` of budget, at most ``NETWORK_SHARE`` of the time, at
     least ``MIN_CONTEXT_NETWORKS`` even past the budget) timed whole, interleaved, until
-    ``budget`` seconds have passed, all on ``runtime`` (:mod:`.runtimes`)."""
+    ``budget`` seconds less ``SLACK`` of it have passed, all on ``runtime``
+    (:mod:`.runtimes`)."""
     from .sample import draw, prior
     from .synthetic import networks
 
     torch = _torch()
     torch.set_num_threads(threads)
     start = time.perf_counter()
+    budget = budget * (1 - SLACK)
     rules = [fusion_rule(a, b, runs, runtime=runtime, threads=threads)
              for a, b in FUSION_PAIRS]
     rng = random.Random(seed)

@@ -43,6 +43,10 @@ OPSET = 17
 LAYOUT_NODES = ("ReorderInput", "ReorderOutput")
 #: calls per profiled run: the profile holds a few events per call, read back whole
 MAX_PROFILED_CALLS = 200
+#: the least time a kernel alone is given: one the runtime optimizes away (a dropout) or
+#: one faster than the profiler's own cost per node would time as 0, which no relative fit
+#: can take; 0.1 µs is a tenth of the profiler's resolution
+FLOOR_SECONDS = 1e-7
 
 
 class Unsupported(CostModelError):
@@ -186,9 +190,10 @@ def node_seconds(module, inputs: Sequence, threads: int, runs: int, run_seconds:
     per_call = seconds_per_call(events, node_overhead)[1:]  # the warm-up call left out
     if len(per_call) != runs * calls:
         raise RuntimeError(f"ORT's profile holds {len(per_call)} runs, not {runs * calls}")
-    per_run = [statistics.fmean(per_call[r * calls:(r + 1) * calls]) for r in range(runs)]
+    per_run = [max(FLOOR_SECONDS, statistics.fmean(per_call[r * calls:(r + 1) * calls]))
+               for r in range(runs)]
     median = statistics.median(per_run)
-    return median, (max(per_run) - min(per_run)) / max(median, 1e-9)
+    return median, (max(per_run) - min(per_run)) / median
 
 
 def _refuse_unexportable(module, inputs: Sequence) -> None:
