@@ -237,7 +237,7 @@ def main() -> None:
         measured = calibrate_samples(args.budget, args.seed, runtime=args.runtime)
         samples = measured.samples
         profile = profile_from(samples, measured.rules, measured.context, "this_machine",
-                               machine_description(), label(args.runtime, 1), 1,
+                               machine_description(), label(args.runtime), 1,
                                f"benchmarks/latency_evidence.py --runtime {args.runtime}: "
                                f"{len(samples)} kernel samples in {args.budget:g} s (seed "
                                f"{args.seed})",

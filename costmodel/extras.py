@@ -14,6 +14,8 @@ EXTRAS: dict[str, tuple[str, str, str]] = {
     "torch": ("torch", "torch", "counting a PyTorch module (a file.py:factory SPEC, "
                                 "to_torch, count_torch)"),
     "onnx": ("onnx", "onnx", "reading an ONNX file"),
+    "onnxruntime": ("onnxruntime", "onnxruntime",
+                    "measuring kernels on ONNX Runtime (calibrate --runtime onnxruntime)"),
     "pyarrow": ("parquet", "pyarrow", "writing Parquet"),
 }
 

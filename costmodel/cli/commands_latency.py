@@ -254,7 +254,7 @@ def calibrate_kernels(out: Path, name: str, threads: int, budget: float, seed: i
                              f"{max(30, 2 * int(budget))} or more (the default is 180 s)")
     profile = profile_from(
         samples, measured.rules, measured.context, name, machine_description(),
-        label(runtime, threads), threads,
+        label(runtime), threads,
         f"costmodel calibrate --runtime {runtime}: {len(samples):,} kernel samples in "
         f"{budget:g} s (seed {seed}), thread CPU time, median of {RUNS} runs each, one fit "
         f"per kernel type; in-context terms from {len(measured.context)} random synthetic "

@@ -16,8 +16,8 @@ written by the last layer, batch times, plus the weights once, in the dtype's by
 than its input to touch, and inside a network it is a fresh buffer, which the profile's
 in-context term prices again for every kernel),
 ``macs_c4`` and ``macs_c16`` (the MACs again, of a convolution whose input or output
-channels are not a multiple of 4, or of 16: :func:`ragged`; else 0) and ``one`` (1: a fixed cost per kernel
-call).
+channels are not a multiple of 4, or of 16: :func:`ragged`; else 0) and ``one`` (1: a fixed
+cost per kernel call).
 
 The two alignment features are there because runtimes vectorize across channels and pay for
 a ragged tail. Measured here (one thread): ONNX Runtime runs a 3×3 depthwise convolution on
@@ -26,8 +26,7 @@ blocked layout needs a multiple of 4), and a dense 3×3 one in 1.09 ms with 96 c
 1.41–1.57 ms with 97 to 104 (blocks of 16); PyTorch eager runs the depthwise one at 56² in
 216–291 µs with 96, 112 or 128 channels and in 469–531 µs with 100, 104, 116 or 120. Which
 of them a runtime shows is left to the fit: a coefficient the measurements do not call for
-comes out 0. Every kernel type's model is linear in some of
-these (:mod:`.profile`).
+comes out 0. Every kernel type's model is linear in some of these (:mod:`.profile`).
 """
 
 from __future__ import annotations

@@ -94,16 +94,8 @@ def fit_relative(names: Sequence[str], rows: Sequence[Sequence[float]],
 def fit_robust(names: Sequence[str], rows: Sequence[Sequence[float]],
                measured: Sequence[float]) -> LinearFit:
     """:func:`fit_relative`, refitted once without the worst outliers (module doc)."""
-    first = fit_relative(names, rows, measured)
-    drop = _outliers(first)
-    if not drop:
-        return first
-    keep = [i for i in range(len(measured)) if i not in drop]
-    second = fit_relative(names, [rows[i] for i in keep], [measured[i] for i in keep])
-    x = np.asarray(rows, dtype=float)
-    beta = np.array([c for _, c in second.coefficients])
-    errors = tuple(float(e) for e in (x @ beta) / np.asarray(measured, dtype=float) - 1)
-    return LinearFit(second.coefficients, errors, len(drop))
+    return _refitted(lambda r, _, m: fit_relative(names, r, m), rows, [0.0] * len(measured),
+                     measured)
 
 
 def fit_offset(names: Sequence[str], rows: Sequence[Sequence[float]],
@@ -139,14 +131,21 @@ def fit_offset_robust(names: Sequence[str], rows: Sequence[Sequence[float]],
     one synthetic network the kernels over-predict by 100% would otherwise hold every
     in-context term at 0 (a term ≥ 0 can only make it worse). The errors are of every
     network."""
-    first = fit_offset(names, rows, offset, measured)
+    return _refitted(lambda r, o, m: fit_offset(names, r, o, m), rows, offset, measured)
+
+
+def _refitted(fit, rows: Sequence[Sequence[float]], offset: Sequence[float],
+              measured: Sequence[float]) -> LinearFit:
+    """``fit(rows, offset, measured)``, refitted once without :func:`_outliers`; the errors
+    are of every sample, the count dropped recorded."""
+    first = fit(rows, offset, measured)
     drop = _outliers(first)
     if not drop:
         return first
     keep = [i for i in range(len(measured)) if i not in drop]
-    second = fit_offset(names, [rows[i] for i in keep], [offset[i] for i in keep],
-                        [measured[i] for i in keep])
-    x = np.asarray(rows, dtype=float).reshape(len(measured), len(names))
+    second = fit([rows[i] for i in keep], [offset[i] for i in keep],
+                 [measured[i] for i in keep])
+    x = np.asarray(rows, dtype=float).reshape(len(measured), -1)
     beta = np.array([c for _, c in second.coefficients])
     errors = tuple(float(e) for e in (np.asarray(offset, dtype=float) + x @ beta)
                    / np.asarray(measured, dtype=float) - 1)

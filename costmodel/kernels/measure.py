@@ -3,9 +3,9 @@ a kernel profile.
 
 Method (fixed threads, warm-up, medians, the spread recorded): every sample is the op's own
 PyTorch form (the module :func:`costmodel.frontends.to_torch` builds for that layer, in eval
-mode, under ``torch.inference_mode``; on ONNX Runtime, its export), called once to warm up, then timed in ``RUNS`` runs of
-enough calls to last about ``RUN_SECONDS`` each; its time is the median run's per-call time
-and its spread ``(slowest − fastest) / median`` of the runs. Other jobs on a shared machine
+mode, under ``torch.inference_mode``; on ONNX Runtime, its export), called once to warm up,
+then timed in ``RUNS`` runs of enough calls to last about ``RUN_SECONDS`` each; its time is
+the median run's per-call time and its spread ``(slowest − fastest) / median`` of the runs. Other jobs on a shared machine
 only ever slow a run down, so the spread is the noise the measurement saw.
 
 Fusion rules are measured as nn-Meter does: ``a``, ``b`` and ``a → b`` timed (at HW 56 and 32
@@ -28,6 +28,7 @@ alone (the executor, fresh buffers, cold caches) is measured on random synthetic
 
 from __future__ import annotations
 
+import functools
 import random
 import statistics
 import time
@@ -36,7 +37,7 @@ from dataclasses import dataclass
 
 from ..core.network import Layer
 from .detect import features, kernel_type
-from .runtimes import Unsupported, compiled, node_seconds, profiler_overhead
+from .runtimes import Unsupported, compiled, node_seconds
 from .sample import Config
 
 RUNS = 7
@@ -136,6 +137,26 @@ def time_kernel(runtime: str, module, inputs: Sequence, threads: int = 1,
     if runtime == "torch":
         return time_call(module, inputs, runs)
     return node_seconds(module, inputs, threads, runs, RUN_SECONDS, profiler_overhead(threads))
+
+
+#: ReLUs in the chain that prices a node outside ORT's profiler (:func:`profiler_overhead`)
+CHAIN = 41
+
+
+@functools.lru_cache(maxsize=8)
+def profiler_overhead(threads: int = 1) -> float:
+    """Seconds ORT's profiler adds to each node's time, measured: a ReLU on 128 elements as
+    the profiler times it, less its share of a chain of ``CHAIN`` such ReLUs timed whole
+    without the profiler (the chain less a single one, over ``CHAIN − 1``). Here: about 2 µs
+    a node (1.8–2.3 µs over runs; the ReLU's own time in a chain is 0.2 µs); a small kernel
+    timed alone by the profiler would otherwise carry it into every kernel of every
+    prediction."""
+    torch = _torch()
+    x = torch.randn(1, 8, 4, 4)
+    profiled = node_seconds(torch.nn.ReLU(), (x,), threads, RUNS, 2 * RUN_SECONDS)[0]
+    one, chain = (time_call(*compiled("onnxruntime", torch.nn.Sequential(
+        *[torch.nn.ReLU()] * length), (x,), threads))[0] for length in (1, CHAIN))
+    return max(0.0, profiled - (chain - one) / (CHAIN - 1))
 
 
 def measure(config: Config, runs: int = RUNS, runtime: str = "torch",

@@ -24,10 +24,8 @@ at its edges is left to the in-context terms fitted on whole networks
 
 from __future__ import annotations
 
-import functools
 import io
 import json
-import math
 import os
 import statistics
 import tempfile
@@ -59,22 +57,19 @@ def check(runtime: str) -> None:
     """Refuse, before any work, a runtime that is unknown or not installed."""
     import importlib.util
 
+    from ..extras import missing
     from ..safe_io import printable
 
     if runtime not in RUNTIMES:
         raise CostModelError(f"--runtime '{printable(runtime, 40)}': use "
                              f"{' or '.join(RUNTIMES)}")
     needed = ("torch",) + (("onnx", "onnxruntime") if runtime == "onnxruntime" else ())
-    absent = [name for name in needed if importlib.util.find_spec(name) is None]
-    if absent:
-        extra = "onnxruntime" if runtime == "onnxruntime" else "torch"
-        raise CostModelError(f"calibrate --runtime {runtime} measures with "
-                             f"{' and '.join(needed)}; {', '.join(absent)} is not installed "
-                             f"(pip install '.[{extra}]' from a costmodel checkout, or pip "
-                             f"install {' '.join(absent)})")
+    for name in needed:
+        if importlib.util.find_spec(name) is None:
+            raise missing(name, f"calibrate --runtime {runtime}")
 
 
-def label(runtime: str, threads: int) -> str:
+def label(runtime: str) -> str:
     """The runtime and its version as a profile names it."""
     import torch
 
@@ -136,42 +131,6 @@ def seconds_per_call(events: Sequence[dict], node_overhead: float = 0.0) -> list
     return per_call
 
 
-#: ReLUs in the chain that prices a node outside the profiler (:func:`profiler_overhead`)
-CHAIN = 41
-
-
-@functools.lru_cache(maxsize=8)
-def profiler_overhead(threads: int = 1) -> float:
-    """Seconds ORT's profiler adds to each node's time, measured: a ReLU on 128 elements as
-    the profiler times it, less its share of a chain of ``CHAIN`` such ReLUs timed whole
-    without the profiler (the chain less a single one, over ``CHAIN − 1``). Here: about 2 µs
-    a node (1.9–2.1 µs in three runs; the ReLU's own time in a chain is 0.2 µs); a small
-    kernel timed alone by the profiler would otherwise carry it into every kernel of every
-    prediction."""
-    import torch
-
-    x = torch.randn(1, 8, 4, 4)
-    profiled = node_seconds(torch.nn.ReLU(), (x,), threads, 7, 0.004)[0]
-    whole = []
-    for length in (1, CHAIN):
-        session, feeds = _session(torch.nn.Sequential(*[torch.nn.ReLU()] * length), (x,),
-                                  threads)
-        whole.append(_fastest_per_call(lambda: session.run(None, feeds)))
-    return max(0.0, profiled - (whole[1] - whole[0]) / (CHAIN - 1))
-
-
-def _fastest_per_call(call: Callable, calls: int = 300, runs: int = 7) -> float:
-    """The fastest of ``runs`` runs' per-call time (other jobs only ever slow a run)."""
-    call()
-    best = math.inf
-    for _ in range(runs):
-        start = time.thread_time()
-        for _ in range(calls):
-            call()
-        best = min(best, (time.thread_time() - start) / calls)
-    return best
-
-
 def node_seconds(module, inputs: Sequence, threads: int, runs: int, run_seconds: float,
                  node_overhead: float = 0.0) -> tuple[float, float]:
     """Median seconds per call of ``module``'s nodes on ORT, layout nodes left out, over
@@ -206,6 +165,10 @@ def _refuse_unexportable(module, inputs: Sequence) -> None:
     pools = (torch.nn.AdaptiveAvgPool2d, torch.nn.AdaptiveMaxPool2d)
     found: list[str] = []
 
+    def always_divides(pool) -> bool:  # a global pool (output 1): no forward pass needed
+        size = pool.output_size
+        return all(w in (1, None) for w in (size if isinstance(size, tuple) else (size,)))
+
     def check(pool, args, _output) -> None:
         sizes = tuple(args[0].shape[-2:])
         wanted = pool.output_size if isinstance(pool.output_size, tuple) else \
@@ -213,7 +176,8 @@ def _refuse_unexportable(module, inputs: Sequence) -> None:
         if any(w is not None and size % w for size, w in zip(sizes, wanted)):
             found.append(f"{type(pool).__name__} from {sizes[0]}×{sizes[1]} to "
                          f"{wanted[0]}×{wanted[1]}")
-    hooks = [m.register_forward_hook(check) for m in module.modules() if isinstance(m, pools)]
+    hooks = [m.register_forward_hook(check) for m in module.modules()
+             if isinstance(m, pools) and not always_divides(m)]
     if not hooks:
         return
     try:
