@@ -147,7 +147,7 @@ def calibrate(
     runtime: Annotated[str, typer.Option(
         "--runtime", help="What the kernels are measured with: torch (PyTorch eager) or "
                           "onnxruntime (ONNX Runtime's CPU provider, on each kernel's "
-                          "torch.onnx export; pip install '.[onnxruntime]').")] = "torch",
+                          "torch.onnx export; needs the onnxruntime extra).")] = "torch",
     from_csv: Annotated[Optional[Path], typer.Option(
         "--from", help="Fit the kernel profile from whole-network latencies measured "
                        "anywhere: a CSV of SPEC,ms rows (at least 4; 10 or more for "
@@ -170,8 +170,8 @@ def calibrate(
         "--library", show_default=False, help="Roofline: auto (torch where installed, else "
                                               "numpy), torch or numpy.")] = None,
 ) -> None:
-    """Calibrate this machine: per-kernel latency models measured with PyTorch eager into a
-    .json kernel profile (`costmodel latency --hw this_machine.json`), fitted from measured
+    """Calibrate this machine: per-kernel latency models measured with PyTorch eager (or ONNX
+    Runtime: --runtime onnxruntime) into a .json kernel profile (`costmodel latency --hw this_machine.json`), fitted from measured
     whole-network times (--from), or the roofline (--roofline)."""
     given = {"size": size, "copy_mib": copy_mib, "repeats": repeats, "library": library}
     if roofline or any(v is not None for v in given.values()) or \
