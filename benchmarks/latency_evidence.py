@@ -219,6 +219,7 @@ def main() -> None:
 
     from costmodel.analysis import latency as L
     from costmodel.analysis.calibrate import calibrate, machine_description
+    from costmodel.kernels.allocator import retain_freed_memory
     from costmodel.kernels.calibration import profile_from
     from costmodel.kernels.measure import calibrate_samples
     from costmodel.kernels.profile import from_json, load, predict
@@ -226,6 +227,7 @@ def main() -> None:
 
     check(args.runtime)
     torch.set_num_threads(1)
+    retain_freed_memory()  # before anything is timed, calibration or networks
     args.out.mkdir(parents=True, exist_ok=True)
     if args.runtime == "torch":  # the published tables do not depend on the runtime
         lines = from_published(args.out)
@@ -241,9 +243,7 @@ def main() -> None:
                                f"benchmarks/latency_evidence.py --runtime {args.runtime}: "
                                f"{len(samples)} kernel samples in {args.budget:g} s (seed "
                                f"{args.seed})",
-                               {"budget_seconds": args.budget, "samples": len(samples),
-                                "unsupported_samples": dict(measured.unsupported),
-                                "profiler_seconds_per_node": measured.node_overhead})
+                               measured.notes(args.budget, args.seed))
         (args.out / "this_machine_kernels.json").write_text(profile.to_json(), encoding="utf-8")
         profile = from_json(profile.to_json(), "written")
     calibrated = time.perf_counter() - started
@@ -283,6 +283,7 @@ def main() -> None:
 
 def write_outputs(args, rows, summary, profile, calibrated: float, refused=()) -> None:
     from costmodel.analysis.calibrate import machine_description
+    from costmodel.kernels.allocator import retain_freed_memory
 
     with open(args.out / "evidence.csv", "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, list(rows[0]), lineterminator="\n")
@@ -297,7 +298,8 @@ def write_outputs(args, rows, summary, profile, calibrated: float, refused=()) -
              f"{profile.method} ({calibrated:.0f} s). {len(rows)} networks, none seen by "
              "calibration.", "",
              "Measured: the thread's CPU time per forward (median of 5 runs, the median of "
-             f"{args.rounds} interleaved rounds); wall-clock times beside it. Run-to-run noise "
+             f"{args.rounds} interleaved rounds), with {retain_freed_memory()} "
+             "(costmodel/kernels/allocator.py); wall-clock times beside it. Run-to-run noise "
              "((slowest − fastest round) / fastest): CPU time median "
              f"{100 * statistics.median(noise):.1f}%, max {100 * max(noise):.1f}%; wall clock "
              f"median {100 * statistics.median(r['wall_noise'] for r in rows):.1f}%, max "

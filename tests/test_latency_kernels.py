@@ -275,6 +275,41 @@ def test_samples_come_from_the_zoo_and_beyond():
     assert Config("conv", (("c", 8), ("k", 3)), ((4, 9, 7),)).layer().output.h == 9
 
 
+def test_synthetic_networks_are_bounded_and_cover_the_zoos_block_kinds():
+    from costmodel.kernels.synthetic import MAX_MACS, networks
+
+    nets = networks(40, seed=3)
+    assert len(nets) == 40 and all(int(n.macs()) <= MAX_MACS for n in nets)
+    kinds = {kernel_type(layer) for n in nets for layer in n.layers}
+    assert {"conv", "pwconv", "gpwconv", "dwconv", "fc", "shuffle", "concat", "maxpool",
+            "adaptivepool"} <= kinds
+    assert not {n.name for n in nets} & set(zoo.names())
+
+
+def _sample(kind: str, where: str, seconds: float = 1e-5):
+    from costmodel.kernels.measure import Sample
+
+    return Sample(kind, None, seconds, 0.0, (("bytes", 1.0), ("one", 1.0)), where)
+
+
+def test_a_type_is_fitted_on_its_samples_in_networks_only_where_there_are_enough():
+    from costmodel.kernels.calibration import MIN_IN_NETWORK, chosen_samples
+
+    samples = ([_sample("bn", "network")] * MIN_IN_NETWORK + [_sample("bn", "alone")] * 5 +
+               [_sample("lrn", "network")] * (MIN_IN_NETWORK - 1) + [_sample("lrn", "alone")] * 7
+               + [_sample("mul", "network")] * 3)
+    chosen = chosen_samples(samples)
+    assert list(chosen) == ["bn", "lrn", "mul"]
+    assert [(len(g), g[0].where) for g in chosen.values()] == [
+        (MIN_IN_NETWORK, "network"), (7, "alone"), (3, "network")]
+
+
+def test_a_convolutions_weights_are_a_feature_of_their_own(toy):
+    conv = next(k for k in group(toy) if k.type == "conv")
+    layer = conv.layers[0]
+    assert conv.feature("weights") == 4 * int(layer.counts.weights)
+
+
 # --- whole-network fits ------------------------------------------------------------------------
 
 SPECS = ("mobilenet_v2:alpha=0.5", "mobilenet_v2", "mobilenet_v1:alpha=0.75", "resnet18",

@@ -259,9 +259,7 @@ def calibrate_kernels(out: Path, name: str, threads: int, budget: float, seed: i
         f"{budget:g} s (seed {seed}), thread CPU time, median of {RUNS} runs each, one fit "
         f"per kernel type; in-context terms from {len(measured.context)} random synthetic "
         "networks",
-        {"budget_seconds": budget, "seed": seed, "samples": len(samples),
-         "unsupported_samples": dict(measured.unsupported),
-         "profiler_seconds_per_node": measured.node_overhead})
+        measured.notes(budget, seed))
     text = profile.to_json()
     from_json(text, "the measured profile")  # what is written must be a profile latency reads
     write_atomic(out, text, "profile file")

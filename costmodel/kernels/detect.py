@@ -15,6 +15,13 @@ written by the last layer, batch times, plus the weights once, in the dtype's by
 ``written`` (the bytes of the map the last layer writes: a convolution's output costs more
 than its input to touch, and inside a network it is a fresh buffer, which the profile's
 in-context term prices again for every kernel),
+``weights`` (the head's weight bytes again: inside a network they come cold from memory, a
+large share of a 1×1 convolution on a small map with many channels),
+``cold_weights`` (the weight bytes again, times :func:`cold_share` of the network's weights:
+those a forward pass has evicted by the time it comes back to them; ResNet-101's 1×1
+convolutions at 7×7 take 245 µs inside a network of 13 MB of weights and 340 µs inside one
+of 100 MB, on this machine), ``footprint`` (the weight bytes of the whole network the kernel
+ran in, or its own timed alone: what :func:`cold_share` reads, not a model feature),
 ``macs_c4`` and ``macs_c16`` (the MACs again, of a convolution whose input or output
 channels are not a multiple of 4, or of 16: :func:`ragged`; else 0) and ``one`` (1: a fixed
 cost per kernel call).
@@ -39,7 +46,10 @@ from ..errors import CostModelError
 #: the bytes a kernel writes: a convolution model's feature, and what the in-context term
 #: prices for every kernel
 WRITTEN = "written"
-FEATURES = ("macs", "bytes", "ops", "planes", "macs_c4", "macs_c16", WRITTEN, "one")
+#: the bytes of weights a kernel reads cold because its network's weights overflow the cache
+COLD = "cold_weights"
+FEATURES = ("macs", "bytes", "ops", "planes", "macs_c4", "macs_c16", WRITTEN, "weights", COLD,
+            "one")
 
 #: activations: one rule class, one kernel type each
 ACTIVATIONS = ("relu", "relu6", "sigmoid", "hsigmoid", "hswish", "swish")
@@ -116,9 +126,28 @@ def ragged(cin: int, cout: int, block: int) -> bool:
     return bool(cout % block or (cin >= block and cin % block))
 
 
-def features(layers: tuple[Layer, ...], batch: int = 1, dtype_bytes: int = 4
+def cold_share(footprint: float, cache_bytes: float) -> float:
+    """The share of a kernel's weights read cold when its network holds ``footprint`` bytes
+    of weights, each read once a forward pass, and ``cache_bytes`` of them stay cached: none
+    while they fit, then ``1 − cache / footprint`` (a sweep through more than an LRU cache
+    holds would miss every time; real caches keep a part). 0 where ``cache_bytes`` is 0, a
+    profile without the term."""
+    if cache_bytes <= 0 or footprint <= cache_bytes:
+        return 0.0
+    return 1 - cache_bytes / footprint
+
+
+def weight_bytes(network: Network, dtype_bytes: int = 4) -> int:
+    """The bytes of all of ``network``'s weights: what a forward pass reads of them."""
+    return dtype_bytes * sum(_int(layer.counts.weights, layer) for layer in network.layers)
+
+
+def features(layers: tuple[Layer, ...], batch: int = 1, dtype_bytes: int = 4,
+             footprint: float | None = None, cache_bytes: float = 0.0
              ) -> tuple[tuple[str, float], ...]:
-    """The features of a kernel made of ``layers`` (head first), for ``batch`` images."""
+    """The features of a kernel made of ``layers`` (head first), for ``batch`` images, in a
+    network of ``footprint`` weight bytes (default: the kernel's own, as when timed alone)
+    whose weights beyond ``cache_bytes`` are read cold."""
     head, last = layers[0], layers[-1]
     macs = batch * _int(head.counts.macs, head)
     moved = batch * (sum(_numel(s, head) for s in head.inputs) + _numel(last.output, last))
@@ -127,11 +156,14 @@ def features(layers: tuple[Layer, ...], batch: int = 1, dtype_bytes: int = 4
     planes = batch * _int(last.output.c, last)
     written = batch * _numel(last.output, last) * dtype_bytes
     cin, cout = _int(head.inputs[0].c, head), _int(head.output.c, head)
+    footprint = weights * dtype_bytes if footprint is None else footprint
     return (("macs", float(macs)), ("bytes", float((moved + weights) * dtype_bytes)),
             ("ops", float(ops)), ("planes", float(planes)),
             ("macs_c4", float(macs if ragged(cin, cout, 4) else 0)),
             ("macs_c16", float(macs if ragged(cin, cout, 16) else 0)), ("one", 1.0),
-            (WRITTEN, float(written)))
+            (WRITTEN, float(written)), ("weights", float(weights * dtype_bytes)),
+            (COLD, weights * dtype_bytes * cold_share(footprint, cache_bytes)),
+            ("footprint", float(footprint)))
 
 
 def consumers(network: Network) -> dict[str, int]:
@@ -161,7 +193,7 @@ def _joins(kernel: list[Layer], layer: Layer, fused: frozenset[str]) -> bool:
 
 
 def group(network: Network, fused: frozenset[str] = frozenset(), batch: int = 1,
-          dtype_bytes: int = 4) -> tuple[Kernel, ...]:
+          dtype_bytes: int = 4, cache_bytes: float = 0.0) -> tuple[Kernel, ...]:
     """The kernels of ``network``, in execution order: a single-input layer joins the kernel
     of the layer it reads when ``rule_key(class of that layer, its own class)`` is in
     ``fused`` and nothing else reads that layer's output."""
@@ -178,5 +210,7 @@ def group(network: Network, fused: frozenset[str] = frozenset(), batch: int = 1,
                 continue
         kernel_of[layer.name] = len(members)
         members.append([layer])
+    footprint = weight_bytes(network, dtype_bytes)
     return tuple(Kernel(kernel_type(group_[0]), tuple(group_),
-                        features(tuple(group_), batch, dtype_bytes)) for group_ in members)
+                        features(tuple(group_), batch, dtype_bytes, footprint, cache_bytes))
+                 for group_ in members)

@@ -23,7 +23,9 @@ other jobs a wall-clock run is stretched by every time slice another process tak
 hits a 20 ms network far more surely than a 2 ms run of one kernel; with one thread and
 nothing else running the two clocks agree. What a network costs beyond its kernels timed
 alone (the executor, fresh buffers, cold caches) is measured on random synthetic networks
-(:mod:`.synthetic`) timed whole.
+(:mod:`.synthetic`) timed whole. Everything is measured with freed memory kept by the process
+(:mod:`.allocator`): glibc's defaults make a network's page faults depend on what the
+process ran before.
 """
 
 from __future__ import annotations
@@ -49,18 +51,22 @@ WEIGHTS = {"conv": 5, "pwconv": 6, "dwconv": 5, "gconv": 2, "gpwconv": 2, "fc": 
            "split": 0.5, "shuffle": 1, "maxpool": 1, "avgpool": 0.5, "gap": 1,
            "adaptivepool": 0.5, "lrn": 0.5, "dropout": 0.3}
 MIN_SAMPLES = 6
-SECONDS_PER_CONTEXT = 3.0
+#: budget seconds per synthetic network: on PyTorch each is also thousands of kernel samples
+#: in context (:mod:`.incontext`), and takes about 0.6 s; ONNX Runtime exports each first
+SECONDS_PER_CONTEXT = {"torch": 1.0, "onnxruntime": 3.0}
 #: the most of the time so far the synthetic networks may have taken when the next is due
-NETWORK_SHARE = 0.4
+NETWORK_SHARE = {"torch": 0.6, "onnxruntime": 0.4}
 #: of the budget, kept for the sample in flight at the deadline, the fits and the writing,
 #: so that the whole command ends within it
 SLACK = 0.05
-MIN_CONTEXT_NETWORKS, MAX_CONTEXT_NETWORKS = 8, 60
+MIN_CONTEXT_NETWORKS, MAX_CONTEXT_NETWORKS = 8, 400
 #: the features each kernel type's model uses (the rest: bytes and one)
-MODEL_FEATURES = {**{kind: ("macs", "macs_c4", "macs_c16", "bytes", "written", "one")
-                     for kind in ("conv", "pwconv", "gconv", "gpwconv")},
-                  "fc": ("macs", "bytes", "one"),
+MODEL_FEATURES = {**{kind: ("macs", "macs_c4", "macs_c16", "bytes", "written", "weights",
+                             "cold_weights", "one")
+                      for kind in ("conv", "pwconv", "gconv", "gpwconv")},
+                  "fc": ("macs", "bytes", "cold_weights", "one"),
                   "dwconv": ("macs", "macs_c4", "macs_c16", "bytes", "written", "planes", "one"),
+                  "bn": ("bytes", "planes", "one"),
                   **{kind: ("ops", "bytes", "one") for kind in
                      ("maxpool", "avgpool", "gap", "adaptivepool", "lrn")},
                   "dropout": ("one",)}
@@ -71,11 +77,15 @@ FUSION_PAIRS = (("conv", "bn"), ("conv", "relu"), ("bn", "relu"), ("dw", "bn"),
 
 @dataclass(frozen=True)
 class Sample:
+    """One kernel timed: alone (``config`` is what was measured) or inside a network
+    (:mod:`.incontext`; no config)."""
+
     kind: str
-    config: Config
+    config: Config | None
     seconds: float
     spread: float
     features: tuple[tuple[str, float], ...]
+    where: str = "alone"
 
 
 def _torch():
@@ -220,20 +230,20 @@ def fusion_rule(first: str, second: str, runs: int = RUNS, rounds: int = 5,
     return rule_key(rule_class(a), rule_class(b)), mean - 2 * error > ALPHA * low, mean / low
 
 
-def time_networks(networks, runs: int = RUNS, runtime: str = "torch",
-                  threads: int = 1) -> list[float]:
-    """Seconds per forward of each network as ``to_torch`` builds it, on ``runtime``
-    (median of ``runs``)."""
+def time_network(network, runs: int = RUNS, runtime: str = "torch",
+                 threads: int = 1) -> tuple[float, list[Sample]]:
+    """Seconds per forward of ``network`` as ``to_torch`` builds it, on ``runtime`` (median
+    of ``runs``), and on PyTorch each of its layers timed inside it (:mod:`.incontext`)."""
     torch = _torch()
     from ..frontends import to_torch
+    from .incontext import layer_times, network_samples
 
-    out = []
-    for network in networks:
-        module = to_torch(network)
-        x = torch.randn(1, int(network.input.c), int(network.input.h), int(network.input.w))
-        out.append(time_call(*compiled(runtime, module, (x,), threads), runs,
-                             run_seconds=0.05)[0])
-    return out
+    module = to_torch(network)
+    x = torch.randn(1, int(network.input.c), int(network.input.h), int(network.input.w))
+    seconds = time_call(*compiled(runtime, module, (x,), threads), runs, run_seconds=0.05)[0]
+    if runtime != "torch":
+        return seconds, []
+    return seconds, network_samples(network, layer_times(module.eval(), x))
 
 
 def plan(rng: random.Random, kinds: Sequence[str]) -> Callable[[], str]:
@@ -258,6 +268,14 @@ class Measured:
     unsupported: tuple[tuple[str, int], ...] = ()
     #: seconds the runtime's profiler adds to a node, taken off every kernel sample (ORT)
     node_overhead: float = 0.0
+    #: the allocator state measured in (:func:`.allocator.retain_freed_memory`)
+    allocator: str = ""
+
+    def notes(self, budget: float, seed: int) -> dict:
+        """What a profile's notes record of this run."""
+        return {"budget_seconds": budget, "seed": seed, "samples": len(self.samples),
+                "unsupported_samples": dict(self.unsupported),
+                "profiler_seconds_per_node": self.node_overhead, "allocator": self.allocator}
 
 
 def calibrate_samples(budget: float, seed: int = 0, threads: int = 1,
@@ -265,14 +283,17 @@ def calibrate_samples(budget: float, seed: int = 0, threads: int = 1,
                       runs: int = RUNS, runtime: str = "torch") -> Measured:
     """Fusion rules, then kernel samples and random synthetic networks (:mod:`.synthetic`,
     one per ``SECONDS_PER_CONTEXT`` of budget, at most ``NETWORK_SHARE`` of the time, at
-    least ``MIN_CONTEXT_NETWORKS`` even past the budget) timed whole, interleaved, until
+    least ``MIN_CONTEXT_NETWORKS`` even past the budget) timed whole (on PyTorch also layer
+    by layer: kernel samples in context, :mod:`.incontext`), interleaved, until
     ``budget`` seconds less ``SLACK`` of it have passed, all on ``runtime``
     (:mod:`.runtimes`)."""
+    from .allocator import retain_freed_memory
     from .sample import draw, prior
     from .synthetic import networks
 
     torch = _torch()
     torch.set_num_threads(threads)
+    allocator = retain_freed_memory()
     start = time.perf_counter()
     budget = budget * (1 - SLACK)
     rules = [fusion_rule(a, b, runs, runtime=runtime, threads=threads)
@@ -283,8 +304,11 @@ def calibrate_samples(budget: float, seed: int = 0, threads: int = 1,
     samples: list[Sample] = []
     # the synthetic networks are timed between the kernel samples, spread over the whole
     # budget, so that a change of load from other jobs affects both alike
-    pending = networks(MAX_CONTEXT_NETWORKS, seed)
-    count = min(len(pending), max(MIN_CONTEXT_NETWORKS, int(budget / SECONDS_PER_CONTEXT)))
+    count = min(MAX_CONTEXT_NETWORKS, max(MIN_CONTEXT_NETWORKS,
+                                          int(budget / SECONDS_PER_CONTEXT[runtime])))
+    pending = networks(count, seed)
+    count = len(pending)
+    share = NETWORK_SHARE[runtime]
     context = []
     unsupported: dict[str, int] = {}
     on_networks = 0.0
@@ -295,11 +319,13 @@ def calibrate_samples(budget: float, seed: int = 0, threads: int = 1,
         # network i is due at i/count of the budget, and while the networks have taken
         # less than their share of the time so far (a short budget keeps time for kernels)
         due = len(context) < count and elapsed >= budget * len(context) / count and (
-            on_networks <= NETWORK_SHARE * elapsed or elapsed >= budget)
+            on_networks <= share * elapsed or elapsed >= budget)
         if due:
             network = pending[len(context)]
             before = time.perf_counter()
-            context.append((network, time_networks([network], runs, runtime, threads)[0]))
+            seconds, in_network = time_network(network, runs, runtime, threads)
+            context.append((network, seconds))
+            samples.extend(in_network)
             on_networks += time.perf_counter() - before
         else:
             kind = next_kind()
@@ -313,4 +339,5 @@ def calibrate_samples(budget: float, seed: int = 0, threads: int = 1,
             progress(time.perf_counter() - start, len(samples))
     return Measured(tuple(samples), tuple(rules), tuple(context),
                     tuple(sorted(unsupported.items())),
-                    profiler_overhead(threads) if runtime == "onnxruntime" else 0.0)
+                    profiler_overhead(threads) if runtime == "onnxruntime" else 0.0,
+                    allocator)

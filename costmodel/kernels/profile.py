@@ -5,7 +5,9 @@ A profile names the machine, the runtime and its version, the threads, how it wa
 the fusion rules it found, a fixed cost per forward call (``network_seconds``), per layer
 the runtime's executor steps through (``step_seconds``) and per byte a kernel writes inside
 a network (``written_seconds_per_byte``: fresh buffers and cold caches, which a kernel timed
-alone does not pay; :mod:`.synthetic`), a factor on every kernel's time (``kernel_scale``:
+alone does not pay; :mod:`.synthetic`), the bytes of a network's weights that stay cached
+between forward passes (``cache_bytes``: the rest are read cold, :func:`.detect.cold_share`),
+a factor on every kernel's time (``kernel_scale``:
 1 as calibration now fits, kept for profiles that hold another), and for every kernel type the
 coefficients of its linear model (seconds per feature unit: ``macs``, ``bytes``, ``ops``,
 ``one``; :mod:`.detect`) with the fit's sample count and errors. A profile file is data from
@@ -27,7 +29,9 @@ FORMAT = "costmodel-kernel-profile"
 VERSION = 1
 #: terms of a kernel's time, by the feature that drives them
 TERMS = {"macs": "compute", "ops": "compute", "macs_c4": "compute", "macs_c16": "compute",
-         "bytes": "memory", "written": "memory", "planes": "overhead", "one": "overhead"}
+         "bytes": "memory", "written": "memory", "weights": "memory", "cold_weights": "memory",
+         "planes": "overhead",
+         "one": "overhead"}
 MAX_KERNEL_TYPES = 200
 MAX_SECONDS_PER_UNIT = 1.0  # a second per MAC, byte or call: far beyond any device
 #: a profile holds a few dozen kernel models: a few kB
@@ -69,6 +73,9 @@ class KernelProfile:
     written_seconds_per_byte: float = 0.0
     #: how much slower (or faster) a kernel runs inside a network than timed alone
     kernel_scale: float = 1.0
+    #: the bytes of a network's weights that stay cached from one forward pass to the next
+    #: (:func:`.detect.cold_share`; 0: no kernel reads its weights cold)
+    cache_bytes: float = 0.0
 
     @property
     def fused(self) -> frozenset[str]:
@@ -83,7 +90,7 @@ class KernelProfile:
                 "dtype": self.dtype, "created": self.created, "method": self.method,
                 "network_seconds": self.network_seconds, "step_seconds": self.step_seconds,
                 "written_seconds_per_byte": self.written_seconds_per_byte,
-                "kernel_scale": self.kernel_scale,
+                "kernel_scale": self.kernel_scale, "cache_bytes": self.cache_bytes,
                 "fusion": {key: fuses for key, fuses in self.fusion},
                 "kernels": {kind: {"coefficients": dict(m.coefficients), "samples": m.samples,
                                    "median_abs_error": m.median_abs_error,
@@ -98,7 +105,7 @@ class KernelProfile:
 
 TOP_KEYS = {"format", "version", "name", "machine", "runtime", "threads", "dtype", "created",
             "method", "network_seconds", "step_seconds", "written_seconds_per_byte",
-            "kernel_scale", "fusion", "kernels", "notes"}
+            "kernel_scale", "cache_bytes", "fusion", "kernels", "notes"}
 MODEL_KEYS = {"coefficients", "samples", "median_abs_error", "max_abs_error", "median_spread"}
 
 
@@ -190,7 +197,8 @@ def from_json(text: str, where: str) -> KernelProfile:
                          tuple((printable(k, 80), v) for k, v in notes.items()),
                          _number(data.get("written_seconds_per_byte", 0.0),
                                  "written_seconds_per_byte", where, MAX_SECONDS_PER_UNIT),
-                         _number(data.get("kernel_scale", 1.0), "kernel_scale", where, 100.0))
+                         _number(data.get("kernel_scale", 1.0), "kernel_scale", where, 100.0),
+                         _number(data.get("cache_bytes", 0.0), "cache_bytes", where, 2.0**50))
 
 
 def is_kernel_profile(path: str) -> bool:
@@ -268,7 +276,8 @@ def predict(network, profile: KernelProfile, batch: int = 1) -> KernelEstimate:
 
     if network.free_symbols:
         raise CostModelError("a latency estimate needs every knob set to a number")
-    kernels = group(network, profile.fused, batch, dtype_bytes(profile.dtype))
+    kernels = group(network, profile.fused, batch, dtype_bytes(profile.dtype),
+                    profile.cache_bytes)
     times = []
     for kernel in kernels:
         model = profile.model(kernel.type)
