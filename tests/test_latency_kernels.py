@@ -374,3 +374,17 @@ def test_cli_from_csv_then_latency_with_the_profile(tmp_path):
     result = run("latency", "mobilenet_v2", "--hw", "bad.json")
     assert result.returncode == 0 and "no model for kernel type(s) bn, relu6" in result.stderr
     assert "INCOMPLETE" in result.stdout
+
+
+def test_weights_beyond_the_cache_are_read_cold_in_proportion():
+    from costmodel.kernels.detect import cold_share
+
+    assert cold_share(8e6, 0.0) == 0.0 and cold_share(8e6, 16e6) == 0.0
+    assert cold_share(64e6, 16e6) == pytest.approx(0.75)
+    net = zoo.resolve("resnet18").build()
+    cold = [k.feature("cold_weights") for k in group(net, cache_bytes=16 * 2**20)]
+    warm = [k.feature("cold_weights") for k in group(net)]
+    assert sum(cold) > 0 and not any(warm)
+    conv = next(k for k in group(net, cache_bytes=16 * 2**20) if k.type == "conv")
+    assert conv.feature("cold_weights") == pytest.approx(
+        conv.feature("weights") * cold_share(conv.feature("footprint"), 16 * 2**20))

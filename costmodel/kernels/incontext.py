@@ -23,7 +23,7 @@ import statistics
 import time
 
 from .detect import features, kernel_type, weight_bytes
-from .measure import Sample
+from .sample import Sample
 
 #: instrumented forward passes per network, the first ``WARM`` of them not counted
 PASSES, WARM = 12, 2

@@ -162,3 +162,16 @@ def _small_enough(config: Config, layer: Layer) -> bool:
     """At most 2 GMACs and 64 MiB of feature maps: a sample must time in well under a second."""
     elements = sum(c * h * w for c, h, w in config.inputs) + int(layer.output.numel)
     return int(layer.counts.macs) <= 2e9 and elements * 4 <= 64 * 2**20
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One kernel timed: alone (``config`` is what was measured) or inside a network
+    (:mod:`.incontext`; no config)."""
+
+    kind: str
+    config: Config | None
+    seconds: float
+    spread: float
+    features: tuple[tuple[str, float], ...]
+    where: str = "alone"
