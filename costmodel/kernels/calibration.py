@@ -47,20 +47,30 @@ def _row(sample: Sample, names: Sequence[str], cache_bytes: float) -> list[float
     return [values[n] for n in names]
 
 
-def fit_models(samples: Sequence[Sample], cache_bytes: float = 0.0
+def _fit_type(kind: str, group: Sequence[Sample], cache_bytes: float) -> KernelModel:
+    names = MODEL_FEATURES.get(kind, DEFAULT_FEATURES)
+    result = fit_robust(names, [_row(s, names, cache_bytes) for s in group],
+                        [s.seconds for s in group])
+    return KernelModel(tuple((n, c) for n, c in result.coefficients if c > 0) or (("one", 0.0),),
+                       len(group), result.median_abs_error, result.max_abs_error,
+                       statistics.median(s.spread for s in group))
+
+
+def fit_models(samples: Sequence[Sample], cache_bytes: float = 0.0,
+               fixed: dict[str, KernelModel] | None = None
                ) -> tuple[tuple[str, KernelModel], ...]:
     """One model per kernel type among ``samples`` (:func:`chosen_samples`), the weights
-    beyond ``cache_bytes`` of each sample's network read cold."""
-    models = []
-    for kind, group in chosen_samples(samples).items():
-        names = MODEL_FEATURES.get(kind, DEFAULT_FEATURES)
-        rows = [_row(s, names, cache_bytes) for s in group]
-        result = fit_robust(names, rows, [s.seconds for s in group])
-        models.append((kind, KernelModel(
-            tuple((n, c) for n, c in result.coefficients if c > 0) or (("one", 0.0),),
-            len(group), result.median_abs_error, result.max_abs_error,
-            statistics.median(s.spread for s in group))))
-    return tuple(models)
+    beyond ``cache_bytes`` of each sample's network read cold; a type in ``fixed`` keeps its
+    model there (a type without ``cold_weights`` fits the same for every cache)."""
+    fixed = fixed or {}
+    return tuple((kind, fixed.get(kind) or _fit_type(kind, group, cache_bytes))
+                 for kind, group in chosen_samples(samples).items())
+
+
+def _cache_free_models(samples: Sequence[Sample]) -> dict[str, KernelModel]:
+    """The models of the types whose features do not read the cache, fitted once."""
+    return {kind: _fit_type(kind, group, 0.0) for kind, group in chosen_samples(samples).items()
+            if COLD not in MODEL_FEATURES.get(kind, DEFAULT_FEATURES)}
 
 
 def fit_context(profile: KernelProfile, context) -> tuple[KernelProfile, tuple[float, ...]]:
@@ -100,9 +110,12 @@ def profile_from(samples: Sequence[Sample], rules: Sequence[tuple[str, bool, flo
     notes = (notes or {}) | ({"fitted_in_networks": in_networks} if in_networks else {})
     created = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
 
+    fixed = _cache_free_models(samples)
+
     def fitted(cache_bytes: float) -> KernelProfile:
         return KernelProfile(name, machine, runtime, threads, method,
-                             fit_models(samples, cache_bytes), tuple(sorted(fusion.items())),
+                             fit_models(samples, cache_bytes, fixed),
+                             tuple(sorted(fusion.items())),
                              0.0, 0.0, "fp32", created, tuple(notes.items()),
                              cache_bytes=cache_bytes)
     if not context:

@@ -30,8 +30,7 @@ VERSION = 1
 #: terms of a kernel's time, by the feature that drives them
 TERMS = {"macs": "compute", "ops": "compute", "macs_c4": "compute", "macs_c16": "compute",
          "bytes": "memory", "written": "memory", "weights": "memory", "cold_weights": "memory",
-         "planes": "overhead",
-         "one": "overhead"}
+         "planes": "overhead", "one": "overhead"}
 MAX_KERNEL_TYPES = 200
 MAX_SECONDS_PER_UNIT = 1.0  # a second per MAC, byte or call: far beyond any device
 #: a profile holds a few dozen kernel models: a few kB
