@@ -6,6 +6,7 @@ in benchmarks/latency_evidence.py)."""
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 from dataclasses import replace
@@ -292,16 +293,45 @@ def _sample(kind: str, where: str, seconds: float = 1e-5):
     return Sample(kind, None, seconds, 0.0, (("bytes", 1.0), ("one", 1.0)), where)
 
 
-def test_a_type_is_fitted_on_its_samples_in_networks_only_where_there_are_enough():
-    from costmodel.kernels.calibration import MIN_IN_NETWORK, chosen_samples
+def test_a_type_gets_in_network_terms_only_where_it_has_enough_samples_in_networks():
+    from costmodel.kernels.calibration import MIN_IN_NETWORK, in_network_types, samples_by_type
 
     samples = ([_sample("bn", "network")] * MIN_IN_NETWORK + [_sample("bn", "alone")] * 5 +
                [_sample("lrn", "network")] * (MIN_IN_NETWORK - 1) + [_sample("lrn", "alone")] * 7
                + [_sample("mul", "network")] * 3)
-    chosen = chosen_samples(samples)
-    assert list(chosen) == ["bn", "lrn", "mul"]
-    assert [(len(g), g[0].where) for g in chosen.values()] == [
-        (MIN_IN_NETWORK, "network"), (7, "alone"), (3, "network")]
+    by_type = samples_by_type(samples)
+    assert list(by_type) == ["bn", "lrn", "mul"]
+    assert [(len(a), len(n)) for a, n in by_type.values()] == [
+        (5, MIN_IN_NETWORK), (7, MIN_IN_NETWORK - 1), (0, 3)]
+    assert in_network_types(samples) == ["bn"]
+
+
+def _featured(kind: str, where: str, features: dict, seconds: float):
+    from costmodel.kernels.measure import Sample
+
+    return Sample(kind, None, seconds, 0.0, tuple(features.items()), where)
+
+
+def test_the_two_stage_fit_recovers_a_factor_on_the_time_alone_and_a_cost_per_byte_written():
+    """Alone: 1 ns per byte and 5 µs a call; inside networks 1.5× that, plus 0.2 ns per
+    byte written. Both stages recover it, and the model is linear in the features."""
+    from costmodel.kernels.calibration import MIN_IN_NETWORK, fit_type
+
+    rng = random.Random(1)
+
+    def features(size: float) -> dict:
+        return {"bytes": size, "planes": 0.0, "one": 1.0, "written": size / 2, "weights": 0.0,
+                "footprint": 0.0}
+    alone = [_featured("bn", "alone", features(b), 1e-9 * b + 5e-6)
+             for b in (rng.uniform(1e3, 1e6) for _ in range(40))]
+    network = [_featured("bn", "network", features(b), 1.5 * (1e-9 * b + 5e-6) + 2e-10 * b / 2)
+               for b in (rng.uniform(1e3, 1e6) for _ in range(MIN_IN_NETWORK))]
+    model = dict(fit_type("bn", alone, network, 0.0).coefficients)
+    assert model["bytes"] == pytest.approx(1.5e-9, rel=1e-6)
+    assert model["one"] == pytest.approx(7.5e-6, rel=1e-6)
+    assert model["written"] == pytest.approx(2e-10, rel=1e-6)
+    few = dict(fit_type("bn", alone, network[:MIN_IN_NETWORK - 1], 0.0).coefficients)
+    assert few["bytes"] == pytest.approx(1e-9, rel=1e-6) and "written" not in few
 
 
 def test_a_convolutions_weights_are_a_feature_of_their_own(toy):

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from .detect import COLD, WRITTEN, cold_share
-from .fit import fit_offset_robust, fit_robust
+from .fit import LinearFit, fit_offset_robust, fit_robust
 from .measure import DEFAULT_FEATURES, MODEL_FEATURES, Sample
 from .profile import KernelModel, KernelProfile, predict
 
@@ -23,22 +23,29 @@ CONTEXT = ("written", "layers", "one")
 #: the cache sizes calibration tries (bytes of a network's weights kept between forward
 #: passes; 0: none read cold), the one that predicts the synthetic networks best kept
 CACHE_CANDIDATES = (0.0, *(float(2**20 * mib) for mib in (4, 8, 16, 32, 64, 128)))
-#: samples timed inside networks a kernel type needs for its model to be fitted on them
+#: samples timed inside networks a kernel type needs for its in-context terms to be fitted
 MIN_IN_NETWORK = 30
+#: what a kernel pays inside a network beyond its time alone, fitted per type on its samples
+#: timed in networks: a factor on the time alone, per byte written to a fresh buffer, per
+#: byte of weights read cold (the types whose model has the feature) and per call
+IN_NETWORK = ("alone", WRITTEN, COLD, "one")
 
 
-def chosen_samples(samples: Sequence[Sample]) -> dict[str, list[Sample]]:
-    """The samples each kernel type's model is fitted on (types in order of first
-    appearance): those timed inside networks (:mod:`.incontext`) where there are at least
-    ``MIN_IN_NETWORK``, else those timed alone. Inside a network is where a kernel runs (cold
-    weights, a fresh output buffer): fitted on them, ResNet-101's 1×1 convolutions came out
-    within 25% where the fit on kernels alone missed by 32%. The kernels alone cover shapes
-    and types (LRN, grouped 3×3) the synthetic networks seldom have."""
-    by_kind: dict[str, dict[str, list[Sample]]] = {}
+def samples_by_type(samples: Sequence[Sample]
+                    ) -> dict[str, tuple[list[Sample], list[Sample]]]:
+    """Each kernel type's samples timed alone and timed inside networks (types in order of
+    first appearance)."""
+    by_kind: dict[str, tuple[list[Sample], list[Sample]]] = {}
     for sample in samples:
-        by_kind.setdefault(sample.kind, {}).setdefault(sample.where, []).append(sample)
-    return {kind: found["network"] if len(found.get("network", ())) >= MIN_IN_NETWORK
-            else found.get("alone") or found["network"] for kind, found in by_kind.items()}
+        alone, network = by_kind.setdefault(sample.kind, ([], []))
+        (network if sample.where == "network" else alone).append(sample)
+    return by_kind
+
+
+def in_network_types(samples: Sequence[Sample]) -> list[str]:
+    """The kernel types whose models are refitted in context (:func:`fit_type`)."""
+    return [kind for kind, (alone, network) in samples_by_type(samples).items()
+            if alone and len(network) >= MIN_IN_NETWORK]
 
 
 def _row(sample: Sample, names: Sequence[str], cache_bytes: float) -> list[float]:
@@ -47,29 +54,66 @@ def _row(sample: Sample, names: Sequence[str], cache_bytes: float) -> list[float
     return [values[n] for n in names]
 
 
-def _fit_type(kind: str, group: Sequence[Sample], cache_bytes: float) -> KernelModel:
+def _model(coefficients: dict[str, float], fitted: LinearFit,
+           group: Sequence[Sample]) -> KernelModel:
+    return KernelModel(tuple((n, c) for n, c in coefficients.items() if c > 0)
+                       or (("one", 0.0),), len(group), fitted.median_abs_error,
+                       fitted.max_abs_error, statistics.median(s.spread for s in group))
+
+
+def fit_type(kind: str, alone: Sequence[Sample], network: Sequence[Sample],
+             cache_bytes: float) -> KernelModel:
+    """One kernel type's model, in two stages. First on its samples timed alone: they are
+    drawn from broad ranges of shape (channels not a multiple of 4 or 16 among them), so they
+    fix how the time grows with each feature. Then, where the type has ``MIN_IN_NETWORK``
+    samples timed inside networks, those fit the few terms of :data:`IN_NETWORK` on top: the
+    time alone times a factor, plus the bytes written and the weights read cold. The model
+    is still linear in the features (the factor times each first-stage coefficient, plus
+    the in-context ones).
+
+    Why two stages: the in-network samples come from a few hundred synthetic layers whose
+    features move together (a wider layer has more MACs, bytes and weights alike), and a fit
+    of all the features on them alone flipped between unlike solutions from noise alone (a
+    depthwise model with no MAC term and an 80 µs intercept; five calibrations of the same
+    networks gave 14–71% of the test networks within ±10%). On four measurement sets
+    (benchmarks/latency_repeat.py) the two stages gave 50–86%, the one-stage fit 25–79%."""
     names = MODEL_FEATURES.get(kind, DEFAULT_FEATURES)
-    result = fit_robust(names, [_row(s, names, cache_bytes) for s in group],
-                        [s.seconds for s in group])
-    return KernelModel(tuple((n, c) for n, c in result.coefficients if c > 0) or (("one", 0.0),),
-                       len(group), result.median_abs_error, result.max_abs_error,
-                       statistics.median(s.spread for s in group))
+    if not alone:  # a type only networks have: fitted on them, in one stage
+        alone, network = network, ()
+    first = fit_robust(names, [_row(s, names, cache_bytes) for s in alone],
+                       [s.seconds for s in alone])
+    coefficients = dict(first.coefficients)
+    if len(network) < MIN_IN_NETWORK:
+        return _model(coefficients, first, alone)
+    extra = [n for n in IN_NETWORK[1:] if n != COLD or COLD in names]
+    both = list(dict.fromkeys([*names, *extra]))
+    rows = []
+    for sample in network:
+        values = dict(zip(both, _row(sample, both, cache_bytes)))
+        rows.append([sum(coefficients[n] * values[n] for n in names)] + [values[n] for n in extra])
+    second = fit_robust(["alone", *extra], rows, [s.seconds for s in network])
+    terms = dict(second.coefficients)
+    combined = {n: terms["alone"] * coefficients[n] for n in names}
+    for name in extra:
+        combined[name] = combined.get(name, 0.0) + terms[name]
+    return _model(combined, second, network)
 
 
 def fit_models(samples: Sequence[Sample], cache_bytes: float = 0.0,
                fixed: dict[str, KernelModel] | None = None
                ) -> tuple[tuple[str, KernelModel], ...]:
-    """One model per kernel type among ``samples`` (:func:`chosen_samples`), the weights
-    beyond ``cache_bytes`` of each sample's network read cold; a type in ``fixed`` keeps its
-    model there (a type without ``cold_weights`` fits the same for every cache)."""
+    """One model per kernel type among ``samples`` (:func:`fit_type`), the weights beyond
+    ``cache_bytes`` of each sample's network read cold; a type in ``fixed`` keeps its model
+    there (a type without ``cold_weights`` fits the same for every cache)."""
     fixed = fixed or {}
-    return tuple((kind, fixed.get(kind) or _fit_type(kind, group, cache_bytes))
-                 for kind, group in chosen_samples(samples).items())
+    return tuple((kind, fixed.get(kind) or fit_type(kind, alone, network, cache_bytes))
+                 for kind, (alone, network) in samples_by_type(samples).items())
 
 
 def _cache_free_models(samples: Sequence[Sample]) -> dict[str, KernelModel]:
     """The models of the types whose features do not read the cache, fitted once."""
-    return {kind: _fit_type(kind, group, 0.0) for kind, group in chosen_samples(samples).items()
+    return {kind: fit_type(kind, alone, network, 0.0)
+            for kind, (alone, network) in samples_by_type(samples).items()
             if COLD not in MODEL_FEATURES.get(kind, DEFAULT_FEATURES)}
 
 
@@ -105,8 +149,7 @@ def profile_from(samples: Sequence[Sample], rules: Sequence[tuple[str, bool, flo
     fusion: dict[str, bool] = {}
     for key, fused, _ in rules:
         fusion[key] = fusion.get(key, False) or fused
-    in_networks = [kind for kind, group in chosen_samples(samples).items()
-                   if group[0].where == "network"]
+    in_networks = in_network_types(samples)
     notes = (notes or {}) | ({"fitted_in_networks": in_networks} if in_networks else {})
     created = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
 

@@ -23,7 +23,8 @@ convolutions at 7×7 take 245 µs inside a network of 13 MB of weights and 340 �
 of 100 MB, on this machine), ``footprint`` (the weight bytes of the whole network the kernel
 ran in, or its own timed alone: what :func:`cold_share` reads, not a model feature),
 ``macs_c4`` and ``macs_c16`` (the MACs again, of a convolution whose input or output
-channels are not a multiple of 4, or of 16: :func:`ragged`; else 0) and ``one`` (1: a fixed
+channels, per group for a grouped one, are not a multiple of 4, or of 16: :func:`ragged`;
+else 0) and ``one`` (1: a fixed
 cost per kernel call).
 
 The two alignment features are there because runtimes vectorize across channels and pay for
@@ -156,6 +157,9 @@ def features(layers: tuple[Layer, ...], batch: int = 1, dtype_bytes: int = 4,
     planes = batch * _int(last.output.c, last)
     written = batch * _numel(last.output, last) * dtype_bytes
     cin, cout = _int(head.inputs[0].c, head), _int(head.output.c, head)
+    if kernel_type(head) in ("gconv", "gpwconv"):  # vectorized within each group
+        groups = _int(dict(head.attrs).get("g") or 1, head)
+        cin, cout = cin // groups, cout // groups
     footprint = weights * dtype_bytes if footprint is None else footprint
     return (("macs", float(macs)), ("bytes", float((moved + weights) * dtype_bytes)),
             ("ops", float(ops)), ("planes", float(planes)),
