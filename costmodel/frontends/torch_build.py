@@ -192,14 +192,19 @@ class SpecModule(nn.Module):
             module = module._modules[part]
         return module
 
-    def run(self, x: Tensor, keep: bool = False) -> dict[str, Tensor]:
-        """Every layer's output by name (only the last one unless ``keep``)."""
+    def run(self, x: Tensor, keep: bool = False,
+            call: Callable[[Step, Callable[..., Tensor], list[Tensor]], Tensor] | None = None
+            ) -> dict[str, Tensor]:
+        """Every layer's output by name (only the last one unless ``keep``); each step's
+        function applied to its inputs by ``call(step, function, inputs)`` when one is given
+        (costmodel.kernels.incontext times each call so)."""
         values = {"input": x}
         for step in self.steps:
             args = [values[s] for s in step.sources]
             if step.flatten:
                 args = [torch.flatten(args[0], 1)]
-            values[step.name] = self.call_of(step)(*args)
+            function = self.call_of(step)
+            values[step.name] = call(step, function, args) if call else function(*args)
             if not keep:
                 for name in step.drop:
                     del values[name]

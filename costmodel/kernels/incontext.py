@@ -50,28 +50,23 @@ def layer_times(module, x, passes: int = PASSES) -> dict[str, tuple[float, float
     import torch
 
     now = time.thread_time
-    steps = module.steps
-    per_step: list[list[float]] = [[] for _ in steps]
+    per_step: dict[str, list[float]] = {step.name: [] for step in module.steps}
+
+    def timed(step, function, args):
+        start = now()
+        out = function(*args)
+        per_step[step.name].append(now() - start)
+        return out
     with torch.inference_mode():
         for _ in range(passes):
-            values = {"input": x}
-            for times, step in zip(per_step, steps):
-                args = [values[source] for source in step.sources]
-                if step.flatten:
-                    args = [torch.flatten(args[0], 1)]
-                call = module.call_of(step)
-                start = now()
-                values[step.name] = call(*args)
-                times.append(now() - start)
-                for name in step.drop:
-                    del values[name]
+            module.run(x, call=timed)
         clock = _clock_cost(now)
     out = {}
-    for step, times in zip(steps, per_step):
+    for name, times in per_step.items():
         kept = times[WARM:]
         median = statistics.median(kept)
-        out[step.name] = (max(median - clock, 1e-9),
-                          (max(kept) - min(kept)) / median if median > 0 else 0.0)
+        out[name] = (max(median - clock, 1e-9),
+                     (max(kept) - min(kept)) / median if median > 0 else 0.0)
     return out
 
 
