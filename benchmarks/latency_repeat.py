@@ -91,15 +91,12 @@ def collect(args) -> None:
 
 def load_set(path: Path, synthetic_cache: dict):
     """A collected set: (samples, rules, context pairs, test seconds by label)."""
-    from costmodel.kernels.measure import MAX_CONTEXT_NETWORKS, MIN_CONTEXT_NETWORKS, \
-        SECONDS_PER_CONTEXT, SLACK
+    from costmodel.kernels.measure import context_networks
     from costmodel.kernels.synthetic import networks
 
     data = json.loads(path.read_text(encoding="utf-8"))
     budget, seed = float(data["budget"]), int(data["seed"])
-    count = min(MAX_CONTEXT_NETWORKS, max(MIN_CONTEXT_NETWORKS, int(
-        budget * (1 - SLACK) / SECONDS_PER_CONTEXT["torch"])))
-    key = (2 * count, seed)
+    key = (2 * context_networks(budget), seed)  # as calibrate_samples drew them
     if key not in synthetic_cache:
         synthetic_cache[key] = {n.name: n for n in networks(*key)}
     by_name = synthetic_cache[key]

@@ -78,7 +78,9 @@ def fit_type(kind: str, alone: Sequence[Sample], network: Sequence[Sample],
     of all the features on them alone flipped between unlike solutions from noise alone (a
     depthwise model with no MAC term and an 80 µs intercept; five calibrations of the same
     networks gave 14–71% of the test networks within ±10%). On four measurement sets
-    (benchmarks/latency_repeat.py) the two stages gave 50–86%, the one-stage fit 25–79%."""
+    (benchmarks/latency_repeat.py) the two stages alone, with a per-byte-written term and
+    before the fusion and context-factor fixes, gave 46–86% against 25–79% for the one-stage
+    fit; with all of them, seven sets gave 64–93%."""
     names = MODEL_FEATURES.get(kind, DEFAULT_FEATURES)
     if not alone:  # a type only networks have: fitted on them, in one stage
         alone, network = network, ()

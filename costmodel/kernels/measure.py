@@ -274,6 +274,13 @@ class Measured:
                 "profiler_seconds_per_node": self.node_overhead, "allocator": self.allocator}
 
 
+def context_networks(budget: float, runtime: str = "torch") -> int:
+    """How many synthetic networks a calibration of ``budget`` seconds on ``runtime`` times
+    (one per ``SECONDS_PER_CONTEXT`` of the budget less ``SLACK``, within the bounds)."""
+    return min(MAX_CONTEXT_NETWORKS, max(MIN_CONTEXT_NETWORKS, int(
+        budget * (1 - SLACK) / SECONDS_PER_CONTEXT[runtime])))
+
+
 def calibrate_samples(budget: float, seed: int = 0, threads: int = 1,
                       progress: Callable[[float, int], None] | None = None,
                       runs: int = RUNS, runtime: str = "torch") -> Measured:
@@ -291,6 +298,9 @@ def calibrate_samples(budget: float, seed: int = 0, threads: int = 1,
     torch.set_num_threads(threads)
     allocator = retain_freed_memory()
     start = time.perf_counter()
+    # the synthetic networks are timed between the kernel samples, spread over the whole
+    # budget, so that a change of load from other jobs affects both alike
+    count = context_networks(budget, runtime)
     budget = budget * (1 - SLACK)
     rules = [fusion_rule(a, b, runs, runtime=runtime, threads=threads)
              for a, b in FUSION_PAIRS]
@@ -298,10 +308,6 @@ def calibrate_samples(budget: float, seed: int = 0, threads: int = 1,
     kinds = [kind for kind in WEIGHTS if kind in prior()]
     next_kind = plan(rng, kinds)
     samples: list[Sample] = []
-    # the synthetic networks are timed between the kernel samples, spread over the whole
-    # budget, so that a change of load from other jobs affects both alike
-    count = min(MAX_CONTEXT_NETWORKS, max(MIN_CONTEXT_NETWORKS,
-                                          int(budget / SECONDS_PER_CONTEXT[runtime])))
     pending = networks(2 * count, seed)  # spares for those the runtime refuses
     count = min(count, len(pending))
     share = NETWORK_SHARE[runtime]
